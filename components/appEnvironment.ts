@@ -1,0 +1,47 @@
+// The environment ivatar's app containers need to send telemetry to this stack. Pure.
+
+export interface AppEnvironmentSettings {
+    environment: string;
+    serviceName: string;
+    serviceVersion: string;
+    /** The collector as the apps reach it. */
+    endpointHost: string;
+    otlpGrpcPort: number;
+    tlsEnabled: boolean;
+    /** Path of the collector's CA inside the app containers, when the CA is self-issued. */
+    selfIssuedCaPath?: string;
+}
+
+/** Variables that carry secrets (they are secret outputs and placeholders in rendered files). */
+export const secretAppVariables = ["OTEL_EXPORTER_OTLP_HEADERS"];
+
+/**
+ * Head sampling in the apps stays at 100 %: the collector's tail sampling applies the stack's
+ * samplingRatio after it has seen each whole trace, which is the only way to keep every error
+ * trace. A head ratio below 1 would drop error traces before the collector could keep them.
+ */
+export function appEnvironment(s: AppEnvironmentSettings, bearerToken: string): Record<string, string> {
+    const scheme = s.tlsEnabled ? "https" : "http";
+    return {
+        OTEL_ENABLED: "true",
+        OTEL_SERVICE_NAME: s.serviceName,
+        OTEL_ENVIRONMENT: s.environment,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `${scheme}://${s.endpointHost}:${s.otlpGrpcPort}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        // W3C baggage form: the space after "Bearer" is percent-encoded.
+        OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${bearerToken}`,
+        ...(s.selfIssuedCaPath ? { OTEL_EXPORTER_OTLP_CERTIFICATE: s.selfIssuedCaPath } : {}),
+        // Where the app's own Prometheus exporter listens (ivatar's plan); with several Gunicorn
+        // workers, prefer OTLP metrics, which the collector exposes on its exporter port.
+        OTEL_PROMETHEUS_ENDPOINT: "0.0.0.0:9464",
+        OTEL_SAMPLING_RATIO: "1.0",
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "1.0",
+        IVATAR_VERSION: s.serviceVersion,
+    };
+}
+
+/** KEY=value lines, as a deployment job's env file. */
+export function renderEnvFile(env: Record<string, string>): string {
+    return Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}

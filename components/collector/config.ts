@@ -1,0 +1,134 @@
+// Renders the collector's config.yaml: pure, settings in, YAML text out.
+import { renderYaml } from "../yaml";
+
+/** Where things live inside the collector container (same layout as the official image). */
+export const collectorPaths = {
+    config: "/etc/otelcol-contrib/config.yaml",
+    bearerToken: "/etc/otelcol-contrib/secrets/bearer-token",
+    tlsDir: "/etc/otelcol-contrib/tls",
+    queueDir: "/var/lib/otelcol/queue",
+};
+
+export interface CollectorConfigSettings {
+    /** Share of non-error traces kept by tail sampling (0..1). */
+    samplingRatio: number;
+    ports: { otlpGrpc: number; otlpHttp: number; prometheusExporter: number; health: number; internalMetrics: number };
+    /** Persistent sending queue size, in batches. */
+    queueSize: number;
+    /** TLS on the OTLP receivers; clientCa turns on mutual TLS. */
+    tls: { enabled: boolean; clientCa: boolean };
+    /** host:port of Jaeger's OTLP gRPC receiver on the private network. */
+    jaegerEndpoint: string;
+}
+
+/** Values that look like e-mail addresses, anywhere in an attribute value. */
+export const emailPattern = "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}";
+/** Bearer and basic credentials that instrumentation may copy from headers. */
+export const credentialPattern = "(?i)(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}";
+
+// Tail sampling holds each trace this long before deciding, and at most this many traces.
+const decisionWait = "10s";
+const maxTracesInMemory = 50_000;
+
+export function collectorConfig(s: CollectorConfigSettings): Record<string, unknown> {
+    const tls = s.tls.enabled
+        ? {
+            cert_file: `${collectorPaths.tlsDir}/server.crt`,
+            key_file: `${collectorPaths.tlsDir}/server.key`,
+            ...(s.tls.clientCa ? { client_ca_file: `${collectorPaths.tlsDir}/client-ca.crt` } : {}),
+            min_version: "1.2",
+        }
+        : undefined;
+    const auth = { authenticator: "bearertokenauth/ingest" };
+    const protocol = (port: number) => ({ endpoint: `0.0.0.0:${port}`, ...(tls ? { tls } : {}), auth });
+
+    return {
+        extensions: {
+            health_check: { endpoint: `0.0.0.0:${s.ports.health}` },
+            "bearertokenauth/ingest": { filename: collectorPaths.bearerToken },
+            "file_storage/queue": {
+                directory: collectorPaths.queueDir,
+                create_directory: false,
+                compaction: { on_start: true, on_rebound: true, directory: collectorPaths.queueDir },
+            },
+        },
+        receivers: {
+            otlp: { protocols: { grpc: protocol(s.ports.otlpGrpc), http: protocol(s.ports.otlpHttp) } },
+        },
+        processors: {
+            // Refuses data (a retryable error for clients) before the container's limit is reached.
+            memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
+            // Masks e-mail addresses and credentials in every attribute value before anything is stored.
+            "redaction/pii": {
+                allow_all_keys: true,
+                blocked_values: [emailPattern, credentialPattern],
+                summary: "silent",
+            },
+            // Policies are OR-ed: every error trace, plus samplingRatio of the others.
+            tail_sampling: {
+                decision_wait: decisionWait,
+                num_traces: maxTracesInMemory,
+                policies: [
+                    { name: "keep-every-error", type: "status_code", status_code: { status_codes: ["ERROR"] } },
+                    { name: "sample-the-rest", type: "probabilistic", probabilistic: { sampling_percentage: round(s.samplingRatio * 100) } },
+                ],
+            },
+            // ivatar's plan: 1 s or 1024 items, whichever comes first.
+            batch: { timeout: "1s", send_batch_size: 1024 },
+        },
+        exporters: {
+            "otlp_grpc/jaeger": {
+                endpoint: s.jaegerEndpoint,
+                // Jaeger is reached only on the private Podman network.
+                tls: { insecure: true },
+                // Retry until delivered; the persistent queue keeps the backlog across restarts.
+                retry_on_failure: { enabled: true, initial_interval: "5s", max_interval: "30s", max_elapsed_time: "0s" },
+                sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: s.queueSize },
+            },
+            prometheus: { endpoint: `0.0.0.0:${s.ports.prometheusExporter}`, resource_to_telemetry_conversion: { enabled: true } },
+        },
+        service: {
+            extensions: ["health_check", "bearertokenauth/ingest", "file_storage/queue"],
+            telemetry: {
+                logs: { level: "info" },
+                metrics: {
+                    level: "normal",
+                    readers: [{
+                        pull: {
+                            exporter: {
+                                prometheus: {
+                                    host: "0.0.0.0",
+                                    port: s.ports.internalMetrics,
+                                    // Written out so the alert rules' metric names do not depend on defaults.
+                                    without_type_suffix: true,
+                                    without_units: true,
+                                    without_scope_info: true,
+                                },
+                            },
+                        },
+                    }],
+                },
+            },
+            pipelines: {
+                traces: {
+                    receivers: ["otlp"],
+                    processors: ["memory_limiter", "redaction/pii", "tail_sampling", "batch"],
+                    exporters: ["otlp_grpc/jaeger"],
+                },
+                metrics: {
+                    receivers: ["otlp"],
+                    processors: ["memory_limiter", "redaction/pii", "batch"],
+                    exporters: ["prometheus"],
+                },
+            },
+        },
+    };
+}
+
+function round(value: number): number {
+    return Math.round(value * 1e6) / 1e6;
+}
+
+export function renderCollectorConfig(s: CollectorConfigSettings): string {
+    return renderYaml("Rendered by ivatar-otel (components/collector/config.ts); do not edit on the host.", collectorConfig(s));
+}

@@ -1,0 +1,52 @@
+// The collector container: pure, settings in, ContainerSpec out.
+import { ContainerSpec } from "../container";
+import { collectorPaths } from "./config";
+
+export interface CollectorContainerSettings<Secret = string> {
+    image: string;
+    cpus: number;
+    memoryMb: number;
+    ports: { otlpGrpc: number; otlpHttp: number; prometheusExporter: number; health: number; internalMetrics: number };
+    /** Rendered config.yaml. */
+    configYaml: string;
+    /** The bearer token clients must send (a placeholder when rendering for review). */
+    bearerToken: Secret;
+    /** Host directory holding tls/ (server.crt, server.key, client-ca.crt), or none without TLS. */
+    tlsHostDir?: string;
+    network: string;
+}
+
+export const collectorContainerName = "ivatar-otel-collector";
+export const collectorQueueVolume = "ivatar-otel-collector-queue";
+/** The official image's user. */
+export const collectorUser = "10001:10001";
+
+/** GOMEMLIMIT at 80 % of the container limit, so Go's GC works hard before the kernel kills. */
+export function goMemLimit(memoryMb: number): string {
+    return `${Math.floor((memoryMb * 80) / 100)}MiB`;
+}
+
+export function collectorContainer<Secret = string>(s: CollectorContainerSettings<Secret>): ContainerSpec<string | Secret> {
+    const same = (port: number) => ({ internal: port, external: port });
+    return {
+        name: collectorContainerName,
+        image: s.image,
+        args: ["--config", collectorPaths.config],
+        user: collectorUser,
+        cpus: s.cpus,
+        memoryMb: s.memoryMb,
+        env: { GOMEMLIMIT: goMemLimit(s.memoryMb) },
+        ports: [s.ports.otlpGrpc, s.ports.otlpHttp, s.ports.prometheusExporter, s.ports.health, s.ports.internalMetrics].map(same),
+        mounts: [
+            { volume: collectorQueueVolume, containerPath: collectorPaths.queueDir },
+            ...(s.tlsHostDir ? [{ hostPath: s.tlsHostDir, containerPath: collectorPaths.tlsDir }] : []),
+        ],
+        files: [
+            { path: collectorPaths.config, content: s.configYaml },
+            { path: collectorPaths.bearerToken, content: s.bearerToken, secret: true },
+        ],
+        network: s.network,
+        restart: "unless-stopped",
+        labels: { "io.ivatar-otel.component": "collector" },
+    };
+}

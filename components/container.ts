@@ -1,0 +1,83 @@
+// A container as the renderers describe it: plain data, shared by the Pulumi components
+// (turned into docker.Container arguments here) and the live tests (turned into podman flags).
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface PublishedPort {
+    /** Port inside the container. */
+    internal: number;
+    /** Port on the host. */
+    external: number;
+}
+
+export type Mount =
+    /** A named Podman volume, created owned by the container's user. */
+    | { volume: string; containerPath: string }
+    /** A host directory, read-only. */
+    | { hostPath: string; containerPath: string };
+
+/** Content is a plain string in renderers and tests, and may be a Pulumi output in components. */
+export interface ContainerFile<Content = string> {
+    /** Absolute path inside the container. */
+    path: string;
+    /** File content; `secret` files are marked secret in Pulumi state and never logged. */
+    content: Content;
+    secret?: boolean;
+}
+
+export interface ContainerSpec<Content = string> {
+    name: string;
+    image: string;
+    /** Arguments after the image's entrypoint. */
+    args: string[];
+    /** "uid:gid" the process runs as. */
+    user: string;
+    /** CPU limit in CPUs. */
+    cpus: number;
+    /** Memory limit in MB (no extra swap). */
+    memoryMb?: number;
+    env: Record<string, string>;
+    ports: PublishedPort[];
+    mounts: Mount[];
+    /** Files copied into the container before it starts. */
+    files: ContainerFile<Content>[];
+    /** Podman network the container joins, with its name as DNS alias. */
+    network: string;
+    restart: "unless-stopped";
+    labels: Record<string, string>;
+}
+
+/** The user and group a named volume must belong to, as Podman's local driver takes it. */
+export function volumeOwnerOptions(user: string): Record<string, string> {
+    const [uid, gid] = user.split(":");
+    return { o: `uid=${uid},gid=${gid ?? uid}` };
+}
+
+/** docker.Container arguments for a spec, on the given network resource. */
+export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, networkName: pulumi.Input<string>,
+    imageId: pulumi.Input<string>, volumes: Record<string, pulumi.Input<string>>): docker.ContainerArgs {
+    return {
+        name: spec.name,
+        image: imageId,
+        command: spec.args,
+        user: spec.user,
+        // The docker provider takes CPUs as a string and memory in MB.
+        cpus: String(spec.cpus),
+        memory: spec.memoryMb,
+        memorySwap: spec.memoryMb,
+        envs: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp" })),
+        mounts: spec.mounts.map((m) => "volume" in m
+            ? { type: "volume", source: volumes[m.volume], target: m.containerPath }
+            : { type: "bind", source: m.hostPath, target: m.containerPath, readOnly: true }),
+        uploads: spec.files.map((f) => ({
+            file: f.path,
+            content: f.secret ? pulumi.secret(f.content) : f.content,
+        })),
+        networksAdvanced: [{ name: networkName, aliases: [spec.name] }],
+        restart: spec.restart,
+        labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+        // `pulumi up` fails if the container does not stay up.
+        mustRun: true,
+    };
+}

@@ -1,0 +1,61 @@
+// The project's own nftables table for the collector host. Pure: networks and ports in, ruleset out.
+//
+// Podman DNATs published ports in prerouting and forwards the packets to the container, so an
+// INPUT rule never sees them. The table therefore filters at a prerouting hook *before* DNAT
+// (priority -150 < dstnat -100), where the destination is still the published host port, and
+// again at input for anything delivered to the host itself. Loopback is always admitted.
+import { isIPv4 } from "net";
+
+export const firewallTable = "ivatar_otel";
+
+export interface PortClass {
+    /** Set name stem, like "ingest". */
+    name: string;
+    /** What these ports are for (a comment in the ruleset). */
+    purpose: string;
+    ports: number[];
+    networks: string[];
+}
+
+export interface FirewallSettings {
+    classes: PortClass[];
+}
+
+function set(name: string, family: "ipv4_addr" | "ipv6_addr", networks: string[]): string {
+    const elements = networks.length ? ` elements = { ${networks.join(", ")} }` : "";
+    return `    set ${name} { type ${family}; flags interval; auto-merge;${elements} }`;
+}
+
+function drops(c: PortClass): string[] {
+    const ports = c.ports.length === 1 ? String(c.ports[0]) : `{ ${c.ports.join(", ")} }`;
+    return [
+        `        tcp dport ${ports} ip saddr != @${c.name}_v4 drop comment "${c.purpose}"`,
+        `        tcp dport ${ports} ip6 saddr != @${c.name}_v6 drop comment "${c.purpose}"`,
+    ];
+}
+
+export function renderRuleset(s: FirewallSettings): string {
+    const sets = s.classes.flatMap((c) => [
+        set(`${c.name}_v4`, "ipv4_addr", c.networks.filter((n) => isIPv4(n.split("/")[0]))),
+        set(`${c.name}_v6`, "ipv6_addr", c.networks.filter((n) => !isIPv4(n.split("/")[0]))),
+    ]);
+    const chain = (name: string, hook: string, priority: string) => [
+        `    chain ${name} {`,
+        `        type filter hook ${hook} priority ${priority}; policy accept;`,
+        `        iifname "lo" accept`,
+        ...s.classes.flatMap(drops),
+        "    }",
+    ];
+    return [
+        "# Rendered by ivatar-otel (components/firewall/ruleset.ts); do not edit on the host.",
+        "# Loading this file replaces the table atomically: declare, delete, define.",
+        `table inet ${firewallTable}`,
+        `delete table inet ${firewallTable}`,
+        `table inet ${firewallTable} {`,
+        ...sets,
+        ...chain("prerouting", "prerouting", "-150"),
+        ...chain("input", "input", "filter"),
+        "}",
+        "",
+    ].join("\n");
+}

@@ -1,0 +1,54 @@
+// Applying and removing the firewall table on a host. Pure: scripts out.
+import { preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
+import { firewallTable } from "./ruleset";
+
+export const firewallUnit = "ivatar-otel-firewall.service";
+
+/** Loads the table at boot: after nftables.service (whose config may flush the ruleset), before containers restart. */
+export function renderFirewallUnit(rulesetPath: string): string {
+    return [
+        "# Written by ivatar-otel: loads its nftables table at boot.",
+        "[Unit]",
+        "Description=ivatar-otel firewall table (nftables)",
+        "After=nftables.service firewalld.service network-pre.target",
+        "Before=podman-restart.service network-online.target",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        `ExecStart=/usr/sbin/nft -f ${rulesetPath}`,
+        `ExecStop=/usr/sbin/nft delete table inet ${firewallTable}`,
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+}
+
+const hasSystemd = `[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1`;
+
+export function applyFirewallScript(ruleset: string, rulesetPath: string): string {
+    const path = shQuote(rulesetPath);
+    return preamble + [
+        // Check the new ruleset before it replaces anything.
+        `check=$(mktemp)`,
+        `printf %s ${Buffer.from(ruleset).toString("base64")} | base64 -d > "$check"`,
+        `nft -c -f "$check" || { echo "firewall: nft rejected the ruleset; the old one stays" >&2; rm -f "$check"; exit 1; }`,
+        `rm -f "$check"`,
+    ].join("\n") + "\n" + writeFiles([
+        { path: rulesetPath, content: ruleset, mode: "0600" },
+        { path: `/etc/systemd/system/${firewallUnit}`, content: renderFirewallUnit(rulesetPath), mode: "0644" },
+    ]) + [
+        `nft -f ${path}`,
+        `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable ${firewallUnit} >/dev/null 2>&1; fi`,
+        `echo "firewall: table inet ${firewallTable} loaded" >&2`,
+    ].join("\n") + "\n";
+}
+
+export function removeFirewallScript(rulesetPath: string): string {
+    return preamble + [
+        `if ${hasSystemd}; then systemctl disable ${firewallUnit} >/dev/null 2>&1 || true; fi`,
+        `if nft list table inet ${firewallTable} >/dev/null 2>&1; then nft delete table inet ${firewallTable}; fi`,
+    ].join("\n") + "\n" + removeFiles([rulesetPath, `/etc/systemd/system/${firewallUnit}`]) +
+        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
+}

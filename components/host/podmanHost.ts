@@ -1,0 +1,101 @@
+// One Podman host: the docker provider for its Docker-compatible API, and the way to run steps
+// on it (SSH with a pinned host key, or local commands for the local stack).
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { HostSettings, SshHost } from "../../config/schema";
+import { asRoot, asRootInline } from "./scripts";
+
+export function isSsh(host: HostSettings): host is SshHost {
+    return "address" in host;
+}
+
+/** The docker provider's `host`: the remote user's Podman over SSH, or the local socket. */
+export function dockerHostUri(host: HostSettings): string {
+    return isSsh(host) ? `ssh://${host.user}@${host.address}:${host.port}` : `unix://${host.podmanSocket}`;
+}
+
+/** Name as it appears in known_hosts: bare on port 22, "[name]:port" otherwise. */
+export function knownHostsName(host: SshHost): string {
+    return host.port === 22 ? host.address : `[${host.address}]:${host.port}`;
+}
+
+/**
+ * Options for the local `ssh` the docker provider runs: the configured key is the only one
+ * accepted for this host (no known_hosts file, no trust on first use).
+ */
+export function sshOptions(host: SshHost): string[] {
+    return [
+        "-o", "BatchMode=yes",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", "UserKnownHostsFile=/dev/null",
+        "-o", `KnownHostsCommand=/bin/echo ${knownHostsName(host)} ${host.hostKey}`,
+    ];
+}
+
+export interface PodmanHostArgs {
+    host: HostSettings;
+    /** SSH private key; without it the SSH agent ($SSH_AUTH_SOCK) is used. */
+    sshPrivateKey?: pulumi.Input<string>;
+}
+
+export interface HostStep {
+    /** Script run as root on create, and on update whenever it changes (it must be idempotent). */
+    create: pulumi.Input<string>;
+    /** Script run as root on destroy; it must not need secrets. */
+    delete: string;
+}
+
+export class PodmanHost extends pulumi.ComponentResource {
+    readonly address: string;
+    private readonly name: string;
+    private readonly settings: HostSettings;
+    private readonly sshPrivateKey?: pulumi.Input<string>;
+    private podman?: docker.Provider;
+
+    constructor(name: string, args: PodmanHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ivatar:otel:PodmanHost", name, {}, opts);
+        this.name = name;
+        this.settings = args.host;
+        this.sshPrivateKey = args.sshPrivateKey;
+        this.address = isSsh(args.host) ? args.host.address : "localhost";
+        this.registerOutputs({ address: this.address });
+    }
+
+    /** The docker provider for this host's Podman, made on first use (a host that only runs steps needs none). */
+    get provider(): docker.Provider {
+        this.podman ??= new docker.Provider(`${this.name}-podman`, {
+            host: dockerHostUri(this.settings),
+            sshOpts: isSsh(this.settings) ? sshOptions(this.settings) : undefined,
+        }, { parent: this });
+        return this.podman;
+    }
+
+    /**
+     * A step on this host. The create script travels on stdin (so secrets never show on a command
+     * line); the delete script is inlined and must carry none.
+     */
+    step(name: string, step: HostStep, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {
+        const common = {
+            create: asRoot,
+            update: asRoot,
+            stdin: step.create,
+            delete: asRootInline(step.delete),
+            // No triggers: a replacement would run the old delete after the new create.
+            logging: "stdoutAndStderr" as const,
+        };
+        if (!isSsh(this.settings)) {
+            return new command.local.Command(name, { ...common, interpreter: ["/bin/sh", "-c"] }, opts);
+        }
+        return new command.remote.Command(name, {
+            ...common,
+            connection: {
+                host: this.settings.address,
+                port: this.settings.port,
+                user: this.settings.user,
+                hostKey: this.settings.hostKey,
+                privateKey: this.sshPrivateKey,
+            },
+        }, opts);
+    }
+}

@@ -1,0 +1,54 @@
+// Shell building blocks for the steps run on hosts (over SSH, or locally for the local stack).
+// Pure: they return POSIX sh text. Every step is idempotent: running it twice changes nothing.
+
+export interface HostFile {
+    path: string;
+    content: string;
+    /** Octal mode, like "0644". */
+    mode: string;
+    /** "uid:gid"; root's when not given. */
+    owner?: string;
+}
+
+/** Quotes a value for sh. */
+export function shQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Runs the script it is given on stdin as root (directly, or through passwordless sudo). */
+export const asRoot = `if [ "$(id -u)" = 0 ]; then sh -s; else sudo -n sh -s; fi`;
+
+/** A command line that runs `script` as root without stdin (for delete steps). */
+export function asRootInline(script: string): string {
+    const encoded = Buffer.from(script).toString("base64");
+    return `printf %s ${encoded} | base64 -d | (${asRoot})`;
+}
+
+export const preamble = "set -eu\numask 077\n";
+
+/**
+ * Writes each file only when its content, mode or owner differ, atomically (temp file + rename),
+ * and reports "changed <path>" on stderr for those it wrote (stdout stays free for results). Contents travel base64-encoded so any byte is safe.
+ */
+export function writeFiles(files: HostFile[]): string {
+    return files.map((f) => {
+        const encoded = Buffer.from(f.content).toString("base64");
+        const path = shQuote(f.path);
+        const owner = f.owner ?? "0:0";
+        return [
+            `mkdir -p "$(dirname ${path})"`,
+            `printf %s ${encoded} | base64 -d > ${path}.ivatar-otel.tmp`,
+            `chmod ${f.mode} ${path}.ivatar-otel.tmp && chown ${owner} ${path}.ivatar-otel.tmp`,
+            `if [ -f ${path} ] && cmp -s ${path} ${path}.ivatar-otel.tmp && [ "$(stat -c '%a %u:%g' ${path})" = "$(stat -c '%a %u:%g' ${path}.ivatar-otel.tmp)" ]; then`,
+            `  rm -f ${path}.ivatar-otel.tmp`,
+            "else",
+            `  mv -f ${path}.ivatar-otel.tmp ${path} && echo "changed ${f.path}" >&2`,
+            "fi",
+        ].join("\n");
+    }).join("\n") + "\n";
+}
+
+/** Removes the files; missing ones are fine. Directories are left to the caller. */
+export function removeFiles(paths: string[]): string {
+    return `rm -f ${paths.map(shQuote).join(" ")}\n`;
+}

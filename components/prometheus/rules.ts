@@ -1,0 +1,170 @@
+// Alert rules for the collector, and the promtool unit tests that prove each one fires on a bad
+// series and stays quiet on a healthy one. Pure: thresholds come from the stack's sizing.
+import { renderYaml } from "../yaml";
+
+/** Metric names as collector v0.161 exposes them with the suffix flags the config writes out. */
+export const collectorMetrics = {
+    cpuSeconds: "otelcol_process_cpu_seconds",
+    memoryRss: "otelcol_process_memory_rss",
+    refusedSpans: "otelcol_receiver_refused_spans",
+    sendFailedSpans: "otelcol_exporter_send_failed_spans",
+    enqueueFailedSpans: "otelcol_exporter_enqueue_failed_spans",
+    queueSize: "otelcol_exporter_queue_size",
+    queueCapacity: "otelcol_exporter_queue_capacity",
+};
+
+export const scrapeJobs = { health: "otel-collector-health", exporter: "otel-collector-exporter" };
+
+export interface RuleSettings {
+    environment: string;
+    /** The collector container's limits: CPU and memory alerts are relative to them. */
+    cpus: number;
+    memoryMb: number;
+    /** Base of the runbook links; each alert appends "#<alert name in lower case>". */
+    runbookBaseUrl: string;
+}
+
+interface AlertRule {
+    alert: string;
+    expr: string;
+    for: string;
+    labels: { severity: "critical" | "warning" };
+    annotations: { summary: string; description: string; runbook_url: string };
+}
+
+/** A series that makes an alert fire and one that keeps it quiet, for the promtool tests. */
+interface AlertCase {
+    rule: AlertRule;
+    /** Labels the firing alert carries besides severity. */
+    labels: Record<string, string>;
+    firing: { series: string; values: string }[];
+    healthy: { series: string; values: string }[];
+}
+
+const instance = "collector:8888";
+const selector = `job="${scrapeJobs.health}"`;
+
+function alertCases(s: RuleSettings): AlertCase[] {
+    const memoryBytes = s.memoryMb * 1024 * 1024;
+    const rule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning",
+        summary: string, description: string): AlertRule => ({
+        alert,
+        expr,
+        for: forDuration,
+        labels: { severity },
+        annotations: { summary, description, runbook_url: `${s.runbookBaseUrl}#${alert.toLowerCase()}` },
+    });
+    const base = { job: scrapeJobs.health, instance };
+    const series = (metric: string, extra: Record<string, string> = {}) =>
+        `${metric}{${Object.entries({ ...base, ...extra }).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
+    const exporter = { exporter: "otlp_grpc/jaeger" };
+    const receiver = { receiver: "otlp", transport: "grpc" };
+    // Counters: rising by 60 per minute is 1 per second; flat is 0.
+    const rising = "0+60x30";
+    const flat = "100+0x30";
+    return [
+        {
+            rule: rule("OtelCollectorDown", `up{job=~"${scrapeJobs.health}|${scrapeJobs.exporter}"} == 0`, "2m", "critical",
+                "OpenTelemetry collector is down",
+                "Prometheus cannot scrape {{ $labels.job }} on {{ $labels.instance }}: no traces or app metrics arrive."),
+            labels: base,
+            firing: [{ series: series("up"), values: "0x30" }],
+            healthy: [{ series: series("up"), values: "1x30" }],
+        },
+        {
+            rule: rule("HighCollectorCPU", `rate(${collectorMetrics.cpuSeconds}{${selector}}[5m]) / ${s.cpus} > 0.8`, "5m", "warning",
+                "Collector CPU above 80 % of its limit",
+                `The collector on {{ $labels.instance }} uses more than 80 % of its ${s.cpus} CPUs.`),
+            labels: base,
+            // 0.9 of the limit vs 0.5 of it, in CPU-seconds per minute.
+            firing: [{ series: series(collectorMetrics.cpuSeconds), values: `0+${round(s.cpus * 0.9 * 60)}x30` }],
+            healthy: [{ series: series(collectorMetrics.cpuSeconds), values: `0+${round(s.cpus * 0.5 * 60)}x30` }],
+        },
+        {
+            rule: rule("HighCollectorMemory", `${collectorMetrics.memoryRss}{${selector}} / ${memoryBytes} > 0.8`, "5m", "warning",
+                "Collector memory above 80 % of its limit",
+                `The collector on {{ $labels.instance }} uses more than 80 % of its ${s.memoryMb} MB; the memory limiter refuses data from 80 %.`),
+            labels: base,
+            firing: [{ series: series(collectorMetrics.memoryRss), values: `${Math.round(memoryBytes * 0.9)}x30` }],
+            healthy: [{ series: series(collectorMetrics.memoryRss), values: `${Math.round(memoryBytes * 0.5)}x30` }],
+        },
+        {
+            rule: rule("OtelCollectorRefusedSpans", `sum by (job, instance, receiver, transport) (rate(${collectorMetrics.refusedSpans}{${selector}}[5m])) > 0`, "2m", "warning",
+                "Collector refuses spans",
+                "The collector on {{ $labels.instance }} refuses spans on {{ $labels.receiver }}/{{ $labels.transport }}: memory pressure or bad requests."),
+            labels: { ...base, ...receiver },
+            firing: [{ series: series(collectorMetrics.refusedSpans, receiver), values: rising }],
+            healthy: [{ series: series(collectorMetrics.refusedSpans, receiver), values: flat }],
+        },
+        {
+            rule: rule("OtelCollectorExportFailures", `sum by (job, instance, exporter) (rate(${collectorMetrics.sendFailedSpans}{${selector}}[5m])) > 0`, "2m", "warning",
+                "Collector fails to send spans to Jaeger",
+                "The collector on {{ $labels.instance }} fails to send spans through {{ $labels.exporter }}; they wait in the persistent queue."),
+            labels: { ...base, ...exporter },
+            firing: [{ series: series(collectorMetrics.sendFailedSpans, exporter), values: rising }],
+            healthy: [{ series: series(collectorMetrics.sendFailedSpans, exporter), values: flat }],
+        },
+        {
+            rule: rule("OtelCollectorEnqueueFailures", `sum by (job, instance, exporter) (rate(${collectorMetrics.enqueueFailedSpans}{${selector}}[5m])) > 0`, "1m", "critical",
+                "Collector drops spans: sending queue full",
+                "The collector on {{ $labels.instance }} cannot queue spans for {{ $labels.exporter }}: they are lost."),
+            labels: { ...base, ...exporter },
+            firing: [{ series: series(collectorMetrics.enqueueFailedSpans, exporter), values: rising }],
+            healthy: [{ series: series(collectorMetrics.enqueueFailedSpans, exporter), values: flat }],
+        },
+        {
+            rule: rule("OtelCollectorQueueNearlyFull", `max by (job, instance, exporter) (${collectorMetrics.queueSize}{${selector}} / ${collectorMetrics.queueCapacity}{${selector}}) > 0.8`, "1m", "warning",
+                "Collector sending queue above 80 %",
+                "The sending queue of {{ $labels.exporter }} on {{ $labels.instance }} is above 80 % of its capacity; spans will be dropped when it is full."),
+            labels: { ...base, ...exporter },
+            firing: [
+                { series: series(collectorMetrics.queueSize, exporter), values: "900x30" },
+                { series: series(collectorMetrics.queueCapacity, exporter), values: "1000x30" },
+            ],
+            healthy: [
+                { series: series(collectorMetrics.queueSize, exporter), values: "100x30" },
+                { series: series(collectorMetrics.queueCapacity, exporter), values: "1000x30" },
+            ],
+        },
+    ];
+}
+
+function round(value: number): number {
+    return Math.round(value * 1000) / 1000;
+}
+
+export function alertRules(s: RuleSettings): AlertRule[] {
+    return alertCases(s).map((c) => c.rule);
+}
+
+export function renderRules(s: RuleSettings): string {
+    return renderYaml("Rendered by ivatar-otel (components/prometheus/rules.ts); do not edit on the host.",
+        { groups: [{ name: `ivatar-otel-collector-${s.environment}`, rules: alertRules(s) }] });
+}
+
+/** `promtool test rules` suite for the rule file named ruleFile (relative to the test file). */
+export function renderRuleTests(s: RuleSettings, ruleFile: string): string {
+    // Ten minutes in, every "for" has elapsed; the firing test expects exactly one alert, the
+    // healthy test none.
+    const evalTime = "10m";
+    const tests = alertCases(s).flatMap((c) => {
+        const expand = (text: string) => text
+            .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, label: string) => c.labels[label] ?? "");
+        const expected = {
+            exp_labels: { ...c.labels, severity: c.rule.labels.severity },
+            exp_annotations: {
+                summary: c.rule.annotations.summary,
+                description: expand(c.rule.annotations.description),
+                runbook_url: c.rule.annotations.runbook_url,
+            },
+        };
+        return [
+            { name: `${c.rule.alert} fires`, interval: "1m", input_series: c.firing,
+                alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [expected] }] },
+            { name: `${c.rule.alert} stays quiet`, interval: "1m", input_series: c.healthy,
+                alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [] }] },
+        ];
+    });
+    return renderYaml("Rendered by ivatar-otel: run with `promtool test rules <this file>`.",
+        { rule_files: [ruleFile], evaluation_interval: "1m", tests });
+}

@@ -1,0 +1,34 @@
+// Scrape jobs for the existing Prometheus, in the format of a `scrape_config_files` file
+// (Prometheus 2.43 or later loads them from a glob in prometheus.yml).
+import { renderYaml } from "../yaml";
+import { scrapeJobs } from "./rules";
+
+export interface ScrapeSettings {
+    environment: string;
+    /** Host name Prometheus reaches the collector by. */
+    address: string;
+    ports: { prometheusExporter: number; internalMetrics: number };
+}
+
+/** Each job with its one target ("host:port"). */
+export function scrapeTargets(s: ScrapeSettings): { job: string; target: string }[] {
+    return [
+        // The collector's own health: pipeline counters, queue, process CPU and memory.
+        { job: scrapeJobs.health, target: `${s.address}:${s.ports.internalMetrics}` },
+        // The app metrics ivatar sends over OTLP, exposed by the collector's Prometheus exporter.
+        { job: scrapeJobs.exporter, target: `${s.address}:${s.ports.prometheusExporter}` },
+    ];
+}
+
+export function scrapeConfigs(s: ScrapeSettings): Record<string, unknown>[] {
+    return scrapeTargets(s).map(({ job, target }) => ({
+        job_name: job,
+        metrics_path: "/metrics",
+        scrape_interval: "30s",
+        static_configs: [{ targets: [target], labels: { environment: s.environment } }],
+    }));
+}
+
+export function renderScrapeConfig(s: ScrapeSettings): string {
+    return renderYaml("Rendered by ivatar-otel (components/prometheus/scrape.ts); do not edit on the host.", { scrape_configs: scrapeConfigs(s) });
+}

@@ -1,0 +1,77 @@
+// TLS material for the OTLP receivers, placed on the collector host. Pure: scripts out.
+//
+// generate: a small CA and a server certificate made on the host with openssl. The private keys
+// never leave the host (nor enter Pulumi state); the step prints the CA certificate, which the
+// apps trust. The server certificate is re-issued when its names change or it nears expiry.
+// provided: the configured certificate and key are written as they are.
+import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
+
+export interface TlsStepSettings {
+    /** Host directory mounted into the collector as its tls/ directory. */
+    dir: string;
+    /** "uid:gid" of the collector's user, who must read the key. */
+    owner: string;
+    /** DNS names and IP addresses the server certificate covers. */
+    serverNames: string[];
+    /** PEM CA for client certificates (mutual TLS). */
+    clientCa?: string;
+}
+
+export const tlsFiles = ["ca.crt", "ca.key", "server.crt", "server.key", "server.names", "client-ca.crt"];
+
+function subjectAltNames(names: string[]): string {
+    return names.map((n) => (/^[\d.]+$/.test(n) || n.includes(":") ? `IP:${n}` : `DNS:${n}`)).join(",");
+}
+
+function clientCaFile(s: TlsStepSettings): HostFile[] {
+    return s.clientCa ? [{ path: `${s.dir}/client-ca.crt`, content: s.clientCa, mode: "0444", owner: s.owner }] : [];
+}
+
+/** SELinux hosts (Fedora) need the container label on bind-mounted files. */
+const relabel = (dir: string) =>
+    `if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then chcon -R -t container_file_t ${shQuote(dir)}; fi\n`;
+
+export function generateTlsScript(s: TlsStepSettings): string {
+    const dir = shQuote(s.dir);
+    const sans = subjectAltNames(s.serverNames);
+    return preamble + [
+        `dir=${dir}`,
+        `mkdir -p "$dir" && chown ${s.owner} "$dir" && chmod 0500 "$dir"`,
+        `if [ ! -s "$dir/ca.key" ]; then`,
+        `  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \\`,
+        `    -subj "/CN=ivatar-otel collector CA" -addext "basicConstraints=critical,CA:TRUE" \\`,
+        `    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null`,
+        `  echo "tls: made a new CA" >&2`,
+        "fi",
+        `want=${shQuote(sans)}`,
+        // Re-issue when the names changed or the certificate expires within 30 days.
+        `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1; then`,
+        `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=${s.serverNames[0]}" \\`,
+        `    -keyout "$dir/server.key.new" -out "$dir/server.csr" 2>/dev/null`,
+        `  printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\nbasicConstraints=critical,CA:FALSE\\n' "$want" > "$dir/server.ext"`,
+        `  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 825 \\`,
+        `    -extfile "$dir/server.ext" -out "$dir/server.crt.new" 2>/dev/null`,
+        `  mv -f "$dir/server.key.new" "$dir/server.key" && mv -f "$dir/server.crt.new" "$dir/server.crt"`,
+        `  printf %s "$want" > "$dir/server.names"`,
+        `  rm -f "$dir/server.csr" "$dir/server.ext" "$dir/ca.srl"`,
+        `  echo "tls: issued a server certificate for $want" >&2`,
+        "fi",
+        `chown ${s.owner} "$dir"/* && chmod 0400 "$dir/ca.key" "$dir/server.key" && chmod 0444 "$dir/ca.crt" "$dir/server.crt"`,
+    ].join("\n") + "\n" + writeFiles(clientCaFile(s)) + relabel(s.dir) +
+        // The only output on stdout: the CA certificate the apps must trust.
+        `cat "$dir/ca.crt"\n`;
+}
+
+export function providedTlsScript(s: TlsStepSettings, certificate: string, privateKey: string): string {
+    const files: HostFile[] = [
+        { path: `${s.dir}/server.crt`, content: certificate, mode: "0444", owner: s.owner },
+        { path: `${s.dir}/server.key`, content: privateKey, mode: "0400", owner: s.owner },
+        ...clientCaFile(s),
+    ];
+    return preamble + `mkdir -p ${shQuote(s.dir)} && chown ${s.owner} ${shQuote(s.dir)} && chmod 0500 ${shQuote(s.dir)}\n` +
+        writeFiles(files) + relabel(s.dir) + `cat ${shQuote(`${s.dir}/server.crt`)}\n`;
+}
+
+export function removeTlsScript(s: Pick<TlsStepSettings, "dir">): string {
+    return preamble + removeFiles(tlsFiles.map((f) => `${s.dir}/${f}`)) + `rmdir ${shQuote(s.dir)} 2>/dev/null || true\n`;
+}

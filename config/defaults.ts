@@ -1,0 +1,88 @@
+// Per-environment defaults. Stack values are merged over these key by key (objects deeply,
+// lists and host entries whole), then the result is validated against schema.ts.
+import versions from "../versions.json";
+
+export type Environment = "production" | "development" | "local";
+export const environments: readonly Environment[] = ["production", "development", "local"];
+
+type Plain = { [key: string]: unknown };
+
+const common = {
+    traceRetention: "168h",
+    collector: {
+        image: versions.collector.image,
+        endpointHost: "collector.internal",
+        ports: { otlpGrpc: 4317, otlpHttp: 4318, prometheusExporter: 9464, health: 13133, internalMetrics: 8888 },
+        queueSize: 5000,
+        hostDir: "/etc/ivatar-otel",
+    },
+    jaeger: { image: versions.jaeger.image, uiPort: 16686 },
+    trustedNetworks: { ingest: [], metrics: [], admin: [] },
+    tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem" },
+    prometheus: {
+        rulesDir: "/etc/prometheus/rules.d",
+        scrapeConfigDir: "/etc/prometheus/scrape.d",
+        reloadUrl: "http://localhost:9090/-/reload",
+        // The runbook shipped with this project; point it at where your repository is browsable.
+        runbookBaseUrl: "docs/runbook.md",
+    },
+};
+
+const perEnvironment: Record<Environment, Plain> = {
+    // ivatar's plan: 10 % sampling, 4 CPUs / 8 GB recommended for production.
+    production: {
+        serviceName: "ivatar-production",
+        samplingRatio: 0.1,
+        collector: { cpus: 4, memoryMb: 8192 },
+        firewall: { enabled: true },
+    },
+    // 100 % sampling for debugging, the plan's minimum of 2 CPUs / 4 GB.
+    development: {
+        serviceName: "ivatar-development",
+        samplingRatio: 1.0,
+        collector: { cpus: 2, memoryMb: 4096 },
+        firewall: { enabled: true },
+    },
+    // This machine's own Podman: small, no firewall, files under /tmp.
+    local: {
+        serviceName: "ivatar-local",
+        serviceVersion: "dev",
+        samplingRatio: 1.0,
+        collectorHost: { local: true },
+        collector: { cpus: 1, memoryMb: 1024, endpointHost: "localhost", hostDir: "/tmp/ivatar-otel-local" },
+        trustedNetworks: { ingest: ["127.0.0.0/8"], metrics: ["127.0.0.0/8"], admin: ["127.0.0.0/8"] },
+        firewall: { enabled: false },
+        prometheus: {
+            host: { local: true },
+            rulesDir: "/tmp/ivatar-otel-local/prometheus/rules.d",
+            scrapeConfigDir: "/tmp/ivatar-otel-local/prometheus/scrape.d",
+            reloadUrl: "",
+        },
+    },
+};
+
+/** Keys whose value replaces the default whole instead of being merged into it. */
+const replacedWhole = new Set(["collectorHost", "prometheus.host"]);
+
+function isPlainObject(value: unknown): value is Plain {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function merge(base: Plain, over: Plain, prefix: string): Plain {
+    const out: Plain = { ...base };
+    for (const [key, value] of Object.entries(over)) {
+        const path = prefix ? `${prefix}.${key}` : key;
+        const current = out[key];
+        out[key] = isPlainObject(current) && isPlainObject(value) && !replacedWhole.has(path)
+            ? merge(current, value, path)
+            : value;
+    }
+    return out;
+}
+
+/** The stack's values over the defaults of its environment (unknown environments get the common ones). */
+export function withDefaults(stackValues: Plain): Plain {
+    const environment = stackValues.environment;
+    const specific = environments.includes(environment as Environment) ? perEnvironment[environment as Environment] : {};
+    return merge(merge(common, specific, ""), stackValues, "");
+}

@@ -1,0 +1,108 @@
+// Reads the stack config, merges the environment's defaults, validates everything at once.
+// Nothing here registers resources: the program calls this first and stops on any problem.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { withDefaults } from "./defaults";
+import { secretKeys, stackSchema, StackSettings } from "./schema";
+import { crossCheck, Problem } from "./rules";
+
+export const namespace = "ivatar-otel";
+
+/** Top-level keys that hold numbers; Pulumi hands every top-level value over as a string. */
+const numericKeys = new Set(["samplingRatio"]);
+
+/** One error listing every bad key: "<key>: <expected>, found <value>" per line. */
+export class StackConfigError extends pulumi.RunError {
+    constructor(readonly problems: Problem[]) {
+        super(
+            `ivatar-otel: the stack config has ${problems.length} problem(s); nothing was deployed:\n` +
+            problems.map((p) => `  - ${namespace}:${p.path}: ${p.expected}, found ${describe(p.path, p.found)}`).join("\n"),
+        );
+        this.name = "StackConfigError";
+    }
+}
+
+function describe(path: string, value: unknown): string {
+    if (value === undefined) return "nothing (the key is not set)";
+    // Never echo a secret, not even a malformed one.
+    if ((secretKeys as readonly string[]).includes(path.split(".")[0])) return "[secret]";
+    const json = JSON.stringify(value);
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+/** Parses Pulumi's string form of one config value into what the schema expects. */
+export function parseConfigValue(key: string, text: string): unknown {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return text;
+        }
+    }
+    if (numericKeys.has(key) && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(trimmed)) return Number(trimmed);
+    return text;
+}
+
+/** Every key of this project's namespace in the stack config, parsed, without defaults. */
+export function readStackValues(all: Record<string, string> = pulumi.runtime.allConfig()): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [fullKey, text] of Object.entries(all)) {
+        if (!fullKey.startsWith(`${namespace}:`)) continue;
+        const key = fullKey.slice(namespace.length + 1);
+        values[key] = parseConfigValue(key, text);
+    }
+    return values;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    let node = root;
+    for (const part of path) {
+        if (typeof node !== "object" || node === null) return undefined;
+        node = (node as Record<PropertyKey, unknown>)[part];
+    }
+    return node;
+}
+
+function joinPath(path: readonly PropertyKey[]): string {
+    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+}
+
+function problemsFrom(issues: readonly z.core.$ZodIssue[], input: unknown, base: PropertyKey[] = []): Problem[] {
+    const problems: Problem[] = [];
+    for (const issue of issues) {
+        const path = [...base, ...issue.path];
+        if (issue.code === "unrecognized_keys") {
+            for (const key of issue.keys) {
+                problems.push({ path: joinPath([...path, key]), expected: "expected no such key (unknown key)", found: valueAt(input, [...path, key]) });
+            }
+        } else if (issue.code === "invalid_union" && issue.errors.length === 2) {
+            // Host entries: report the inner problems of the form the value is trying to be.
+            const value = valueAt(input, path);
+            const isObject = typeof value === "object" && value !== null;
+            const branch = isObject && "local" in value ? 1 : 0;
+            if (isObject) problems.push(...problemsFrom(issue.errors[branch], input, path));
+            else problems.push({ path: joinPath(path), expected: issue.message, found: value });
+        } else {
+            problems.push({ path: joinPath(path), expected: issue.message, found: valueAt(input, path) });
+        }
+    }
+    return problems;
+}
+
+/** Validates stack values (as read by readStackValues) merged over the defaults. */
+export function validateStack(stackValues: Record<string, unknown>): StackSettings {
+    const merged = withDefaults(stackValues);
+    const parsed = stackSchema.safeParse(merged);
+    const problems = [
+        ...(parsed.success ? [] : problemsFrom(parsed.error.issues, merged)),
+        ...crossCheck(merged),
+    ];
+    if (problems.length > 0 || !parsed.success) throw new StackConfigError(problems);
+    return parsed.data;
+}
+
+/** The validated settings of the running stack; throws StackConfigError before anything is registered. */
+export function loadStackSettings(): StackSettings {
+    return validateStack(readStackValues());
+}

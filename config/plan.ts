@@ -1,0 +1,127 @@
+// Turns validated stack settings into each component's settings. Pure, and the one mapping
+// the program (index.ts), `npm run render` and the tests share.
+import { AppEnvironmentSettings } from "../components/appEnvironment";
+import { CollectorConfigSettings } from "../components/collector/config";
+import { collectorUser, goMemLimit } from "../components/collector/container";
+import { PortClass } from "../components/firewall/ruleset";
+import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
+import { RuleSettings } from "../components/prometheus/rules";
+import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
+import { TlsStepSettings } from "../components/tls/steps";
+import { StackSettings } from "./schema";
+
+/** The private Podman network the collector and Jaeger share. */
+export const privateNetwork = "ivatar-otel";
+
+export interface StackPlan {
+    environment: StackSettings["environment"];
+    collector: {
+        config: CollectorConfigSettings;
+        image: string;
+        cpus: number;
+        memoryMb: number;
+        ports: StackSettings["collector"]["ports"];
+        tlsHostDir?: string;
+        network: string;
+    };
+    jaeger: JaegerSettings;
+    tls: { mode: StackSettings["tls"]["mode"]; step: TlsStepSettings };
+    prometheus: {
+        rules: RuleSettings;
+        scrape: ScrapeSettings;
+        rulesPath: string;
+        scrapePath: string;
+        ruleTestsFile: string;
+        reloadUrl: string;
+    };
+    firewall: { enabled: boolean; classes: PortClass[]; rulesetPath: string };
+    app: AppEnvironmentSettings;
+    outputs: {
+        collectorEndpoints: Record<string, string>;
+        jaegerUiUrl: string;
+        prometheusTargets: string[];
+        sizing: { cpus: number; memoryMb: number; goMemLimit: string; samplingRatio: number; traceRetention: string };
+    };
+}
+
+export function planStack(s: StackSettings): StackPlan {
+    const c = s.collector;
+    const tlsEnabled = s.tls.mode !== "disabled";
+    const tlsDir = `${c.hostDir}/tls`;
+    const host = c.endpointHost;
+    const scheme = tlsEnabled ? "https" : "http";
+    const collectorHostAddress = "address" in s.collectorHost ? s.collectorHost.address : "localhost";
+    const scrape: ScrapeSettings = {
+        environment: s.environment,
+        address: s.prometheus.scrapeAddress ?? host,
+        ports: { prometheusExporter: c.ports.prometheusExporter, internalMetrics: c.ports.internalMetrics },
+    };
+    const fileStem = `ivatar-otel-${s.environment}`;
+    return {
+        environment: s.environment,
+        collector: {
+            config: {
+                samplingRatio: s.samplingRatio,
+                ports: c.ports,
+                queueSize: c.queueSize,
+                tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined },
+                jaegerEndpoint: jaegerOtlpEndpoint,
+            },
+            image: c.image,
+            cpus: c.cpus,
+            memoryMb: c.memoryMb,
+            ports: c.ports,
+            tlsHostDir: tlsEnabled ? tlsDir : undefined,
+            network: privateNetwork,
+        },
+        jaeger: { image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, network: privateNetwork },
+        tls: {
+            mode: s.tls.mode,
+            step: {
+                dir: tlsDir,
+                owner: collectorUser,
+                // The name apps use, the SSH address if it differs, and loopback for checks on the host.
+                serverNames: [...new Set([host, collectorHostAddress, "localhost", "127.0.0.1"])],
+                clientCa: s.tls.clientCa,
+            },
+        },
+        prometheus: {
+            rules: { environment: s.environment, cpus: c.cpus, memoryMb: c.memoryMb, runbookBaseUrl: s.prometheus.runbookBaseUrl },
+            scrape,
+            rulesPath: `${s.prometheus.rulesDir}/${fileStem}.rules.yml`,
+            scrapePath: `${s.prometheus.scrapeConfigDir}/${fileStem}.scrape.yml`,
+            ruleTestsFile: `${fileStem}.rules.test.yml`,
+            reloadUrl: s.prometheus.reloadUrl,
+        },
+        firewall: {
+            enabled: s.firewall.enabled,
+            rulesetPath: `${c.hostDir}/firewall.nft`,
+            classes: [
+                { name: "ingest", purpose: "OTLP from the app networks", ports: [c.ports.otlpGrpc, c.ports.otlpHttp], networks: s.trustedNetworks.ingest },
+                { name: "metrics", purpose: "metrics and health for Prometheus", ports: [c.ports.prometheusExporter, c.ports.internalMetrics, c.ports.health], networks: s.trustedNetworks.metrics },
+                { name: "admin", purpose: "Jaeger UI for operators", ports: [s.jaeger.uiPort], networks: s.trustedNetworks.admin },
+            ],
+        },
+        app: {
+            environment: s.environment,
+            serviceName: s.serviceName,
+            serviceVersion: s.serviceVersion,
+            endpointHost: host,
+            otlpGrpcPort: c.ports.otlpGrpc,
+            tlsEnabled,
+            selfIssuedCaPath: s.tls.mode === "generate" ? s.tls.appCaPath : undefined,
+        },
+        outputs: {
+            collectorEndpoints: {
+                otlpGrpc: `${scheme}://${host}:${c.ports.otlpGrpc}`,
+                otlpHttp: `${scheme}://${host}:${c.ports.otlpHttp}`,
+                health: `http://${host}:${c.ports.health}/`,
+                prometheusExporter: `http://${host}:${c.ports.prometheusExporter}/metrics`,
+                internalMetrics: `http://${host}:${c.ports.internalMetrics}/metrics`,
+            },
+            jaegerUiUrl: `http://${host}:${s.jaeger.uiPort}/`,
+            prometheusTargets: scrapeTargets(scrape).map((t) => t.target),
+            sizing: { cpus: c.cpus, memoryMb: c.memoryMb, goMemLimit: goMemLimit(c.memoryMb), samplingRatio: s.samplingRatio, traceRetention: s.traceRetention },
+        },
+    };
+}

@@ -1,0 +1,82 @@
+// Checks that span several keys (the schema checks each key alone). They read the merged
+// values defensively, so they can report alongside the schema's problems in one error.
+
+export interface Problem {
+    /** Key path under the ivatar-otel namespace, like "collector.cpus". */
+    path: string;
+    /** What a valid value looks like. */
+    expected: string;
+    /** The value found. */
+    found: unknown;
+}
+
+type Plain = Record<string, unknown>;
+
+function at(root: Plain, path: string): unknown {
+    let node: unknown = root;
+    for (const part of path.split(".")) {
+        if (typeof node !== "object" || node === null || Array.isArray(node)) return undefined;
+        node = (node as Plain)[part];
+    }
+    return node;
+}
+
+const portKeys = [
+    "collector.ports.otlpGrpc",
+    "collector.ports.otlpHttp",
+    "collector.ports.prometheusExporter",
+    "collector.ports.health",
+    "collector.ports.internalMetrics",
+    "jaeger.uiPort",
+];
+
+export function crossCheck(values: Plain): Problem[] {
+    const problems: Problem[] = [];
+    const environment = at(values, "environment");
+    const tlsMode = at(values, "tls.mode");
+
+    // Published ports share one host: each must be different.
+    const seen = new Map<unknown, string>();
+    for (const key of portKeys) {
+        const port = at(values, key);
+        if (typeof port !== "number") continue;
+        const other = seen.get(port);
+        if (other) problems.push({ path: key, expected: `expected a port not already used by ${other}`, found: port });
+        else seen.set(port, key);
+    }
+
+    if (tlsMode === "provided") {
+        if (at(values, "tls.certificate") === undefined) {
+            problems.push({ path: "tls.certificate", expected: "expected a PEM certificate when tls.mode is provided", found: undefined });
+        }
+        if (at(values, "tlsPrivateKey") === undefined) {
+            problems.push({ path: "tlsPrivateKey", expected: "expected a PEM private key (set with --secret) when tls.mode is provided", found: undefined });
+        }
+    } else {
+        for (const key of ["tls.certificate", "tlsPrivateKey"]) {
+            const value = at(values, key);
+            if (value !== undefined) {
+                problems.push({ path: key, expected: `expected no value unless tls.mode is provided (tls.mode is ${JSON.stringify(tlsMode)})`, found: value });
+            }
+        }
+    }
+    if (tlsMode === "disabled" && environment !== "local") {
+        problems.push({ path: "tls.mode", expected: `expected generate or provided: OTLP must be encrypted on a ${String(environment)} stack`, found: tlsMode });
+    }
+    if (tlsMode === "disabled" && at(values, "tls.clientCa") !== undefined) {
+        problems.push({ path: "tls.clientCa", expected: "expected no client CA while TLS is disabled", found: "(a certificate)" });
+    }
+
+    if (environment === "production" && at(values, "firewall.enabled") === false) {
+        problems.push({ path: "firewall.enabled", expected: "expected true: production must admit only trusted networks", found: false });
+    }
+    if (at(values, "firewall.enabled") === true) {
+        for (const key of ["trustedNetworks.ingest", "trustedNetworks.metrics"]) {
+            const list = at(values, key);
+            if (Array.isArray(list) && list.length === 0) {
+                problems.push({ path: key, expected: "expected at least one network while the firewall is on (otherwise nothing could reach these ports)", found: list });
+            }
+        }
+    }
+    return problems;
+}

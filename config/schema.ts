@@ -1,0 +1,156 @@
+// The stack config's shape: every key the program reads, what it means, and what is valid.
+// Per-environment defaults live in defaults.ts; reading and error reporting in load.ts.
+import { z } from "zod";
+import { isIPv4, isIPv6 } from "net";
+
+const ipv4Cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** True for an IPv4 or IPv6 network in CIDR form ("10.0.1.0/24", "fd00::/64"). */
+export function isCidr(value: string): boolean {
+    const slash = value.indexOf("/");
+    if (slash < 0) return false;
+    const address = value.slice(0, slash);
+    const bitsText = value.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(bitsText)) return false;
+    const bits = Number(bitsText);
+    if (isIPv4(address)) return ipv4Cidr.test(value) && bits <= 32;
+    return isIPv6(address) && bits <= 128;
+}
+
+/** Go duration as Jaeger and the collector read it: hours, minutes, seconds ("168h", "90m"). */
+const goDuration = /^(\d+h)?(\d+m)?(\d+s)?$/;
+const sshPublicKey = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
+const pemBlock = (label: string) =>
+    new RegExp(`^-----BEGIN ${label}-----\\r?\\n[A-Za-z0-9+/=\\r\\n]+-----END ${label}-----\\s*$`);
+export const pemCertificate = pemBlock("CERTIFICATE");
+export const pemPrivateKey = /^-----BEGIN (RSA |EC )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA |EC )?PRIVATE KEY-----\s*$/;
+const hostname = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
+const imageReference = /^[a-z0-9][a-z0-9._\-/:]*:[A-Za-z0-9._-]+(@sha256:[a-f0-9]{64})?$/;
+
+const number = (what: string) => z.number({ error: `expected ${what}` });
+const integer = (what: string) => number(what).int({ error: `expected ${what}` });
+const text = (what: string) => z.string({ error: `expected ${what}` });
+const port = () => integer("a TCP port from 1 to 65535").min(1, { error: "expected a TCP port from 1 to 65535" })
+    .max(65535, { error: "expected a TCP port from 1 to 65535" });
+const cidr = () => text("a network in CIDR form, like 10.0.1.0/24")
+    .refine(isCidr, { error: "expected a network in CIDR form, like 10.0.1.0/24" });
+const networks = () => z.array(cidr(), { error: "expected a list of networks in CIDR form" });
+const duration = (what: string) => text(`${what} as a Go duration, like 168h`)
+    .regex(goDuration, { error: `expected ${what} as a Go duration in h/m/s, like 168h (days like 7d are not valid)` })
+    .refine((v) => v !== "" && !/^(0+[hms])+$/.test(v), { error: `expected ${what} longer than zero` });
+const absolutePath = (what: string) => text(`${what} as an absolute path`)
+    .regex(/^\/[^\s'"$`\\]*$/, { error: `expected ${what} as an absolute path without spaces or quotes` });
+
+/** How the program reaches a Podman host: over SSH with a pinned host key, or this machine. */
+export const hostSchema = z.union([
+    z.strictObject({
+        /** DNS name or IP address the SSH client connects to. */
+        address: text("a host name or IP address").refine((v) => hostname.test(v) || isIPv4(v) || isIPv6(v),
+            { error: "expected a host name or IP address" }),
+        /** SSH port. */
+        port: port().default(22),
+        /** Login user; needs rootful Podman (root, or sudo without a password). */
+        user: text("a user name").regex(/^[a-z_][a-z0-9_.-]*$/, { error: "expected a Unix user name" }),
+        /** The host's public key as `ssh-keyscan` prints it after the host name: "ssh-ed25519 AAAA...". */
+        hostKey: text("an SSH public host key").regex(sshPublicKey,
+            { error: "expected an SSH public host key like \"ssh-ed25519 AAAA...\"" }),
+    }),
+    z.strictObject({
+        /** This machine's own Podman, through its local socket, with local commands. */
+        local: z.literal(true, { error: "expected true" }),
+        /** The Podman API socket. */
+        podmanSocket: absolutePath("the Podman socket").default("/run/podman/podman.sock"),
+    }),
+], { error: "expected either {address, port, user, hostKey} or {local: true}" });
+
+export const stackSchema = z.strictObject({
+    /** Which kind of stack this is; selects the defaults in defaults.ts. */
+    environment: z.enum(["production", "development", "local"], { error: "expected production, development or local" }),
+    /** OTEL_SERVICE_NAME of the app containers. */
+    serviceName: text("a service name").regex(/^[A-Za-z0-9._-]+$/, { error: "expected a service name of letters, digits, '.', '_' or '-'" }),
+    /** IVATAR_VERSION of the app containers. */
+    serviceVersion: text("a version string").min(1, { error: "expected a version string" }),
+    /** Share of non-error traces kept (error traces are always kept). */
+    samplingRatio: number("a number from 0 to 1").min(0, { error: "expected a number from 0 to 1" })
+        .max(1, { error: "expected a number from 0 to 1" }),
+    /** How long Jaeger keeps traces. */
+    traceRetention: duration("the trace retention"),
+    /** Where the collector and Jaeger run. */
+    collectorHost: hostSchema,
+    /** The host of the existing Prometheus, and where its rule and scrape files go. */
+    prometheus: z.strictObject({
+        host: hostSchema,
+        /** Directory the existing Prometheus loads rule files from (rule_files glob). */
+        rulesDir: absolutePath("the rules directory"),
+        /** Directory the existing Prometheus loads scrape job files from (scrape_config_files glob). */
+        scrapeConfigDir: absolutePath("the scrape config directory"),
+        /** URL on the Prometheus host that reloads it (needs --web.enable-lifecycle); empty: no reload. */
+        reloadUrl: z.union([z.literal(""), z.url({ error: "expected an http(s) URL or an empty string" })]),
+        /** Where alerts' runbook links point; each alert appends "#<alert name in lower case>". */
+        runbookBaseUrl: text("the runbook's URL").min(1, { error: "expected the runbook's URL" }),
+        /** Host name Prometheus uses to scrape the collector; defaults to collector.endpointHost. */
+        scrapeAddress: text("a host name").min(1, { error: "expected a host name" }).optional(),
+    }),
+    /** The collector container. */
+    collector: z.strictObject({
+        /** CPU limit of the container, in CPUs. */
+        cpus: number("a CPU count greater than 0").positive({ error: "expected a CPU count greater than 0" })
+            .max(256, { error: "expected a CPU count of at most 256" }),
+        /** Memory limit of the container, in MB; GOMEMLIMIT is set to 80 % of it. */
+        memoryMb: integer("a whole number of MB of at least 256").min(256, { error: "expected a whole number of MB of at least 256" }),
+        /** Container image; pinned in versions.json unless overridden here. */
+        image: text("an image reference with a tag").regex(imageReference, { error: "expected an image reference with an exact tag, like registry/name:1.2.3" }),
+        /** Host name the app containers use to reach the collector (TLS certificate name too). */
+        endpointHost: text("a host name").min(1, { error: "expected a host name" }),
+        /** Published host ports. */
+        ports: z.strictObject({
+            otlpGrpc: port(), otlpHttp: port(), prometheusExporter: port(), health: port(), internalMetrics: port(),
+        }),
+        /** Size of the persistent sending queue, in batches. */
+        queueSize: integer("a whole number of batches from 1 to 1000000").min(1, { error: "expected a whole number of batches from 1 to 1000000" })
+            .max(1_000_000, { error: "expected a whole number of batches from 1 to 1000000" }),
+        /** Host directory that holds the collector's TLS material and token. */
+        hostDir: absolutePath("the collector's host directory"),
+    }),
+    /** The Jaeger container. */
+    jaeger: z.strictObject({
+        image: text("an image reference with a tag").regex(imageReference, { error: "expected an image reference with an exact tag, like registry/name:1.2.3" }),
+        /** Published port of the query UI and API (admin networks only). */
+        uiPort: port(),
+    }),
+    /** Who may reach which ports on the collector host. */
+    trustedNetworks: z.strictObject({
+        /** App containers: OTLP gRPC and HTTP. */
+        ingest: networks(),
+        /** Prometheus hosts: exporter, internal metrics, health. */
+        metrics: networks(),
+        /** Operators: the Jaeger UI. */
+        admin: networks(),
+    }),
+    /** The project's nftables table on the collector host. */
+    firewall: z.strictObject({ enabled: z.boolean({ error: "expected true or false" }) }),
+    /** TLS on the OTLP receivers. */
+    tls: z.strictObject({
+        /** generate: a self-signed certificate made on the host; provided: certificate from config and
+         *  key from the secret tlsPrivateKey; disabled: plaintext (local stack only). */
+        mode: z.enum(["generate", "provided", "disabled"], { error: "expected generate, provided or disabled" }),
+        /** PEM certificate (chain) for mode provided. */
+        certificate: text("a PEM certificate").regex(pemCertificate, { error: "expected a PEM certificate" }).optional(),
+        /** PEM CA that client certificates must chain to; turns on mutual TLS. */
+        clientCa: text("a PEM certificate").regex(pemCertificate, { error: "expected a PEM CA certificate" }).optional(),
+        /** Where the app containers find the collector's CA file (OTEL_EXPORTER_OTLP_CERTIFICATE). */
+        appCaPath: absolutePath("the CA path inside the app containers"),
+    }),
+    /** Secret: PEM private key for tls.mode provided. */
+    tlsPrivateKey: text("a PEM private key").regex(pemPrivateKey, { error: "expected a PEM private key" }).optional(),
+    /** Secret: PEM private key for SSH; without it the SSH agent is used. */
+    sshPrivateKey: text("a PEM or OpenSSH private key").regex(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/, { error: "expected a PEM or OpenSSH private key" }).optional(),
+});
+
+export type StackInput = z.input<typeof stackSchema>;
+export type StackSettings = z.output<typeof stackSchema>;
+export type HostSettings = StackSettings["collectorHost"];
+export type SshHost = Extract<HostSettings, { address: string }>;
+
+/** Config keys whose values are secrets. */
+export const secretKeys = ["tlsPrivateKey", "sshPrivateKey"] as const;

@@ -1,0 +1,69 @@
+// ivatar-otel: reads and validates the stack config, then composes the components.
+// Nothing is registered until the whole config has passed validation.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { appEnvironment, secretAppVariables } from "./components/appEnvironment";
+import { OtelCollector } from "./components/collector";
+import { Firewall } from "./components/firewall";
+import { PodmanHost } from "./components/host/podmanHost";
+import { Jaeger } from "./components/jaeger";
+import { PrometheusRules } from "./components/prometheus";
+import { CollectorTls } from "./components/tls";
+import { loadStackSettings } from "./config/load";
+import { planStack, privateNetwork } from "./config/plan";
+
+function main() {
+    const settings = loadStackSettings();
+    const plan = planStack(settings);
+    const sshPrivateKey = settings.sshPrivateKey === undefined ? undefined : pulumi.secret(settings.sshPrivateKey);
+
+    const collectorHost = new PodmanHost("collector-host", { host: settings.collectorHost, sshPrivateKey });
+    const prometheusHost = new PodmanHost("prometheus-host", { host: settings.prometheus.host, sshPrivateKey });
+    const provider = collectorHost.provider;
+
+    // Clients authenticate with this token; the random provider keeps it secret in state.
+    const bearerToken = new random.RandomPassword("otlp-bearer-token", { length: 48, special: false });
+    const token = pulumi.secret(bearerToken.result);
+
+    // The firewall goes up before any port is published.
+    const firewall = plan.firewall.enabled
+        ? new Firewall("firewall", { host: collectorHost, classes: plan.firewall.classes, rulesetPath: plan.firewall.rulesetPath })
+        : undefined;
+    const tls = plan.tls.mode === "disabled" ? undefined : new CollectorTls("collector-tls", {
+        host: collectorHost,
+        settings: plan.tls,
+        provided: plan.tls.mode === "provided" && settings.tls.certificate && settings.tlsPrivateKey
+            ? { certificate: settings.tls.certificate, privateKey: pulumi.secret(settings.tlsPrivateKey) }
+            : undefined,
+    });
+
+    const network = new docker.Network("private-network", { name: privateNetwork }, { provider });
+    const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network }, { dependsOn: firewall ? [firewall] : [] });
+    const collector = new OtelCollector("collector", {
+        host: collectorHost,
+        settings: plan.collector,
+        network,
+        bearerToken: token,
+        dependsOn: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : []), jaeger],
+    });
+    new PrometheusRules("prometheus-rules", { host: prometheusHost, settings: plan.prometheus }, { dependsOn: [collector] });
+
+    // Deployment jobs read these with `pulumi stack output --json`.
+    const plainEnvironment = appEnvironment(plan.app, "");
+    const environment: Record<string, pulumi.Input<string>> = { ...plainEnvironment };
+    for (const key of secretAppVariables) {
+        environment[key] = pulumi.secret(token.apply((t) => appEnvironment(plan.app, t)[key]));
+    }
+    return {
+        appEnvironment: environment,
+        collectorCaCertificate: plan.tls.mode === "generate" && tls ? tls.trustedCertificate : undefined,
+        otlpBearerToken: token,
+        collectorEndpoints: plan.outputs.collectorEndpoints,
+        jaegerUiUrl: plan.outputs.jaegerUiUrl,
+        prometheusTargets: plan.outputs.prometheusTargets,
+        sizing: plan.outputs.sizing,
+    };
+}
+
+export = main;

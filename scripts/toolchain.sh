@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Installs and builds every real program the artifact and live tests run:
+#   Debian: podman, runc, nftables, openssl, prometheus (promtool + server), openssh-server
+#   Go:     the collector (a builder-made distribution of exactly the components the program
+#           configures), Jaeger v2 and telemetrygen, at the versions pinned in versions.json
+#   Podman: local images tagged with the program's pinned image names, built from those binaries
+# Builds are cached by version under $IVATAR_OTEL_CACHE (default ~/.cache/ivatar-otel), so a
+# second run only checks what is there. Prints the tools' paths as shell assignments at the end
+# (also written to $IVATAR_OTEL_CACHE/tools.env for the tests).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${IVATAR_OTEL_CACHE:-$HOME/.cache/ivatar-otel}
+mkdir -p "$cache/bin"
+export PATH="/usr/local/go/bin:$PATH"
+export CGO_ENABLED=0 GOFLAGS=-trimpath
+
+say() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+pin() { node -p "require('$repo/versions.json').$1"; }
+# Runs a slow command, printing a line every 30 s so a person knows it is alive.
+slow() {
+    local what=$1; shift
+    local start=$SECONDS
+    "$@" >"$cache/last-build.log" 2>&1 &
+    local pid=$! next=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 2
+        if ((SECONDS >= next)) && kill -0 "$pid" 2>/dev/null; then
+            say "  still $what ($((SECONDS - start)) s)"
+            next=$((SECONDS + 30))
+        fi
+    done
+    if ! wait "$pid"; then
+        say "FAILED: $what; last lines of $cache/last-build.log:"
+        tail -n 30 "$cache/last-build.log" >&2
+        exit 1
+    fi
+    say "  done $what in $((SECONDS - start)) s"
+}
+
+# --- Debian packages ---------------------------------------------------------------------
+packages=(podman runc nftables openssl prometheus openssh-server iproute2 uidmap)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's prometheus package starts a server through its init script on install; the tests
+# start their own, so stop any that came up with the package.
+pkill -x prometheus 2>/dev/null || true
+
+# --- Podman defaults these machines need (see README, "Podman hosts") -------------------
+"$repo/scripts/podman-setup.sh"
+
+# --- Collector -----------------------------------------------------------------------------
+release=$(pin collector.release)
+builder_bin="$cache/bin/builder-v$release"
+if [[ ! -x $builder_bin ]]; then
+    say "building the collector builder v$release"
+    tmp=$(mktemp -d)
+    slow "go install builder" env GOBIN="$tmp" go install "$(pin collector.builder)@v$release"
+    mv "$tmp/builder" "$builder_bin"
+    rmdir "$tmp"
+fi
+manifest=$(cd "$repo" && node_modules/.bin/ts-node --transpile-only scripts/collector-manifest.ts "@OUT@")
+manifest_key=$(printf '%s' "$manifest" | sha256sum | cut -c1-12)
+collector_dir="$cache/collector-$release-$manifest_key"
+collector_bin="$collector_dir/otelcol-contrib"
+if [[ ! -x $collector_bin ]]; then
+    say "building the collector v$release (components per components/collector/distribution.ts; cold: ~10-20 min)"
+    rm -rf "$collector_dir.tmp" && mkdir -p "$collector_dir.tmp"
+    printf '%s\n' "${manifest//@OUT@/$collector_dir.tmp/dist}" >"$collector_dir.tmp/manifest.yaml"
+    slow "building the collector" "$builder_bin" --config "$collector_dir.tmp/manifest.yaml"
+    mkdir -p "$collector_dir"
+    mv "$collector_dir.tmp/dist/otelcol-contrib" "$collector_bin"
+    cp "$collector_dir.tmp/manifest.yaml" "$collector_dir/"
+    rm -rf "$collector_dir.tmp"
+fi
+
+# --- Jaeger ---------------------------------------------------------------------------------
+jaeger_release=$(pin jaeger.release)
+jaeger_mod=$(pin jaeger.goModule)
+jaeger_modver=$(pin jaeger.goModuleVersion)
+jaeger_bin="$cache/bin/jaeger-$jaeger_release"
+if [[ ! -x $jaeger_bin ]]; then
+    say "building Jaeger $jaeger_release (Go module $jaeger_mod v$jaeger_modver; cold: ~10 min)"
+    # Jaeger's go.mod carries a replace directive, which `go install mod@ver` refuses: build
+    # through a throwaway module that requires Jaeger and repeats the replace.
+    src="$cache/jaeger-src-$jaeger_release"
+    rm -rf "$src" && mkdir -p "$src"
+    (
+        cd "$src"
+        go mod init ivatar-otel/jaeger-build >/dev/null 2>&1
+        go mod edit -replace "$(pin jaeger.goReplace | sed 's/ => /=/; s/ v/@v/')"
+    )
+    slow "resolving Jaeger's modules" bash -c "cd '$src' && go get '$jaeger_mod/cmd/jaeger@v$jaeger_modver'"
+    slow "building Jaeger" bash -c "cd '$src' && go build -o '$jaeger_bin.tmp' '$jaeger_mod/cmd/jaeger'"
+    mv "$jaeger_bin.tmp" "$jaeger_bin"
+fi
+
+# --- telemetrygen --------------------------------------------------------------------------
+tg_version=$(pin telemetrygen.version)
+telemetrygen_bin="$cache/bin/telemetrygen-$tg_version"
+if [[ ! -x $telemetrygen_bin ]]; then
+    say "building telemetrygen v$tg_version"
+    tmp=$(mktemp -d)
+    slow "go install telemetrygen" env GOBIN="$tmp" go install "$(pin telemetrygen.module)@v$tg_version"
+    mv "$tmp/telemetrygen" "$telemetrygen_bin"
+    rmdir "$tmp"
+fi
+
+# --- Local images under the pinned names --------------------------------------------------
+# Same binary path, default config path and user id as the official images, so the program's
+# container specs run unchanged on them. Rebuilt only when the binary changes.
+build_image() {
+    local image=$1 binary=$2 target=$3
+    shift 3
+    local sum
+    sum=$(sha256sum "$binary" | cut -c1-16)
+    if [[ $(podman image inspect --format '{{index .Labels "ivatar-otel.binary"}}' "$image" 2>/dev/null) == "$sum" ]]; then
+        return
+    fi
+    say "building local image $image"
+    local ctx
+    ctx=$(mktemp -d)
+    cp "$binary" "$ctx/binary"
+    {
+        echo "FROM scratch"
+        echo "COPY binary $target"
+        echo "LABEL ivatar-otel.binary=$sum"
+        echo "USER 10001:10001"
+        echo "ENTRYPOINT [\"$target\"]"
+        [[ $# -gt 0 ]] && echo "CMD $*"
+    } >"$ctx/Containerfile"
+    podman build -q -t "$image" "$ctx" >/dev/null
+    rm -rf "$ctx"
+}
+build_image "$(pin collector.image)" "$collector_bin" /otelcol-contrib '["--config", "/etc/otelcol-contrib/config.yaml"]'
+build_image "$(pin jaeger.image)" "$jaeger_bin" /cmd/jaeger/jaeger-linux
+
+promtool_bin=$(command -v promtool)
+prometheus_bin=$(command -v prometheus)
+{
+    echo "IVATAR_OTEL_COLLECTOR=$collector_bin"
+    echo "IVATAR_OTEL_JAEGER=$jaeger_bin"
+    echo "IVATAR_OTEL_TELEMETRYGEN=$telemetrygen_bin"
+    echo "IVATAR_OTEL_PROMTOOL=$promtool_bin"
+    echo "IVATAR_OTEL_PROMETHEUS=$prometheus_bin"
+} | tee "$cache/tools.env"
+say "toolchain ready"
