@@ -1,0 +1,124 @@
+// Bad stack config stops the program before anything is registered, with one error naming
+// every bad key, what was expected and what was found.
+import * as assert from "assert";
+import { readStackValues, StackConfigError, validateStack } from "../config/load";
+import { isCidr } from "../config/schema";
+import { Registered, runStack, stackConfig } from "./harness";
+
+const key = (k: string) => `ivatar-otel:${k}`;
+const json = (v: unknown) => JSON.stringify(v);
+const production = stackConfig("production");
+const productionObject = (k: string) => JSON.parse(production[key(k)]) as Record<string, unknown>;
+const pemCert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ==\n-----END CERTIFICATE-----\n";
+
+interface BadCase {
+    what: string;
+    /** Overrides on the production stack file ("ivatar-otel:" is added to keys). */
+    set: Record<string, string>;
+    /** Keys (paths) the error must name. */
+    names: string[];
+    /** Text the error must contain besides the key names. */
+    mentions?: string[];
+}
+
+const badCases: BadCase[] = [
+    { what: "sampling ratio above 1", set: { samplingRatio: "1.5" }, names: ["samplingRatio"], mentions: ["from 0 to 1", "found 1.5"] },
+    { what: "sampling ratio as a word", set: { samplingRatio: "ten" }, names: ["samplingRatio"], mentions: ['found "ten"'] },
+    { what: "negative sampling ratio", set: { samplingRatio: "-0.1" }, names: ["samplingRatio"] },
+    { what: "negative memory", set: { collector: json({ ...productionObject("collector"), memoryMb: -1 }) }, names: ["collector.memoryMb"], mentions: ["found -1"] },
+    { what: "zero CPUs", set: { collector: json({ ...productionObject("collector"), cpus: 0 }) }, names: ["collector.cpus"], mentions: ["found 0"] },
+    { what: "CPUs as text", set: { collector: json({ ...productionObject("collector"), cpus: "four" }) }, names: ["collector.cpus"] },
+    { what: "fractional memory", set: { collector: json({ ...productionObject("collector"), memoryMb: 1024.5 }) }, names: ["collector.memoryMb"] },
+    { what: "unknown collector key", set: { collector: json({ ...productionObject("collector"), memroyMb: 4096 }) }, names: ["collector.memroyMb"], mentions: ["unknown key"] },
+    { what: "unknown top-level key", set: { samplingRatioo: "0.5" }, names: ["samplingRatioo"], mentions: ["unknown key"] },
+    { what: "unknown environment", set: { environment: "staging" }, names: ["environment"], mentions: ['found "staging"'] },
+    { what: "bad CIDR", set: { trustedNetworks: json({ ingest: ["10.0.0.0/33"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"], mentions: ["CIDR"] },
+    { what: "address without prefix", set: { trustedNetworks: json({ ingest: ["10.0.0.1"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"] },
+    { what: "networks not a list", set: { trustedNetworks: json({ ingest: "10.0.0.0/8", metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest"] },
+    { what: "empty ingest networks with the firewall on", set: { trustedNetworks: json({ ingest: [], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest"], mentions: ["at least one network"] },
+    { what: "clashing ports", set: { collector: json({ ...productionObject("collector"), ports: { otlpGrpc: 4317, otlpHttp: 4317, prometheusExporter: 9464, health: 13133, internalMetrics: 8888 } }) }, names: ["collector.ports.otlpHttp"], mentions: ["collector.ports.otlpGrpc"] },
+    { what: "Jaeger UI on the exporter port", set: { jaeger: json({ uiPort: 9464 }) }, names: ["jaeger.uiPort"] },
+    { what: "port out of range", set: { jaeger: json({ uiPort: 70000 }) }, names: ["jaeger.uiPort"], mentions: ["1 to 65535"] },
+    { what: "missing host key", set: { collectorHost: json({ address: "collector.internal", user: "root" }) }, names: ["collectorHost.hostKey"], mentions: ["SSH public host key"] },
+    { what: "host key not a key", set: { collectorHost: json({ address: "collector.internal", user: "root", hostKey: "AAAA" }) }, names: ["collectorHost.hostKey"] },
+    { what: "host address with a space", set: { collectorHost: json({ address: "collector internal", user: "root", hostKey: "ssh-ed25519 AAAAC3Nz" }) }, names: ["collectorHost.address"] },
+    { what: "host given as a string", set: { collectorHost: "collector.internal" }, names: ["collectorHost"] },
+    { what: "retention in days", set: { traceRetention: "7d" }, names: ["traceRetention"], mentions: ["7d are not valid", 'found "7d"'] },
+    { what: "zero retention", set: { traceRetention: "0h" }, names: ["traceRetention"] },
+    { what: "production without TLS", set: { tls: json({ mode: "disabled" }) }, names: ["tls.mode"], mentions: ["encrypted"] },
+    { what: "unknown TLS mode", set: { tls: json({ mode: "maybe" }) }, names: ["tls.mode"] },
+    { what: "provided TLS without material", set: { tls: json({ mode: "provided" }) }, names: ["tls.certificate", "tlsPrivateKey"] },
+    { what: "certificate that is not PEM", set: { tls: json({ mode: "provided", certificate: "not a certificate" }), tlsPrivateKey: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" }, names: ["tls.certificate"], mentions: ["PEM"] },
+    { what: "private key that is not PEM", set: { tls: json({ mode: "provided", certificate: pemCert }), tlsPrivateKey: "hunter2-not-a-key" }, names: ["tlsPrivateKey"], mentions: ["found [secret]"] },
+    { what: "client CA that is not PEM", set: { tls: json({ mode: "generate", clientCa: "CA" }) }, names: ["tls.clientCa"] },
+    { what: "production with the firewall off", set: { firewall: json({ enabled: false }) }, names: ["firewall.enabled"] },
+    { what: "firewall flag as text", set: { firewall: json({ enabled: "yes" }) }, names: ["firewall.enabled"] },
+    { what: "image without a tag", set: { collector: json({ ...productionObject("collector"), image: "otel/opentelemetry-collector-contrib" }) }, names: ["collector.image"], mentions: ["exact tag"] },
+    { what: "relative rules directory", set: { prometheus: json({ ...productionObject("prometheus"), rulesDir: "rules.d" }) }, names: ["prometheus.rulesDir"], mentions: ["absolute path"] },
+    { what: "reload URL not a URL", set: { prometheus: json({ ...productionObject("prometheus"), reloadUrl: "localhost reload" }) }, names: ["prometheus.reloadUrl"] },
+    { what: "queue size zero", set: { collector: json({ ...productionObject("collector"), queueSize: 0 }) }, names: ["collector.queueSize"] },
+];
+
+async function expectRejected(c: BadCase): Promise<void> {
+    const overrides = Object.fromEntries(Object.entries(c.set).map(([k, v]) => [key(k), v]));
+    await assert.rejects(runStack("production", overrides), (error: Error & { registeredBeforeError?: Registered[] }) => {
+        assert.ok(error instanceof StackConfigError, `expected a StackConfigError, got ${error.name}: ${error.message}`);
+        for (const name of c.names) assert.ok(error.message.includes(`ivatar-otel:${name}:`), `error should name ${name}:\n${error.message}`);
+        for (const text of c.mentions ?? []) assert.ok(error.message.includes(text), `error should mention ${text}:\n${error.message}`);
+        assert.deepStrictEqual(error.registeredBeforeError, [], "nothing may be registered before validation passes");
+        return true;
+    });
+}
+
+describe("stack config validation", () => {
+    for (const c of badCases) {
+        it(`rejects ${c.what} before registering anything`, () => expectRejected(c));
+    }
+
+    it("reports every bad key of a config in one error", async () => {
+        const overrides = {
+            [key("samplingRatio")]: "1.5",
+            [key("traceRetention")]: "7d",
+            [key("collector")]: json({ cpus: 0, memoryMb: -1 }),
+        };
+        await assert.rejects(runStack("production", overrides), (error: Error) => {
+            for (const name of ["samplingRatio", "traceRetention", "collector.cpus", "collector.memoryMb"]) {
+                assert.ok(error.message.includes(`ivatar-otel:${name}:`), `missing ${name} in:\n${error.message}`);
+            }
+            assert.match(error.message, /has 4 problem\(s\)/);
+            return true;
+        });
+    });
+
+    it("never echoes a secret value in its error", async () => {
+        await assert.rejects(runStack("production", { [key("sshPrivateKey")]: "my-very-secret-ssh-key" }), (error: Error) => {
+            assert.ok(error.message.includes("ivatar-otel:sshPrivateKey:"));
+            assert.ok(!error.message.includes("my-very-secret-ssh-key"), error.message);
+            return true;
+        });
+    });
+
+    it("accepts each stack file", () => {
+        for (const stack of ["production", "development", "local"]) {
+            assert.doesNotThrow(() => validateStack(readStackValues(stackConfig(stack))), stack);
+        }
+    });
+
+    it("fills per-environment defaults under the stack's values", () => {
+        const dev = validateStack({ environment: "development", serviceVersion: "x", collectorHost: { local: true }, prometheus: { host: { local: true } }, trustedNetworks: { ingest: ["10.0.0.0/8"], metrics: ["10.0.0.1/32"] } });
+        assert.deepStrictEqual([dev.collector.cpus, dev.collector.memoryMb, dev.samplingRatio, dev.serviceName], [2, 4096, 1, "ivatar-development"]);
+        assert.deepStrictEqual(dev.trustedNetworks.admin, [], "a list given in part keeps the other defaults");
+        const prod = validateStack(readStackValues(stackConfig("production")));
+        assert.deepStrictEqual([prod.collector.cpus, prod.collector.memoryMb, prod.samplingRatio, prod.traceRetention], [4, 8192, 0.1, "168h"]);
+    });
+
+    it("reads numbers, JSON objects and text the way Pulumi hands them over", () => {
+        const values = readStackValues({ "ivatar-otel:samplingRatio": "0.25", "ivatar-otel:serviceVersion": "1.0", "ivatar-otel:collector": '{"cpus":2}', "other:key": "x" });
+        assert.deepStrictEqual(values, { samplingRatio: 0.25, serviceVersion: "1.0", collector: { cpus: 2 } });
+    });
+
+    it("knows a CIDR when it sees one", () => {
+        for (const good of ["10.0.0.0/8", "127.0.0.1/32", "0.0.0.0/0", "fd00::/64", "::1/128"]) assert.ok(isCidr(good), good);
+        for (const bad of ["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "fd00::/129", "10.0.0.0/8/8", "host/24", ""]) assert.ok(!isCidr(bad), bad);
+    });
+});

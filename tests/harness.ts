@@ -1,0 +1,128 @@
+// Runs the whole program under Pulumi's mocks, with config loaded as the CLI would load it:
+// the project defaults from Pulumi.yaml, then the stack file.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+
+export const repoRoot = path.resolve(__dirname, "..");
+export const stackNames = ["production", "development", "local"] as const;
+export type StackName = (typeof stackNames)[number];
+
+export interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+
+/** Resolves an output's value (undefined while unknown). */
+export function promiseOf<T>(output: pulumi.Output<T> | T): Promise<T> {
+    return pulumi.Output.isInstance(output)
+        ? new Promise((resolve) => (output as pulumi.Output<T>).apply(resolve))
+        : Promise.resolve(output as T);
+}
+
+/** Pulumi hands config to programs as strings: scalars as text, objects and lists as JSON. */
+function asConfigString(value: unknown): string {
+    return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+}
+
+/** Stack config as the CLI passes it: "ivatar-otel:key" -> string. */
+export function stackConfig(stack: string): Record<string, string> {
+    const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+        config: Record<string, { default?: unknown }>;
+    };
+    const config: Record<string, string> = {};
+    for (const [key, declaration] of Object.entries(project.config)) {
+        if (declaration.default !== undefined) config[key] = asConfigString(declaration.default);
+    }
+    const stackFile = path.join(repoRoot, `Pulumi.${stack}.yaml`);
+    const values = (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+    for (const [key, value] of Object.entries(values)) config[key] = asConfigString(value);
+    return config;
+}
+
+/** What mocks hand back for a resource: its inputs plus what the engine would compute. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            // The random provider returns the result as a secret; the mock does too.
+            return { ...inputs, result: pulumi.secret(`mock-token-${name}`) };
+        case "docker:index/remoteImage:RemoteImage":
+            return { ...inputs, imageId: `sha256:mock-${inputs.name}` };
+        case "command:remote:Command":
+        case "command:local:Command":
+            return { ...inputs, stdout: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n`, stderr: "" };
+        default:
+            return inputs;
+    }
+}
+
+export interface ProgramRun {
+    resources: Registered[];
+    outputs: Record<string, unknown>;
+    /** Registered resources of one type. */
+    ofType(type: string): Registered[];
+    /** The one resource of a type and logical name. */
+    named(type: string, name: string): Registered;
+}
+
+/**
+ * Runs index.ts for the given config. Throws what the program throws (config errors), with the
+ * resources registered so far available on `registeredBeforeError`.
+ */
+export async function runProgram(config: Record<string, string>, opts: { stack?: string; secretKeys?: string[] } = {}): Promise<ProgramRun> {
+    const resources: Registered[] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+        },
+        call(args) {
+            return args.inputs;
+        },
+    }, "ivatar-otel", opts.stack ?? "test", false);
+    pulumi.runtime.setAllConfig(config, opts.secretKeys);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require("../index") as () => Record<string, unknown>;
+    let outputs: Record<string, unknown>;
+    try {
+        outputs = program();
+    } catch (error) {
+        // Registrations reach the mocks asynchronously: give any that were started time to arrive.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        (error as { registeredBeforeError?: Registered[] }).registeredBeforeError = [...resources];
+        throw error;
+    }
+    // Let every registration reach the mocks.
+    await resolveDeep(outputs);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const ofType = (type: string) => resources.filter((r) => r.type === type);
+    return {
+        resources,
+        outputs,
+        ofType,
+        named(type, name) {
+            const found = ofType(type).filter((r) => r.name === name);
+            if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+            return found[0];
+        },
+    };
+}
+
+/** Resolves every output inside a plain structure. */
+export async function resolveDeep(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) return resolveDeep(await promiseOf(value));
+    if (Array.isArray(value)) return Promise.all(value.map(resolveDeep));
+    if (typeof value === "object" && value !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = await resolveDeep(v);
+        return out;
+    }
+    return value;
+}
+
+/** Runs the program with a stack file's config, as `pulumi up --stack <name>` would. */
+export function runStack(stack: StackName, overrides: Record<string, string> = {}): Promise<ProgramRun> {
+    return runProgram({ ...stackConfig(stack), ...overrides }, { stack });
+}
