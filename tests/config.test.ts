@@ -63,9 +63,10 @@ async function expectRejected(c: BadCase): Promise<void> {
     const overrides = Object.fromEntries(Object.entries(c.set).map(([k, v]) => [key(k), v]));
     await assert.rejects(runStack("production", overrides), (error: Error & { registeredBeforeError?: Registered[] }) => {
         assert.ok(error instanceof StackConfigError, `expected a StackConfigError, got ${error.name}: ${error.message}`);
+        const registered = (error as { registeredBeforeError?: Registered[] }).registeredBeforeError;
         for (const name of c.names) assert.ok(error.message.includes(`ivatar-otel:${name}:`), `error should name ${name}:\n${error.message}`);
         for (const text of c.mentions ?? []) assert.ok(error.message.includes(text), `error should mention ${text}:\n${error.message}`);
-        assert.deepStrictEqual(error.registeredBeforeError, [], "nothing may be registered before validation passes");
+        assert.deepStrictEqual(registered, [], "nothing may be registered before validation passes");
         return true;
     });
 }

@@ -12,7 +12,25 @@ export type StackName = (typeof stackNames)[number];
 export interface Registered {
     type: string;
     name: string;
+    /** Inputs with secrets unwrapped to their values. */
     inputs: Record<string, unknown>;
+    /** Dotted paths of inputs that arrived marked secret ("uploads", "connection.privateKey"). */
+    secretPaths: string[];
+}
+
+const secretSig = pulumi.runtime.specialSecretSig;
+const sigKey = pulumi.runtime.specialSigKey;
+
+/** Replaces the engine's secret wrappers by their values, noting where they were. */
+function unwrapSecrets(value: unknown, path: string, found: string[]): unknown {
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, found));
+    if (typeof value !== "object" || value === null) return value;
+    const record = value as Record<string, unknown>;
+    if (record[sigKey] === secretSig) {
+        found.push(path);
+        return unwrapSecrets(record.value, path, found);
+    }
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, found)]));
 }
 
 /** Resolves an output's value (undefined while unknown). */
@@ -75,8 +93,10 @@ export async function runProgram(config: Record<string, string>, opts: { stack?:
     const resources: Registered[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-            return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+            const secretPaths: string[] = [];
+            const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+            resources.push({ type: args.type, name: args.name, inputs, secretPaths });
+            return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
         },
         call(args) {
             return args.inputs;

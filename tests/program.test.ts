@@ -1,0 +1,156 @@
+// The whole program, run for each stack file as the CLI would load it.
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { ProgramRun, resolveDeep, runStack, stackNames } from "./harness";
+
+const CONTAINER = "docker:index/container:Container";
+const REMOTE = "command:remote:Command";
+const LOCAL = "command:local:Command";
+
+interface Upload { file: string; content: string }
+interface ContainerInputs {
+    name: string; cpus: string; memory: number; memorySwap: number; envs: string[]; user: string; restart: string;
+    ports: { internal: number; external: number }[]; uploads: Upload[]; image: string;
+    mounts: { type: string; source: string; target: string; readOnly?: boolean }[];
+    networksAdvanced: { name: string }[];
+}
+
+function container(run: ProgramRun, name: string): ContainerInputs {
+    return run.named(CONTAINER, `${name}-container`).inputs as unknown as ContainerInputs;
+}
+
+function upload(c: ContainerInputs, path: string): string {
+    const found = c.uploads.find((u) => u.file === path);
+    assert.ok(found, `${c.name} has no upload ${path}`);
+    return found.content;
+}
+
+const expectedSizing = {
+    production: { cpus: "4", memory: 8192, goMemLimit: "6553MiB", sampling: 10, service: "ivatar-production", version: "1.8.0" },
+    development: { cpus: "2", memory: 4096, goMemLimit: "3276MiB", sampling: 100, service: "ivatar-development", version: "1.8.0-dev" },
+    local: { cpus: "1", memory: 1024, goMemLimit: "819MiB", sampling: 100, service: "ivatar-local", version: "dev" },
+};
+
+for (const stack of stackNames) {
+    describe(`program with Pulumi.${stack}.yaml`, () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await runStack(stack);
+        });
+        const want = expectedSizing[stack];
+
+        it("sizes the collector container for the stack", () => {
+            const c = container(run, "collector");
+            assert.strictEqual(c.cpus, want.cpus);
+            assert.strictEqual(c.memory, want.memory);
+            assert.strictEqual(c.memorySwap, want.memory, "no swap beyond the memory limit");
+            assert.ok(c.envs.includes(`GOMEMLIMIT=${want.goMemLimit}`), c.envs.join(" "));
+        });
+
+        it("publishes the collector's ports and keeps Jaeger's OTLP private", () => {
+            const c = container(run, "collector");
+            assert.deepStrictEqual(c.ports.map((p) => p.external).sort((a, b) => a - b), [4317, 4318, 8888, 9464, 13133]);
+            const j = container(run, "jaeger");
+            assert.deepStrictEqual(j.ports.map((p) => [p.internal, p.external]), [[16686, 16686]]);
+            assert.deepStrictEqual([c.networksAdvanced[0].name, j.networksAdvanced[0].name], ["ivatar-otel", "ivatar-otel"]);
+        });
+
+        it("runs both containers as the images' user with a restart policy, on pinned images", () => {
+            for (const name of ["collector", "jaeger"]) {
+                const c = container(run, name);
+                assert.strictEqual(c.user, "10001:10001");
+                assert.strictEqual(c.restart, "unless-stopped");
+            }
+            const images = run.ofType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort();
+            assert.deepStrictEqual(images, ["docker.io/jaegertracing/jaeger:2.13.0", "docker.io/otel/opentelemetry-collector-contrib:0.161.0"]);
+        });
+
+        it("uploads a collector config with the stack's sampling and TLS", () => {
+            const config = parse(upload(container(run, "collector"), "/etc/otelcol-contrib/config.yaml"));
+            const policies = config.processors.tail_sampling.policies;
+            assert.strictEqual(policies[1].probabilistic.sampling_percentage, want.sampling);
+            assert.deepStrictEqual(policies[0].status_code.status_codes, ["ERROR"]);
+            assert.strictEqual(config.processors.batch.timeout, "1s");
+            assert.strictEqual(config.receivers.otlp.protocols.grpc.tls.cert_file, "/etc/otelcol-contrib/tls/server.crt");
+            assert.strictEqual(config.exporters["otlp_grpc/jaeger"].endpoint, "ivatar-otel-jaeger:4317");
+        });
+
+        it("keeps the bearer token out of the container environment and the config file", () => {
+            const c = container(run, "collector");
+            const token = upload(c, "/etc/otelcol-contrib/secrets/bearer-token");
+            assert.strictEqual(token, "mock-token-otlp-bearer-token");
+            assert.ok(!c.envs.some((e) => e.includes(token)));
+            assert.ok(!upload(c, "/etc/otelcol-contrib/config.yaml").includes(token));
+        });
+
+        it("mounts the TLS directory read-only and the queue on a named volume", () => {
+            const mounts = container(run, "collector").mounts;
+            assert.deepStrictEqual(mounts.find((m) => m.target === "/var/lib/otelcol/queue"), { type: "volume", source: "ivatar-otel-collector-queue", target: "/var/lib/otelcol/queue" });
+            const tls = mounts.find((m) => m.target === "/etc/otelcol-contrib/tls");
+            assert.ok(tls?.readOnly && tls.type === "bind", JSON.stringify(mounts));
+        });
+
+        it("configures Jaeger with badger on a volume and 168h retention", () => {
+            const j = container(run, "jaeger");
+            const config = parse(upload(j, "/etc/jaeger/config.yaml"));
+            const badger = config.extensions.jaeger_storage.backends.traces.badger;
+            assert.deepStrictEqual([badger.ephemeral, badger.ttl.spans], [false, "168h"]);
+            assert.strictEqual(j.mounts[0].source, "ivatar-otel-jaeger-data");
+        });
+
+        it("places the alert rules and scrape jobs on the Prometheus host", () => {
+            const steps = [...run.ofType(REMOTE), ...run.ofType(LOCAL)].map((r) => r.name);
+            assert.ok(steps.includes("prometheus-rules-files"), steps.join(", "));
+        });
+
+        it("exports what deployment jobs need", async () => {
+            const outputs = await resolveDeep(run.outputs) as Record<string, Record<string, unknown>>;
+            const env = outputs.appEnvironment;
+            assert.strictEqual(env.OTEL_SERVICE_NAME, want.service);
+            assert.strictEqual(env.OTEL_ENVIRONMENT, stack);
+            assert.strictEqual(env.IVATAR_VERSION, want.version);
+            assert.strictEqual(env.OTEL_EXPORTER_OTLP_HEADERS, "authorization=Bearer%20mock-token-otlp-bearer-token");
+            assert.match(String(env.OTEL_EXPORTER_OTLP_ENDPOINT), /^https:\/\/[^:]+:4317$/);
+            assert.strictEqual(env.OTEL_EXPORTER_OTLP_CERTIFICATE, "/etc/ivatar/otel-ca.pem");
+            assert.strictEqual(outputs.sizing.memoryMb, want.memory);
+            assert.strictEqual(outputs.sizing.samplingRatio, want.sampling / 100);
+            assert.match(String(outputs.collectorCaCertificate), /BEGIN CERTIFICATE/);
+            assert.strictEqual((outputs.prometheusTargets as unknown as string[]).length, 2);
+        });
+
+        it("keeps the token secret in outputs and the header variable alone secret in appEnvironment", async () => {
+            const env = run.outputs.appEnvironment as Record<string, pulumi.Input<string>>;
+            assert.strictEqual(await pulumi.isSecret(env.OTEL_EXPORTER_OTLP_HEADERS as pulumi.Output<string>), true);
+            assert.strictEqual(await pulumi.isSecret(run.outputs.otlpBearerToken as pulumi.Output<string>), true);
+            assert.strictEqual(typeof env.OTEL_SERVICE_NAME, "string", "plain variables stay readable in `pulumi stack output`");
+        });
+    });
+}
+
+describe("program differences between stacks", () => {
+    it("reaches production and development over SSH with the pinned host key, and local with local commands", async () => {
+        const production = await runStack("production");
+        const steps = production.ofType(REMOTE);
+        assert.ok(steps.length >= 3, "firewall, TLS and Prometheus steps");
+        for (const step of steps) {
+            const connection = step.inputs.connection as { host: string; hostKey: string };
+            assert.match(connection.hostKey, /^ssh-ed25519 /);
+        }
+        const provider = production.named("pulumi:providers:docker", "collector-host-podman");
+        assert.strictEqual(provider.inputs.host, "ssh://root@collector.internal:22");
+        assert.ok(JSON.stringify(provider.inputs.sshOpts).includes("StrictHostKeyChecking=yes"));
+
+        const local = await runStack("local");
+        assert.strictEqual(local.ofType(REMOTE).length, 0);
+        assert.ok(local.ofType(LOCAL).length >= 2);
+        assert.strictEqual(local.named("pulumi:providers:docker", "collector-host-podman").inputs.host, "unix:///run/podman/podman.sock");
+    });
+
+    it("adds the firewall on production and development only", async () => {
+        for (const [stack, expected] of [["production", 1], ["development", 1], ["local", 0]] as const) {
+            const run = await runStack(stack);
+            assert.strictEqual(run.ofType("ivatar:otel:Firewall").length, expected, stack);
+        }
+    });
+});
