@@ -1,11 +1,9 @@
 // Runs the whole program under Pulumi's mocks, with config loaded as the CLI would load it:
 // the project defaults from Pulumi.yaml, then the stack file.
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import { stackConfig } from "../config/stackFile";
 
-export const repoRoot = path.resolve(__dirname, "..");
+export { stackConfig };
 export const stackNames = ["production", "development", "local"] as const;
 export type StackName = (typeof stackNames)[number];
 
@@ -38,26 +36,6 @@ export function promiseOf<T>(output: pulumi.Output<T> | T): Promise<T> {
     return pulumi.Output.isInstance(output)
         ? new Promise((resolve) => (output as pulumi.Output<T>).apply(resolve))
         : Promise.resolve(output as T);
-}
-
-/** Pulumi hands config to programs as strings: scalars as text, objects and lists as JSON. */
-function asConfigString(value: unknown): string {
-    return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
-}
-
-/** Stack config as the CLI passes it: "ivatar-otel:key" -> string. */
-export function stackConfig(stack: string): Record<string, string> {
-    const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
-        config: Record<string, { default?: unknown }>;
-    };
-    const config: Record<string, string> = {};
-    for (const [key, declaration] of Object.entries(project.config)) {
-        if (declaration.default !== undefined) config[key] = asConfigString(declaration.default);
-    }
-    const stackFile = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-    const values = (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
-    for (const [key, value] of Object.entries(values)) config[key] = asConfigString(value);
-    return config;
 }
 
 /** What mocks hand back for a resource: its inputs plus what the engine would compute. */
