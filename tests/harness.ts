@@ -14,6 +14,10 @@ export interface Registered {
     inputs: Record<string, unknown>;
     /** Dotted paths of inputs that arrived marked secret ("uploads", "connection.privateKey"). */
     secretPaths: string[];
+    /** URN of the parent resource (empty for top-level ones). */
+    parent?: string;
+    /** Reference of the provider instance, for custom resources. */
+    provider?: string;
 }
 
 const secretSig = pulumi.runtime.specialSecretSig;
@@ -67,19 +71,43 @@ export interface ProgramRun {
  * Runs index.ts for the given config. Throws what the program throws (config errors), with the
  * resources registered so far available on `registeredBeforeError`.
  */
-export async function runProgram(config: Record<string, string>, opts: { stack?: string; secretKeys?: string[] } = {}): Promise<ProgramRun> {
-    const resources: Registered[] = [];
+/** Sets up mocks that record every registration into `resources`. */
+async function recordRegistrations(resources: Registered[], stack: string): Promise<void> {
+    const parents = new Map<string, string>();
     await pulumi.runtime.setMocks({
         newResource(args) {
             const secretPaths: string[] = [];
             const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
-            resources.push({ type: args.type, name: args.name, inputs, secretPaths });
+            resources.push({ type: args.type, name: args.name, inputs, secretPaths, parent: parents.get(args.name), provider: args.provider });
             return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
         },
         call(args) {
             return args.inputs;
         },
-    }, "ivatar-otel", opts.stack ?? "test", false);
+    }, "ivatar-otel", stack, false);
+    // The mocks are not told a resource's parent: note it from the request on its way in.
+    type Request = { getName(): string; getParent(): string };
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, callback: unknown): unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: Request, callback: unknown) => {
+        parents.set(req.getName(), req.getParent());
+        return register(req, callback);
+    };
+}
+
+/** Runs `build` (which creates components) under mocks and returns what it registered. */
+export async function runComponents(build: () => void): Promise<Registered[]> {
+    const resources: Registered[] = [];
+    await recordRegistrations(resources, "components");
+    pulumi.runtime.setAllConfig({});
+    build();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return resources;
+}
+
+export async function runProgram(config: Record<string, string>, opts: { stack?: string; secretKeys?: string[] } = {}): Promise<ProgramRun> {
+    const resources: Registered[] = [];
+    await recordRegistrations(resources, opts.stack ?? "test");
     pulumi.runtime.setAllConfig(config, opts.secretKeys);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require("../index") as () => Record<string, unknown>;

@@ -1,0 +1,124 @@
+// Each component on its own under mocks: what it registers, with which inputs, under which parent.
+import * as assert from "assert";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { OtelCollector } from "../components/collector";
+import { Firewall } from "../components/firewall";
+import { PodmanHost } from "../components/host/podmanHost";
+import { Jaeger } from "../components/jaeger";
+import { PrometheusRules } from "../components/prometheus";
+import { CollectorTls } from "../components/tls";
+import { readStackValues, validateStack } from "../config/load";
+import { planStack } from "../config/plan";
+import { Registered, runComponents, stackConfig } from "./harness";
+
+const plan = planStack(validateStack(readStackValues(stackConfig("production"))));
+const sshHost = { address: "collector.internal", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH" };
+const parentOf = (r: Registered) => String(r.parent ?? "");
+
+describe("PodmanHost", () => {
+    it("makes the docker provider only when a component needs it", async () => {
+        const resources = await runComponents(() => {
+            new PodmanHost("steps-only", { host: sshHost });
+        });
+        assert.deepStrictEqual(resources.map((r) => r.type), ["ivatar:otel:PodmanHost"]);
+    });
+
+    it("runs steps over SSH with the pinned host key, the create script on stdin", async () => {
+        const resources = await runComponents(() => {
+            const host = new PodmanHost("h", { host: sshHost, sshPrivateKey: pulumi.secret("KEY") });
+            host.step("s", { create: "echo create", delete: "echo delete" }, { parent: host });
+        });
+        const step = resources.find((r) => r.type === "command:remote:Command");
+        assert.ok(step);
+        const connection = step.inputs.connection as Record<string, unknown>;
+        assert.deepStrictEqual([connection.host, connection.hostKey, connection.privateKey], ["collector.internal", sshHost.hostKey, "KEY"]);
+        assert.ok(step.secretPaths.some((p) => p.startsWith("connection")), "the SSH key stays secret");
+        assert.strictEqual(step.inputs.stdin, "echo create");
+        assert.match(String(step.inputs.delete), /base64 -d/);
+        assert.match(parentOf(step), /PodmanHost::h$/);
+    });
+});
+
+describe("Firewall", () => {
+    it("applies the rendered table with one idempotent step", async () => {
+        const resources = await runComponents(() => {
+            const host = new PodmanHost("h", { host: sshHost });
+            new Firewall("fw", { host, classes: plan.firewall.classes, rulesetPath: "/etc/ivatar-otel/firewall.nft" });
+        });
+        const step = resources.find((r) => r.name === "fw-table");
+        assert.ok(step);
+        assert.match(String(step.inputs.stdin), /nft -c -f/);
+        assert.match(String(step.inputs.stdin), /systemctl daemon-reload && systemctl enable ivatar-otel-firewall.service/);
+        assert.match(parentOf(step), /Firewall::fw$/);
+    });
+});
+
+describe("CollectorTls", () => {
+    it("generates on the host, so no private key passes through Pulumi", async () => {
+        const resources = await runComponents(() => {
+            const host = new PodmanHost("h", { host: sshHost });
+            new CollectorTls("tls", { host, settings: plan.tls });
+        });
+        const step = resources.find((r) => r.name === "tls-material");
+        assert.ok(step);
+        assert.match(String(step.inputs.stdin), /openssl req -x509/);
+        // The provider keeps the whole connection secret; the script itself has nothing to hide.
+        assert.ok(!step.secretPaths.includes("stdin"), step.secretPaths.join(", "));
+    });
+
+    it("writes a provided key through a secret step", async () => {
+        const resources = await runComponents(() => {
+            const host = new PodmanHost("h", { host: sshHost });
+            new CollectorTls("tls", {
+                host,
+                settings: { ...plan.tls, mode: "provided" },
+                provided: { certificate: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n", privateKey: pulumi.secret("-----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n") },
+            });
+        });
+        const step = resources.find((r) => r.name === "tls-material");
+        assert.ok(step);
+        assert.ok(step.secretPaths.includes("stdin"), `secret paths: ${step.secretPaths.join(", ")}`);
+        assert.ok(String(step.inputs.stdin).includes(Buffer.from("-----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n").toString("base64")));
+    });
+});
+
+describe("PrometheusRules", () => {
+    it("places rules and scrape jobs with a reload, and removes them on delete", async () => {
+        const resources = await runComponents(() => {
+            const host = new PodmanHost("p", { host: sshHost });
+            new PrometheusRules("rules", { host, settings: plan.prometheus });
+        });
+        const step = resources.find((r) => r.name === "rules-files");
+        assert.ok(step);
+        assert.match(String(step.inputs.stdin), /promtool check rules/);
+        assert.match(String(step.inputs.stdin), /curl -fsS -X POST --max-time 30 'http:\/\/localhost:9090\/-\/reload'/);
+        const deleteScript = Buffer.from(/printf %s (\S+)/.exec(String(step.inputs.delete))?.[1] ?? "", "base64").toString();
+        assert.match(deleteScript, /rm -f '\/etc\/prometheus\/rules.d\/ivatar-otel-production.rules.yml' '\/etc\/prometheus\/scrape.d\/ivatar-otel-production.scrape.yml'/);
+    });
+});
+
+describe("OtelCollector and Jaeger", () => {
+    it("place containers, images and volumes on the host's provider, parented to the component", async () => {
+        const resources = await runComponents(() => {
+            const host = new PodmanHost("h", { host: sshHost });
+            const network = new docker.Network("n", { name: "ivatar-otel" }, { provider: host.provider });
+            new Jaeger("jaeger", { host, settings: plan.jaeger, network });
+            new OtelCollector("collector", { host, settings: plan.collector, network, bearerToken: pulumi.output("tok") });
+        });
+        for (const component of ["jaeger", "collector"]) {
+            const children = resources.filter((r) => r.name.startsWith(`${component}-`));
+            assert.deepStrictEqual(children.map((r) => r.type).sort(), [
+                "docker:index/container:Container", "docker:index/remoteImage:RemoteImage", "docker:index/volume:Volume",
+            ]);
+            for (const child of children) {
+                assert.match(parentOf(child), new RegExp(`::${component}$`));
+                assert.match(String(child.provider ?? ""), /h-podman/);
+            }
+        }
+        const volume = resources.find((r) => r.name === "collector-queue");
+        assert.deepStrictEqual(volume?.inputs.driverOpts, { o: "uid=10001,gid=10001" });
+        const collector = resources.find((r) => r.name === "collector-container");
+        assert.ok(collector?.secretPaths.some((p) => p.startsWith("uploads")), "the token upload is secret even when the caller's token was not");
+    });
+});
