@@ -65,7 +65,8 @@ if [[ ! -x $builder_bin ]]; then
     rmdir "$tmp"
 fi
 manifest=$(cd "$repo" && node_modules/.bin/ts-node --transpile-only scripts/collector-manifest.ts "@OUT@")
-manifest_key=$(printf '%s' "$manifest" | sha256sum | cut -c1-12)
+# The cache key covers the component list and versions, not the manifest's comments.
+manifest_key=$(printf '%s' "$manifest" | grep -v '^#' | sha256sum | cut -c1-12)
 collector_dir="$cache/collector-$release-$manifest_key"
 collector_bin="$collector_dir/otelcol-contrib"
 if [[ ! -x $collector_bin ]]; then
@@ -125,10 +126,12 @@ build_image() {
     say "building local image $image"
     local ctx
     ctx=$(mktemp -d)
-    cp "$binary" "$ctx/binary"
+    # Stage the binary at its path with world-readable directories (mktemp's are private).
+    install -D -m 0755 "$binary" "$ctx/rootfs$target"
+    find "$ctx/rootfs" -type d -exec chmod 0755 {} +
     {
         echo "FROM scratch"
-        echo "COPY binary $target"
+        echo "COPY rootfs/ /"
         echo "LABEL ivatar-otel.binary=$sum"
         echo "USER 10001:10001"
         echo "ENTRYPOINT [\"$target\"]"

@@ -1,0 +1,135 @@
+// Every file the program places on hosts, for every stack file, proven by the program that reads
+// it in production: the collector at the pinned version, Jaeger, promtool, nft, sh.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { StackArtifacts, stackArtifacts } from "../components/stackFiles";
+import { readStackValues, validateStack } from "../config/load";
+import { planStack, StackPlan } from "../config/plan";
+import { stackConfig } from "../config/stackFile";
+import { stackNames } from "./harness";
+import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
+import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "./tools";
+
+const testSecrets = { bearerToken: "artifact-test-token-0123456789" };
+
+/** `otelcol validate` inside the pinned image, with the config and queue volume mounted as deployed. */
+function validateCollectorConfig(configPath: string, image: string): ReturnType<typeof run> {
+    return run("podman", ["run", "--rm", "--pull=never", "--user", "10001:10001",
+        "-v", `${configPath}:/etc/otelcol-contrib/config.yaml:ro`,
+        "--mount", "type=tmpfs,destination=/var/lib/otelcol/queue,tmpfs-mode=1777",
+        image, "validate", "--config", "/etc/otelcol-contrib/config.yaml"]);
+}
+
+for (const stack of stackNames) {
+    describe(`artifacts of Pulumi.${stack}.yaml, checked by the real programs`, function () {
+        this.timeout(300_000);
+        let tools: Tools;
+        let plan: StackPlan;
+        let artifacts: StackArtifacts;
+        let dir: string;
+
+        before(() => {
+            tools = ensureToolchain();
+            plan = planStack(validateStack(readStackValues(stackConfig(stack))));
+            artifacts = stackArtifacts(plan, testSecrets);
+            dir = tempDir(`artifacts-${stack}`);
+            writeTree(dir, artifacts.files);
+        });
+        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        it("collector config passes `validate` of the pinned collector image", () => {
+            const result = validateCollectorConfig(path.join(dir, "collector/config.yaml"), plan.collector.image);
+            assert.strictEqual(result.status, 0, `${result.stdout}${result.stderr}`);
+        });
+
+        it("collector config with a misspelt key fails that same validation", () => {
+            const broken = fs.readFileSync(path.join(dir, "collector/config.yaml"), "utf8")
+                .replace("spike_limit_percentage:", "spike_limit_percentge:");
+            fs.writeFileSync(path.join(dir, "collector/broken.yaml"), broken);
+            const result = validateCollectorConfig(path.join(dir, "collector/broken.yaml"), plan.collector.image);
+            assert.notStrictEqual(result.status, 0, "validation must reject an unknown key");
+            assert.match(`${result.stdout}${result.stderr}`, /spike_limit_percentge/);
+        });
+
+        it("Jaeger starts with its rendered config and reports healthy on 13133", async () => {
+            const spec = { ...artifacts.containers.jaeger, name: `ivatar-otel-artifact-jaeger-${stack}`, ports: [],
+                mounts: [{ volume: `ivatar-otel-artifact-jaeger-${stack}`, containerPath: "/badger" }] };
+            try {
+                startContainer(spec);
+                const address = containerAddress(spec.name);
+                const status = await waitFor("Jaeger health", async () => {
+                    const response = await fetch(`http://${address}:13133/status`);
+                    return response.ok ? await response.text() : undefined;
+                }, 60_000).catch((error: Error) => {
+                    throw new Error(`${error.message}\n${containerLogs(spec.name)}`);
+                });
+                assert.match(status, /StatusOK/);
+                // Not ephemeral: badger keeps its files in the named volume.
+                const mountpoint = runOk("podman", ["volume", "inspect", "--format", "{{.Mountpoint}}", spec.mounts[0].volume]).trim();
+                for (const sub of ["keys", "values"]) {
+                    assert.ok(fs.readdirSync(path.join(mountpoint, sub)).length > 0, `badger wrote nothing under ${sub}/`);
+                }
+            } finally {
+                removeContainer(spec.name);
+                removeVolume(spec.mounts[0].volume);
+            }
+        });
+
+        it("rule file passes `promtool check rules`", () => {
+            const rules = path.join(dir, "prometheus", path.basename(plan.prometheus.rulesPath));
+            const out = runOk(tools.promtool, ["check", "rules", rules]);
+            assert.match(out, /SUCCESS: \d+ rules found/);
+        });
+
+        it("the shipped rule tests show every alert firing on a bad series and quiet on a healthy one", () => {
+            const result = run(tools.promtool, ["test", "rules", plan.prometheus.ruleTestsFile], { cwd: path.join(dir, "prometheus") });
+            assert.strictEqual(result.status, 0, `${result.stdout}${result.stderr}`);
+            assert.match(result.stdout, /SUCCESS/);
+        });
+
+        it("a rule with a misspelt metric name fails the rule tests", () => {
+            const rulesFile = path.join(dir, "prometheus", path.basename(plan.prometheus.rulesPath));
+            const original = fs.readFileSync(rulesFile, "utf8");
+            try {
+                fs.writeFileSync(rulesFile, original.replace("otelcol_exporter_enqueue_failed_spans", "otelcol_exporter_enqueue_failed_span"));
+                const result = run(tools.promtool, ["test", "rules", plan.prometheus.ruleTestsFile], { cwd: path.join(dir, "prometheus") });
+                assert.notStrictEqual(result.status, 0, "a misspelt metric must make its alert test fail");
+                assert.match(`${result.stdout}${result.stderr}`, /OtelCollectorEnqueueFailures/);
+            } finally {
+                fs.writeFileSync(rulesFile, original);
+            }
+        });
+
+        it("a Prometheus config with the rendered scrape jobs and rules passes `promtool check config`", () => {
+            // Debian's Prometheus predates scrape_config_files: include the jobs inline.
+            const scrape = fs.readFileSync(path.join(dir, "prometheus", path.basename(plan.prometheus.scrapePath)), "utf8");
+            const jobs = parse(scrape).scrape_configs;
+            const config = { global: { scrape_interval: "30s" }, rule_files: [path.basename(plan.prometheus.rulesPath)], scrape_configs: jobs };
+            fs.writeFileSync(path.join(dir, "prometheus/prometheus.yml"), stringify(config));
+            const out = runOk(tools.promtool, ["check", "config", path.join(dir, "prometheus/prometheus.yml")]);
+            assert.match(out, /SUCCESS/);
+            assert.deepStrictEqual(jobs.map((j: { job_name: string }) => j.job_name), ["otel-collector-health", "otel-collector-exporter"]);
+        });
+
+        it("nftables ruleset passes `nft -c -f`", () => {
+            const result = run("nft", ["-c", "-f", path.join(dir, "firewall/ruleset.nft")]);
+            assert.strictEqual(result.status, 0, result.stderr);
+            const broken = path.join(dir, "firewall/broken.nft");
+            fs.writeFileSync(broken, fs.readFileSync(path.join(dir, "firewall/ruleset.nft"), "utf8").replace("10.", "310."));
+            if (plan.firewall.classes.some((c) => c.networks.some((n) => n.startsWith("10.")))) {
+                assert.notStrictEqual(run("nft", ["-c", "-f", broken]).status, 0, "nft must reject a bad address");
+            }
+        });
+
+        it("every host step script parses as POSIX sh", () => {
+            const scripts = Object.keys(artifacts.files).filter((f) => f.startsWith("steps/"));
+            assert.ok(scripts.length >= 2);
+            for (const script of scripts) {
+                const result = run("sh", ["-n", path.join(dir, script)]);
+                assert.strictEqual(result.status, 0, `${script}: ${result.stderr}`);
+            }
+        });
+    });
+}
