@@ -4,13 +4,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { StackArtifacts, stackArtifacts } from "../components/stackFiles";
-import { readStackValues, validateStack } from "../config/load";
-import { planStack, StackPlan } from "../config/plan";
-import { stackConfig } from "../config/stackFile";
-import { stackNames } from "./harness";
-import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
-import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "./tools";
+import { StackArtifacts, stackArtifacts } from "../../components/stackFiles";
+import { readStackValues, validateStack } from "../../config/load";
+import { planStack, StackPlan } from "../../config/plan";
+import { stackConfig } from "../../config/stackFile";
+import { stackNames } from "../harness";
+import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
+import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "../tools";
 
 const testSecrets = { bearerToken: "artifact-test-token-0123456789" };
 
