@@ -7,6 +7,7 @@ export const collectorMetrics = {
     cpuSeconds: "otelcol_process_cpu_seconds",
     memoryRss: "otelcol_process_memory_rss",
     refusedSpans: "otelcol_receiver_refused_spans",
+    sentSpans: "otelcol_exporter_sent_spans",
     sendFailedSpans: "otelcol_exporter_send_failed_spans",
     enqueueFailedSpans: "otelcol_exporter_enqueue_failed_spans",
     queueSize: "otelcol_exporter_queue_size",
@@ -97,12 +98,29 @@ function alertCases(s: RuleSettings): AlertCase[] {
             healthy: [{ series: series(collectorMetrics.refusedSpans, receiver), values: flat }],
         },
         {
-            rule: rule("OtelCollectorExportFailures", `sum by (job, instance, exporter) (rate(${collectorMetrics.sendFailedSpans}{${selector}}[5m])) > 0`, "2m", "warning",
-                "Collector fails to send spans to Jaeger",
-                "The collector on {{ $labels.instance }} fails to send spans through {{ $labels.exporter }}; they wait in the persistent queue."),
+            // Counted only when an export fails for good (a permanent error): those spans are lost.
+            rule: rule("OtelCollectorExportFailures", `sum by (job, instance, exporter) (rate(${collectorMetrics.sendFailedSpans}{${selector}}[5m])) > 0`, "2m", "critical",
+                "Collector drops spans Jaeger rejected",
+                "Jaeger rejects spans from {{ $labels.exporter }} on {{ $labels.instance }} with a permanent error: they are dropped."),
             labels: { ...base, ...exporter },
             firing: [{ series: series(collectorMetrics.sendFailedSpans, exporter), values: rising }],
             healthy: [{ series: series(collectorMetrics.sendFailedSpans, exporter), values: flat }],
+        },
+        {
+            // Retries never give up (the queue is persistent), so an outage shows as a queue that
+            // holds data while nothing is sent, not as send failures.
+            rule: rule("OtelCollectorExportStalled", `sum by (job, instance, exporter) (rate(${collectorMetrics.sentSpans}{${selector}}[5m])) == 0 and on (job, instance, exporter) max by (job, instance, exporter) (${collectorMetrics.queueSize}{${selector}}) > 0`, "5m", "critical",
+                "Collector cannot deliver spans to Jaeger",
+                "The collector on {{ $labels.instance }} has sent nothing through {{ $labels.exporter }} for 5 minutes while spans wait in its persistent queue."),
+            labels: { ...base, ...exporter },
+            firing: [
+                { series: series(collectorMetrics.sentSpans, exporter), values: flat },
+                { series: series(collectorMetrics.queueSize, exporter), values: "5x30" },
+            ],
+            healthy: [
+                { series: series(collectorMetrics.sentSpans, exporter), values: rising },
+                { series: series(collectorMetrics.queueSize, exporter), values: "5x30" },
+            ],
         },
         {
             rule: rule("OtelCollectorEnqueueFailures", `sum by (job, instance, exporter) (rate(${collectorMetrics.enqueueFailedSpans}{${selector}}[5m])) > 0`, "1m", "critical",

@@ -1,0 +1,72 @@
+// A stack's collector and Jaeger running on this machine's Podman, from exactly the container
+// specs and files the components produce, with TLS material made by the program's own TLS step.
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import { StackArtifacts, stackArtifacts } from "../components/stackFiles";
+import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
+import { readStackValues, validateStack } from "../config/load";
+import { planStack, StackPlan } from "../config/plan";
+import { stackConfig } from "../config/stackFile";
+import { containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
+import { runOk, tempDir, waitFor } from "./tools";
+
+export interface LiveStack {
+    plan: StackPlan;
+    artifacts: StackArtifacts;
+    token: string;
+    /** The CA the TLS step printed, as apps would get it from collectorCaCertificate. */
+    ca: string;
+    hostDir: string;
+    jaegerUrl: string;
+    /** Logs of both containers, for failure messages. */
+    logs(): string;
+    stop(): void;
+}
+
+/**
+ * The stack file's config with only what cannot apply on this machine changed: host files go to a
+ * temporary directory, Prometheus scrapes localhost.
+ */
+export function livePlan(stack: string, hostDir: string, extra: Record<string, unknown> = {}): StackPlan {
+    const values = readStackValues(stackConfig(stack));
+    const collector = { ...(values.collector as object), hostDir };
+    const prometheus = { ...(values.prometheus as object | undefined), scrapeAddress: "localhost" };
+    return planStack(validateStack({ ...values, collector, prometheus, ...extra }));
+}
+
+export function removeStackContainers(artifacts: StackArtifacts): void {
+    for (const spec of [artifacts.containers.collector, artifacts.containers.jaeger]) {
+        removeContainer(spec.name);
+        for (const m of spec.mounts) if ("volume" in m) removeVolume(m.volume);
+    }
+}
+
+export async function startLiveStack(stack: string, extra: Record<string, unknown> = {}): Promise<LiveStack> {
+    const hostDir = tempDir(`live-${stack}`);
+    const plan = livePlan(stack, hostDir, extra);
+    const token = randomBytes(24).toString("hex");
+    const artifacts = stackArtifacts(plan, { bearerToken: token });
+    removeStackContainers(artifacts);
+
+    // The program's TLS step, run as root here as it would run on the host.
+    const ca = runOk("sh", ["-s"], { input: generateTlsScript(plan.tls.step) });
+    const { collector, jaeger } = artifacts.containers;
+    const logs = () => `--- collector\n${containerLogs(collector.name)}\n--- jaeger\n${containerLogs(jaeger.name)}`;
+    const stop = () => {
+        removeStackContainers(artifacts);
+        runOk("sh", ["-s"], { input: removeTlsScript(plan.tls.step) });
+        fs.rmSync(hostDir, { recursive: true, force: true });
+    };
+    try {
+        startContainer(jaeger);
+        startContainer(collector);
+        const jaegerUrl = `http://127.0.0.1:${plan.jaeger.uiPort}`;
+        await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${plan.collector.ports.health}/`)).ok || undefined, 60_000);
+        await waitFor("Jaeger query API", async () => (await fetch(`${jaegerUrl}/api/v3/services`)).ok || undefined, 60_000);
+        return { plan, artifacts, token, ca, hostDir, jaegerUrl, logs, stop };
+    } catch (error) {
+        const message = `${(error as Error).message}\n${logs()}`;
+        stop();
+        throw new Error(message);
+    }
+}

@@ -1,0 +1,101 @@
+// OTLP clients for the live tests (the OpenTelemetry JS SDK's own exporters), and Jaeger's
+// /api/v3 query API.
+import * as grpc from "@grpc/grpc-js";
+import { ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
+import { ExportResult, ExportResultCode } from "@opentelemetry/core";
+import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
+import { OTLPTraceExporter as HttpExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { Resource } from "@opentelemetry/resources";
+import { BasicTracerProvider, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+
+export interface SpanBatch {
+    service: string;
+    /** Number of traces, one root span each plus `children` child spans. */
+    traces: number;
+    children?: number;
+    error?: boolean;
+    attributes?: Record<string, string>;
+}
+
+/** Makes finished spans in memory; each root span starts a new trace. */
+export function makeSpans(batch: SpanBatch): ReadableSpan[] {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ resource: new Resource({ "service.name": batch.service }) });
+    provider.addSpanProcessor(new SimpleSpanProcessor(memory));
+    const tracer = provider.getTracer("ivatar-otel-tests");
+    for (let i = 0; i < batch.traces; i++) {
+        const root = tracer.startSpan(`request ${i}`, { attributes: batch.attributes }, ROOT_CONTEXT);
+        // Children name their parent explicitly: no context manager is registered here.
+        const parent = trace.setSpan(ROOT_CONTEXT, root);
+        for (let c = 0; c < (batch.children ?? 0); c++) tracer.startSpan(`step ${c}`, {}, parent).end();
+        if (batch.error) root.setStatus({ code: SpanStatusCode.ERROR, message: "test error" });
+        root.end();
+    }
+    return memory.getFinishedSpans();
+}
+
+export interface Target {
+    protocol: "grpc" | "http";
+    /** host:port */
+    address: string;
+    /** Bearer token to send, if any. */
+    token?: string;
+    /** PEM CA to trust; without it the client speaks plaintext. */
+    ca?: string;
+}
+
+/** Exports the spans once; resolves with the exporter's verdict (never rejects). */
+export async function exportSpans(target: Target, spans: ReadableSpan[]): Promise<ExportResult> {
+    const headers: Record<string, string> = target.token ? { authorization: `Bearer ${target.token}` } : {};
+    let exporter: GrpcExporter | HttpExporter;
+    if (target.protocol === "grpc") {
+        const metadata = new grpc.Metadata();
+        for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
+        exporter = new GrpcExporter({
+            url: `${target.ca ? "https" : "http"}://${target.address}`,
+            credentials: target.ca ? grpc.credentials.createSsl(Buffer.from(target.ca)) : grpc.credentials.createInsecure(),
+            metadata,
+            timeoutMillis: 15_000,
+        });
+    } else {
+        exporter = new HttpExporter({
+            url: `${target.ca ? "https" : "http"}://${target.address}/v1/traces`,
+            headers,
+            httpAgentOptions: target.ca ? { ca: target.ca } : {},
+            timeoutMillis: 15_000,
+        });
+    }
+    try {
+        return await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
+    } finally {
+        await exporter.shutdown().catch(() => undefined);
+    }
+}
+
+export const succeeded = (r: ExportResult) => r.code === ExportResultCode.SUCCESS;
+
+export interface JaegerSpan {
+    traceId: string;
+    name: string;
+    attributes?: { key: string; value: { stringValue?: string } }[];
+}
+
+/** Every span Jaeger holds for a service in the last hour (empty when none). */
+export async function jaegerSpans(baseUrl: string, service: string, maxTraces = 5000): Promise<JaegerSpan[]> {
+    const now = Date.now();
+    const query = new URLSearchParams({
+        "query.service_name": service,
+        "query.start_time_min": new Date(now - 3_600_000).toISOString(),
+        "query.start_time_max": new Date(now + 60_000).toISOString(),
+        "query.num_traces": String(maxTraces),
+    });
+    const response = await fetch(`${baseUrl}/api/v3/traces?${query}`);
+    if (response.status === 404) return [];
+    if (!response.ok) throw new Error(`Jaeger query failed: ${response.status} ${await response.text()}`);
+    const body = await response.json() as { result: { resourceSpans: { scopeSpans: { spans: JaegerSpan[] }[] }[] } };
+    return body.result.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+}
+
+export function distinctTraces(spans: { traceId: string }[]): number {
+    return new Set(spans.map((s) => s.traceId)).size;
+}

@@ -1,0 +1,214 @@
+// Live, end to end on this machine's Podman: the collector and Jaeger from the components' own
+// specs and files, real OTLP clients, Jaeger's query API, the collector's metrics, Prometheus.
+import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { LiveStack, startLiveStack } from "../live";
+import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
+import { startContainer } from "../podman";
+import { ensureToolchain, run, tempDir, Tools, waitFor } from "../tools";
+
+const runId = Date.now().toString(36);
+const grpcTarget = (s: LiveStack): Target => ({ protocol: "grpc", address: `localhost:${s.plan.collector.ports.otlpGrpc}`, token: s.token, ca: s.ca });
+const httpTarget = (s: LiveStack): Target => ({ protocol: "http", address: `localhost:${s.plan.collector.ports.otlpHttp}`, token: s.token, ca: s.ca });
+
+/** Waits until Jaeger holds `expected` traces for the service (tail sampling decides after 10 s). */
+async function tracesInJaeger(s: LiveStack, service: string, expected: number, timeoutMs = 90_000): Promise<number> {
+    let last = 0;
+    try {
+        return await waitFor(`${expected} traces of ${service} in Jaeger`, async () => {
+            last = distinctTraces(await jaegerSpans(s.jaegerUrl, service));
+            return last >= expected ? last : undefined;
+        }, timeoutMs);
+    } catch {
+        return last;
+    }
+}
+
+describe("live: development stack on local Podman", function () {
+    this.timeout(600_000);
+    let tools: Tools;
+    let stack: LiveStack;
+
+    before(async () => {
+        tools = ensureToolchain();
+        stack = await startLiveStack("development");
+    });
+    after(() => stack?.stop());
+
+    for (const protocol of ["grpc", "http"] as const) {
+        it(`delivers every trace sent over OTLP ${protocol} with TLS and the token to Jaeger`, async () => {
+            const service = `live-${protocol}-${runId}`;
+            const result = await exportSpans(protocol === "grpc" ? grpcTarget(stack) : httpTarget(stack), makeSpans({ service, traces: 25, children: 2 }));
+            assert.ok(succeeded(result), `export failed: ${result.error}\n${stack.logs()}`);
+            const found = await tracesInJaeger(stack, service, 25);
+            assert.strictEqual(found, 25, `Jaeger holds ${found} of 25 traces\n${stack.logs()}`);
+            const spans = await jaegerSpans(stack.jaegerUrl, service);
+            assert.strictEqual(spans.length, 75, "every span of every trace");
+        });
+    }
+
+    for (const [what, change] of [
+        ["without the token", (t: Target) => ({ ...t, token: undefined })],
+        ["with a wrong token", (t: Target) => ({ ...t, token: "not-the-token" })],
+        ["in plaintext", (t: Target) => ({ ...t, ca: undefined })],
+    ] as const) {
+        for (const protocol of ["grpc", "http"] as const) {
+            it(`rejects an OTLP ${protocol} request ${what}`, async () => {
+                const service = `live-rejected-${protocol}-${what.replace(/\W+/g, "-")}-${runId}`;
+                const target = change(protocol === "grpc" ? grpcTarget(stack) : httpTarget(stack));
+                const result = await exportSpans(target, makeSpans({ service, traces: 3 }));
+                assert.ok(!succeeded(result), "the collector must refuse it");
+                await new Promise((resolve) => setTimeout(resolve, 12_000));
+                assert.strictEqual(distinctTraces(await jaegerSpans(stack.jaegerUrl, service)), 0, "nothing of it may be stored");
+            });
+        }
+    }
+
+    it("stores no e-mail address or credential sent in span attributes", async () => {
+        const service = `live-redaction-${runId}`;
+        const email = `alice.${runId}@example.org`;
+        const attributes = { "enduser.email": email, "http.url": `https://ivatar.example/avatar?email=${email}`, "http.request.header.authorization": `Bearer sekrit${runId}` };
+        const result = await exportSpans(grpcTarget(stack), makeSpans({ service, traces: 2, attributes }));
+        assert.ok(succeeded(result));
+        assert.strictEqual(await tracesInJaeger(stack, service, 2), 2, stack.logs());
+        const raw = JSON.stringify(await jaegerSpans(stack.jaegerUrl, service));
+        assert.ok(!raw.includes(email), "the e-mail address reached Jaeger");
+        assert.ok(!raw.includes(`sekrit${runId}`), "the credential reached Jaeger");
+        assert.match(raw, /"key":"enduser.email","value":\{"stringValue":"\*+"/, "the attribute stays, masked");
+    });
+
+    it("exposes app metrics sent over OTLP on the Prometheus exporter port", async () => {
+        const name = `ivatar_live_${runId}`;
+        const args = ["metrics", "--otlp-endpoint", `localhost:${stack.plan.collector.ports.otlpGrpc}`, "--ca-cert", path.join(stack.hostDir, "tls/ca.crt"),
+            "--otlp-header", `authorization="Bearer ${stack.token}"`, "--metrics", "3", "--otlp-metric-name", name];
+        const result = run(tools.telemetrygen, args);
+        assert.strictEqual(result.status, 0, result.stderr);
+        const text = await waitFor("metric on :9464", async () => {
+            const body = await (await fetch(`http://127.0.0.1:${stack.plan.collector.ports.prometheusExporter}/metrics`)).text();
+            return body.includes(name) ? body : undefined;
+        });
+        assert.match(text, new RegExp(`^${name}(_total)?\\{`, "m"));
+    });
+
+    describe("Prometheus with the rendered rule and scrape files", () => {
+        let prometheus: ChildProcess | undefined;
+        let dir: string;
+        const port = 19090;
+        after(() => {
+            prometheus?.kill("SIGTERM");
+            if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it("loads every alert rule and sees both collector targets up", async () => {
+            dir = tempDir("prometheus");
+            const files = stack.artifacts.files;
+            const rules = Object.keys(files).find((f) => f.endsWith(".rules.yml"));
+            const scrape = Object.keys(files).find((f) => f.endsWith(".scrape.yml"));
+            assert.ok(rules && scrape);
+            fs.writeFileSync(path.join(dir, "rules.yml"), files[rules]);
+            // Debian's Prometheus predates scrape_config_files: the jobs go inline, as rendered.
+            const jobs = (parse(files[scrape]) as { scrape_configs: Record<string, unknown>[] }).scrape_configs
+                .map((job) => ({ ...job, scrape_interval: "2s" }));
+            fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify({ global: { evaluation_interval: "2s" }, rule_files: [path.join(dir, "rules.yml")], scrape_configs: jobs }));
+            prometheus = spawn(tools.prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
+                `--web.listen-address=127.0.0.1:${port}`, "--web.enable-lifecycle"], { stdio: "ignore" });
+            const api = (p: string) => fetch(`http://127.0.0.1:${port}/api/v1/${p}`).then((r) => r.json()) as Promise<{ data: Record<string, unknown[]> }>;
+            const targets = await waitFor("both targets up", async () => {
+                const active = (await api("targets")).data.activeTargets as { labels: { job: string }; health: string }[];
+                return active.length === 2 && active.every((t) => t.health === "up") ? active : undefined;
+            }, 60_000);
+            assert.deepStrictEqual(targets.map((t) => t.labels.job).sort(), ["otel-collector-exporter", "otel-collector-health"]);
+            const groups = (await api("rules")).data.groups as { rules: { name: string; health: string }[] }[];
+            const loaded = groups.flatMap((g) => g.rules);
+            assert.strictEqual(loaded.length, (files[rules].match(/- alert:/g) ?? []).length);
+            assert.ok(loaded.every((r) => r.health !== "err"), JSON.stringify(loaded));
+        });
+    });
+});
+
+/** Metric names the collector exposes on its internal metrics port right now. */
+async function exposedNames(s: LiveStack): Promise<Set<string>> {
+    const text = await (await fetch(`http://127.0.0.1:${s.plan.collector.ports.internalMetrics}/metrics`)).text();
+    return new Set(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+}
+
+describe("live: alert rule metric names on the pinned collector", function () {
+    this.timeout(600_000);
+    let stack: LiveStack;
+
+    before(async () => {
+        ensureToolchain();
+        stack = await startLiveStack("development");
+    });
+    after(() => stack?.stop());
+
+    it("exposes on :8888 every metric name the alert rules use, failure counters included", async () => {
+        const rules = Object.entries(stack.artifacts.files).find(([f]) => f.endsWith(".rules.yml"))?.[1] ?? "";
+        const used = [...new Set(rules.match(/\botelcol_[a-z_]+/g))];
+        assert.ok(used.length >= 7, used.join(", "));
+        assert.ok(succeeded(await exportSpans(grpcTarget(stack), makeSpans({ service: `live-names-${runId}`, traces: 5 }))));
+        await new Promise((resolve) => setTimeout(resolve, 13_000));
+
+        const names = await exposedNames(stack);
+
+        // Failure counters appear only once something fails. Provoke both with Jaeger gone and
+        // two variants of the rendered config that change only the exporter's retry and queue:
+        // one gives up at once (send failures), one holds a single batch (enqueue failures).
+        run("podman", ["stop", "--time", "2", stack.artifacts.containers.jaeger.name]);
+        const { collector } = stack.artifacts.containers;
+        const variants: [string, Record<string, unknown>][] = [
+            ["otelcol_exporter_send_failed_spans", { retry_on_failure: { enabled: false } }],
+            ["otelcol_exporter_enqueue_failed_spans", { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } }],
+        ];
+        for (const [counter, change] of variants) {
+            const config = parse(collector.files[0].content) as { exporters: Record<string, Record<string, unknown>> };
+            Object.assign(config.exporters["otlp_grpc/jaeger"], change);
+            startContainer({ ...collector, files: [{ ...collector.files[0], content: stringify(config) }, ...collector.files.slice(1)] });
+            await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${stack.plan.collector.ports.health}/`)).ok || undefined, 60_000);
+            await waitFor(counter, async () => {
+                await exportSpans(grpcTarget(stack), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
+                const exposed = await exposedNames(stack);
+                exposed.forEach((n) => names.add(n));
+                return exposed.has(counter) || undefined;
+            }, 90_000).catch(() => undefined);
+        }
+        const missing = used.filter((n) => !names.has(n));
+        assert.deepStrictEqual(missing, [], `the live collector exposes none of: ${missing.join(", ")}\nit exposes: ${[...names].filter((n) => n.startsWith("otelcol_")).join(", ")}`);
+    });
+});
+
+describe("live: production sampling on local Podman", function () {
+    this.timeout(600_000);
+    let stack: LiveStack;
+
+    before(async () => {
+        ensureToolchain();
+        stack = await startLiveStack("production");
+    });
+    after(() => stack?.stop());
+
+    it("keeps every error trace and samplingRatio of the others, within 4.5 standard deviations", async () => {
+        const ratio = stack.plan.collector.config.samplingRatio;
+        assert.strictEqual(ratio, 0.1);
+        const sent = 2000;
+        const errors = 150;
+        const okService = `live-sampled-${runId}`;
+        const errorService = `live-errors-${runId}`;
+        for (let i = 0; i < sent; i += 500) {
+            assert.ok(succeeded(await exportSpans(grpcTarget(stack), makeSpans({ service: okService, traces: 500 }))));
+        }
+        assert.ok(succeeded(await exportSpans(grpcTarget(stack), makeSpans({ service: errorService, traces: errors, error: true, children: 1 }))));
+
+        assert.strictEqual(await tracesInJaeger(stack, errorService, errors), errors, `every error trace is kept\n${stack.logs()}`);
+        // Binomial(2000, 0.1): mean 200, standard deviation sqrt(2000 * 0.1 * 0.9) = 13.4.
+        const mean = sent * ratio;
+        const bound = 4.5 * Math.sqrt(sent * ratio * (1 - ratio));
+        await new Promise((resolve) => setTimeout(resolve, 15_000));
+        const kept = distinctTraces(await jaegerSpans(stack.jaegerUrl, okService));
+        console.log(`      sampling: kept ${kept} of ${sent} non-error traces (expected ${mean} ± ${bound.toFixed(0)}), ${errors} of ${errors} error traces`);
+        assert.ok(Math.abs(kept - mean) <= bound, `kept ${kept}, expected ${mean} ± ${bound.toFixed(1)}`);
+    });
+});
