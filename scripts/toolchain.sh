@@ -39,7 +39,7 @@ slow() {
 }
 
 # --- Debian packages ---------------------------------------------------------------------
-packages=(podman runc nftables openssl prometheus openssh-server iproute2 uidmap)
+packages=(podman runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -24,14 +24,24 @@ export interface LiveStack {
 }
 
 /**
- * The stack file's config with only what cannot apply on this machine changed: host files go to a
- * temporary directory, Prometheus scrapes localhost.
+ * The stack file's config with only what cannot apply on this machine changed (host files go to a
+ * temporary directory, Prometheus scrapes localhost), plus the test's own changes in `extra`.
  */
 export function livePlan(stack: string, hostDir: string, extra: Record<string, unknown> = {}): StackPlan {
     const values = readStackValues(stackConfig(stack));
-    const collector = { ...(values.collector as object), hostDir };
-    const prometheus = { ...(values.prometheus as object | undefined), scrapeAddress: "localhost" };
-    return planStack(validateStack({ ...values, collector, prometheus, ...extra }));
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+    // Objects change only the keys they name.
+    const merge = (key: string, change: Record<string, unknown>) => {
+        const current = values[key];
+        values[key] = { ...(isObject(current) ? current : {}), ...change };
+    };
+    merge("collector", { hostDir });
+    merge("prometheus", { scrapeAddress: "localhost" });
+    for (const [key, value] of Object.entries(extra)) {
+        if (isObject(value)) merge(key, value);
+        else values[key] = value;
+    }
+    return planStack(validateStack(values));
 }
 
 export function removeStackContainers(artifacts: StackArtifacts): void {

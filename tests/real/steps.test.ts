@@ -1,0 +1,194 @@
+// The host steps, run for real over SSH against an sshd on loopback with a test key and a pinned
+// host key, exactly as the components send them: create is idempotent, a failure changes
+// nothing, delete leaves nothing behind.
+import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { firewallTable } from "../../components/firewall/ruleset";
+import { applyFirewallScript, removeFirewallScript } from "../../components/firewall/steps";
+import { renderRuleset } from "../../components/firewall/ruleset";
+import { asRoot, asRootInline } from "../../components/host/scripts";
+import { sshOptions } from "../../components/host/podmanHost";
+import { renderRules } from "../../components/prometheus/rules";
+import { renderScrapeConfig } from "../../components/prometheus/scrape";
+import { placePrometheusFilesScript, PrometheusFiles, removePrometheusFilesScript } from "../../components/prometheus/steps";
+import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
+import { StackPlan } from "../../config/plan";
+import { livePlan } from "../live";
+import { ensureToolchain, run, RunResult, runOk, tempDir, Tools, waitFor } from "../tools";
+
+const sshPort = 2222;
+
+interface TestHost {
+    dir: string;
+    clientKey: string;
+    hostKey: string;
+    sshd: ChildProcess;
+}
+
+function startSshd(): TestHost {
+    const dir = tempDir("sshd");
+    runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
+    runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);
+    fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
+    fs.mkdirSync("/run/sshd", { recursive: true });
+    const sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", "/dev/null", "-h", path.join(dir, "host_key"), "-p", String(sshPort),
+        "-o", "ListenAddress=127.0.0.1", "-o", `AuthorizedKeysFile=${path.join(dir, "authorized_keys")}`,
+        "-o", `PidFile=${path.join(dir, "sshd.pid")}`, "-o", "StrictModes=no", "-o", "PermitRootLogin=prohibit-password"], { stdio: "ignore" });
+    const hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
+    return { dir, clientKey: path.join(dir, "client_key"), hostKey, sshd };
+}
+
+/** Runs a command on the test host with the options the docker provider uses for its ssh. */
+function ssh(host: TestHost, command: string, opts: { input?: string; hostKey?: string } = {}): RunResult {
+    const options = sshOptions({ address: "127.0.0.1", port: sshPort, user: "root", hostKey: opts.hostKey ?? host.hostKey });
+    return run("ssh", [...options, "-i", host.clientKey, "-p", String(sshPort), "root@127.0.0.1", command], { input: opts.input ?? "" });
+}
+
+/** A step as PodmanHost.step sends it: create on stdin to the root shell, delete inlined. */
+const create = (host: TestHost, script: string) => ssh(host, asRoot, { input: script });
+const destroy = (host: TestHost, script: string) => ssh(host, asRootInline(script));
+
+function listTree(dir: string): string[] {
+    if (!fs.existsSync(dir)) return [];
+    return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+describe("live: host steps over SSH", function () {
+    this.timeout(300_000);
+    let tools: Tools;
+    let host: TestHost;
+    let work: string;
+    let plan: StackPlan;
+
+    before(async () => {
+        tools = ensureToolchain();
+        host = startSshd();
+        work = tempDir("steps");
+        plan = livePlan("development", path.join(work, "host"), {
+            prometheus: { rulesDir: path.join(work, "prometheus/rules.d"), scrapeConfigDir: path.join(work, "prometheus/scrape.d"), reloadUrl: "http://127.0.0.1:19091/-/reload" },
+        });
+        await waitFor("sshd", () => (ssh(host, "true").status === 0 ? true : undefined), 15_000);
+    });
+    after(() => {
+        host?.sshd.kill();
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+        if (host) fs.rmSync(host.dir, { recursive: true, force: true });
+    });
+
+    it("connects only when the host key matches the pinned one", () => {
+        assert.strictEqual(ssh(host, "echo pinned").stdout.trim(), "pinned");
+        const other = fs.readFileSync(path.join(host.dir, "client_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
+        const refused = ssh(host, "echo pinned", { hostKey: other });
+        assert.notStrictEqual(refused.status, 0);
+        assert.match(refused.stderr, /Host key verification failed/);
+    });
+
+    it("TLS: create twice keeps the same CA and keys; delete removes them all", () => {
+        const first = create(host, generateTlsScript(plan.tls.step));
+        assert.strictEqual(first.status, 0, first.stderr);
+        assert.match(first.stdout, /^-----BEGIN CERTIFICATE-----/);
+        const keyBefore = fs.readFileSync(path.join(plan.tls.step.dir, "server.key"));
+        const second = create(host, generateTlsScript(plan.tls.step));
+        assert.strictEqual(second.stdout, first.stdout, "the CA apps trust stays the same");
+        assert.ok(keyBefore.equals(fs.readFileSync(path.join(plan.tls.step.dir, "server.key"))), "the server key is not re-made");
+        assert.strictEqual(second.stderr, "", "nothing to report the second time");
+        const key = fs.statSync(path.join(plan.tls.step.dir, "server.key"));
+        assert.deepStrictEqual([key.uid, key.mode & 0o777], [10001, 0o400], "the key is readable by the collector's user only");
+        // The certificate verifies against the CA for the name apps use.
+        runOk("openssl", ["verify", "-CAfile", path.join(plan.tls.step.dir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(plan.tls.step.dir, "server.crt")]);
+        const removed = destroy(host, removeTlsScript(plan.tls.step));
+        assert.strictEqual(removed.status, 0, removed.stderr);
+        assert.ok(!fs.existsSync(plan.tls.step.dir), "the TLS directory is gone");
+    });
+
+    it("firewall: create twice loads one table; delete removes table, ruleset and unit", () => {
+        const ruleset = renderRuleset({ classes: plan.firewall.classes });
+        const rulesetPath = plan.firewall.rulesetPath;
+        try {
+            assert.strictEqual(create(host, applyFirewallScript(ruleset, rulesetPath)).status, 0);
+            const loaded = runOk("nft", ["list", "table", "inet", firewallTable]);
+            const again = create(host, applyFirewallScript(ruleset, rulesetPath));
+            assert.strictEqual(again.status, 0, again.stderr);
+            assert.ok(!again.stderr.includes("changed"), again.stderr);
+            assert.strictEqual(runOk("nft", ["list", "table", "inet", firewallTable]), loaded);
+            const bad = create(host, applyFirewallScript(ruleset.replace("10.20.1.0/24", "10.20.1.0/99"), rulesetPath));
+            assert.notStrictEqual(bad.status, 0, "a ruleset nft rejects fails the step");
+            assert.strictEqual(runOk("nft", ["list", "table", "inet", firewallTable]), loaded, "and leaves the loaded table alone");
+            assert.strictEqual(fs.readFileSync(rulesetPath, "utf8"), ruleset, "and the file on disk too");
+        } finally {
+            const removed = destroy(host, removeFirewallScript(rulesetPath));
+            assert.strictEqual(removed.status, 0, removed.stderr);
+        }
+        assert.notStrictEqual(run("nft", ["list", "table", "inet", firewallTable]).status, 0);
+        assert.ok(!fs.existsSync(rulesetPath) && !fs.existsSync("/etc/systemd/system/ivatar-otel-firewall.service"));
+    });
+
+    describe("Prometheus files and reload", () => {
+        let prometheus: ChildProcess | undefined;
+        let files: PrometheusFiles;
+        const api = async (p: string) => (await (await fetch(`http://127.0.0.1:19091/api/v1/${p}`)).json()) as { data: { groups: { rules: { name: string }[] }[] } };
+        const loadedAlerts = async () => (await api("rules")).data.groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
+
+        before(async () => {
+            const p = plan.prometheus;
+            files = { rulesPath: p.rulesPath, rules: renderRules(p.rules), scrapePath: p.scrapePath, scrape: renderScrapeConfig(p.scrape), reloadUrl: p.reloadUrl };
+            const config = path.join(work, "prometheus/prometheus.yml");
+            fs.mkdirSync(path.dirname(config), { recursive: true });
+            fs.writeFileSync(config, `rule_files: ["${path.dirname(p.rulesPath)}/*.yml"]\n`);
+            prometheus = spawn(tools.prometheus, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(work, "prometheus/data")}`,
+                "--web.listen-address=127.0.0.1:19091", "--web.enable-lifecycle"], { stdio: "ignore" });
+            await waitFor("Prometheus", async () => (await fetch("http://127.0.0.1:19091/-/ready")).ok || undefined, 30_000);
+        });
+        after(() => prometheus?.kill());
+
+        it("create places both files and reloads; running it again is harmless", async () => {
+            const before = listTree(path.join(work, "prometheus/rules.d"));
+            assert.deepStrictEqual(before, []);
+            const first = create(host, placePrometheusFilesScript(files));
+            assert.strictEqual(first.status, 0, first.stderr);
+            const alerts = await loadedAlerts();
+            assert.strictEqual(alerts.length, (files.rules.match(/- alert:/g) ?? []).length, alerts.join(", "));
+            const second = create(host, placePrometheusFilesScript(files));
+            assert.strictEqual(second.status, 0, second.stderr);
+            assert.deepStrictEqual(await loadedAlerts(), alerts);
+            assert.deepStrictEqual(listTree(path.dirname(files.rulesPath)), [path.basename(files.rulesPath)], "no stray temporary files");
+        });
+
+        it("a rule file promtool rejects fails the step and changes nothing", async () => {
+            const alerts = await loadedAlerts();
+            const broken = { ...files, rules: files.rules.replace("expr: rate(", "expr: rate((") };
+            const result = create(host, placePrometheusFilesScript(broken));
+            assert.notStrictEqual(result.status, 0);
+            assert.match(result.stderr, /promtool rejected the rules; nothing changed/);
+            assert.strictEqual(fs.readFileSync(files.rulesPath, "utf8"), files.rules);
+            assert.deepStrictEqual(await loadedAlerts(), alerts);
+        });
+
+        it("without promtool on the host, a reload Prometheus refuses puts the old files back and fails the step", async () => {
+            const alerts = await loadedAlerts();
+            const broken = { ...files, rules: files.rules.replace("expr: rate(", "expr: rate((") };
+            // The same script, on a host whose PATH has everything it uses but promtool.
+            const bin = path.join(work, "bin-without-promtool");
+            fs.mkdirSync(bin, { recursive: true });
+            for (const tool of ["base64", "cat", "chmod", "cp", "curl", "dirname", "mkdir", "mv", "rm"]) {
+                const target = runOk("sh", ["-c", `command -v ${tool}`]).trim();
+                if (!fs.existsSync(path.join(bin, tool))) fs.symlinkSync(target, path.join(bin, tool));
+            }
+            const result = create(host, `PATH=${bin}; export PATH\n${placePrometheusFilesScript(broken)}`);
+            assert.notStrictEqual(result.status, 0);
+            assert.match(result.stderr, /reload failed; the previous files are back/);
+            assert.strictEqual(fs.readFileSync(files.rulesPath, "utf8"), files.rules, "the previous rule file is back");
+            assert.deepStrictEqual(await loadedAlerts(), alerts, "Prometheus keeps its running rules");
+        });
+
+        it("delete removes both files, reloads, and leaves nothing behind", async () => {
+            const removed = destroy(host, removePrometheusFilesScript(files));
+            assert.strictEqual(removed.status, 0, removed.stderr);
+            assert.deepStrictEqual(listTree(path.dirname(files.rulesPath)), []);
+            assert.deepStrictEqual(listTree(path.dirname(files.scrapePath)), []);
+            assert.deepStrictEqual(await loadedAlerts(), []);
+        });
+    });
+});
