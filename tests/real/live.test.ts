@@ -80,6 +80,16 @@ describe("live: development stack on local Podman", function () {
         assert.match(raw, /"key":"enduser.email","value":\{"stringValue":"\*+"/, "the attribute stays, masked");
     });
 
+    it("keeps the token out of `podman inspect` and the containers' logs", () => {
+        for (const spec of Object.values(stack.artifacts.containers)) {
+            const inspect = run("podman", ["inspect", spec.name]);
+            assert.strictEqual(inspect.status, 0, inspect.stderr);
+            assert.ok(!inspect.stdout.includes(stack.token), `${spec.name}: the token shows in podman inspect`);
+        }
+        assert.ok(!stack.logs().includes(stack.token), "the token shows in the logs");
+        assert.match(stack.logs(), /bearertokenauth/, "the logs were read");
+    });
+
     it("exposes app metrics sent over OTLP on the Prometheus exporter port", async () => {
         const name = `ivatar_live_${runId}`;
         const args = ["metrics", "--otlp-endpoint", `localhost:${stack.plan.collector.ports.otlpGrpc}`, "--ca-cert", path.join(stack.hostDir, "tls/ca.crt"),
