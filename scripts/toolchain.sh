@@ -54,16 +54,22 @@ pkill -x prometheus 2>/dev/null || true
 # --- Podman defaults these machines need (see README, "Podman hosts") -------------------
 "$repo/scripts/podman-setup.sh"
 
+# go_install <module>@<version> <binary name> <destination>: installs once, into the cache.
+go_install() {
+    local target=$1 name=$2 dest=$3
+    [[ -x $dest ]] && return
+    say "building $target"
+    local tmp
+    tmp=$(mktemp -d)
+    slow "go install $name" env GOBIN="$tmp" go install "$target"
+    mv "$tmp/$name" "$dest"
+    rmdir "$tmp"
+}
+
 # --- Collector -----------------------------------------------------------------------------
 release=$(pin collector.release)
 builder_bin="$cache/bin/builder-v$release"
-if [[ ! -x $builder_bin ]]; then
-    say "building the collector builder v$release"
-    tmp=$(mktemp -d)
-    slow "go install builder" env GOBIN="$tmp" go install "$(pin collector.builder)@v$release"
-    mv "$tmp/builder" "$builder_bin"
-    rmdir "$tmp"
-fi
+go_install "$(pin collector.builder)@v$release" builder "$builder_bin"
 manifest=$(cd "$repo" && node_modules/.bin/ts-node --transpile-only scripts/collector-manifest.ts "@OUT@")
 # The cache key covers the component list and versions, not the manifest's comments.
 manifest_key=$(printf '%s' "$manifest" | grep -v '^#' | sha256sum | cut -c1-12)
@@ -104,13 +110,7 @@ fi
 # --- telemetrygen --------------------------------------------------------------------------
 tg_version=$(pin telemetrygen.version)
 telemetrygen_bin="$cache/bin/telemetrygen-$tg_version"
-if [[ ! -x $telemetrygen_bin ]]; then
-    say "building telemetrygen v$tg_version"
-    tmp=$(mktemp -d)
-    slow "go install telemetrygen" env GOBIN="$tmp" go install "$(pin telemetrygen.module)@v$tg_version"
-    mv "$tmp/telemetrygen" "$telemetrygen_bin"
-    rmdir "$tmp"
-fi
+go_install "$(pin telemetrygen.module)@v$tg_version" telemetrygen "$telemetrygen_bin"
 
 # --- Local images under the pinned names --------------------------------------------------
 # Same binary path, default config path and user id as the official images, so the program's

@@ -7,6 +7,7 @@ import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
 import { planStack, StackPlan } from "../config/plan";
 import { stackConfig } from "../config/stackFile";
+import { Target } from "./otlp";
 import { containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
 import { runOk, tempDir, waitFor } from "./tools";
 
@@ -18,6 +19,12 @@ export interface LiveStack {
     ca: string;
     hostDir: string;
     jaegerUrl: string;
+    /** The collector's OTLP endpoint on this host, with the token and the CA. */
+    target(protocol: "grpc" | "http"): Target;
+    /** Waits until the collector answers on its health port (after a start or restart). */
+    waitHealthy(): Promise<void>;
+    /** The collector's own metrics now: name -> sum over all series. */
+    internalMetrics(): Promise<Map<string, number>>;
     /** Logs of both containers, for failure messages. */
     logs(): string;
     stop(): void;
@@ -67,13 +74,29 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         runOk("sh", ["-s"], { input: removeTlsScript(plan.tls.step) });
         fs.rmSync(hostDir, { recursive: true, force: true });
     };
+    const ports = plan.collector.ports;
+    const target = (protocol: "grpc" | "http"): Target =>
+        ({ protocol, address: `localhost:${protocol === "grpc" ? ports.otlpGrpc : ports.otlpHttp}`, token, ca });
+    const waitHealthy = async () => {
+        await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${ports.health}/`)).ok || undefined, 60_000);
+    };
+    const internalMetrics = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text();
+        const sums = new Map<string, number>();
+        for (const line of text.split("\n")) {
+            if (!line || line.startsWith("#")) continue;
+            const name = line.split(/[{ ]/)[0];
+            sums.set(name, (sums.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+        }
+        return sums;
+    };
     try {
         startContainer(jaeger);
         startContainer(collector);
         const jaegerUrl = `http://127.0.0.1:${plan.jaeger.uiPort}`;
-        await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${plan.collector.ports.health}/`)).ok || undefined, 60_000);
+        await waitHealthy();
         await waitFor("Jaeger query API", async () => (await fetch(`${jaegerUrl}/api/v3/services`)).ok || undefined, 60_000);
-        return { plan, artifacts, token, ca, hostDir, jaegerUrl, logs, stop };
+        return { plan, artifacts, token, ca, hostDir, jaegerUrl, target, waitHealthy, internalMetrics, logs, stop };
     } catch (error) {
         const message = `${(error as Error).message}\n${logs()}`;
         stop();

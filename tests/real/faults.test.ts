@@ -3,24 +3,21 @@
 // retry, not in an OOM kill.
 import * as assert from "assert";
 import { LiveStack, startLiveStack } from "../live";
-import { exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
+import { exportSpans, jaegerSpans, makeSpans, succeeded } from "../otlp";
 import { ensureToolchain, runOk, waitFor } from "../tools";
 
 const runId = Date.now().toString(36);
-const grpcTarget = (s: LiveStack): Target => ({ protocol: "grpc", address: `localhost:${s.plan.collector.ports.otlpGrpc}`, token: s.token, ca: s.ca });
 
 /** Sends `traces` traces of `spansPerTrace` spans in exports of 100 traces; every export must succeed. */
 async function send(s: LiveStack, service: string, traces: number, spansPerTrace: number): Promise<void> {
     for (let sent = 0; sent < traces; sent += 100) {
-        const result = await exportSpans(grpcTarget(s), makeSpans({ service, traces: Math.min(100, traces - sent), children: spansPerTrace - 1 }));
+        const result = await exportSpans(s.target("grpc"), makeSpans({ service, traces: Math.min(100, traces - sent), children: spansPerTrace - 1 }));
         assert.ok(succeeded(result), `export failed: ${result.error}`);
     }
 }
 
 async function metric(s: LiveStack, name: string): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${s.plan.collector.ports.internalMetrics}/metrics`)).text();
-    return text.split("\n").filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+    return (await s.internalMetrics()).get(name) ?? 0;
 }
 
 /** Waits until Jaeger holds `expected` spans of the service; returns what it holds at the end. */
@@ -66,7 +63,7 @@ describe("live faults: nothing sent is lost", function () {
         await new Promise((resolve) => setTimeout(resolve, 20_000));
         assert.ok(await metric(stack, "otelcol_exporter_queue_size") > 0, "the backlog sits in the queue");
         runOk("podman", ["restart", "--time", "10", stack.artifacts.containers.collector.name]);
-        await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${stack.plan.collector.ports.health}/`)).ok || undefined, 60_000);
+        await stack.waitHealthy();
         runOk("podman", ["start", jaegerName()]);
         const held = await spansInJaeger(stack, service, 2000, 180_000);
         console.log(`      collector restart: ${held} of 2000 spans arrived`);
@@ -95,7 +92,7 @@ describe("live faults: memory pressure", function () {
             // Eight exports of about 3 MB at a time (gRPC takes at most 4 MB per message); tail
             // sampling holds each trace for 10 s, so memory fills.
             const results = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(() =>
-                exportSpans(grpcTarget(stack), makeSpans({ service, traces: 12, children: 3, attributes: { "payload": big } }))));
+                exportSpans(stack.target("grpc"), makeSpans({ service, traces: 12, children: 3, attributes: { "payload": big } }))));
             exports += results.length;
             refused = results.map((r) => r.error?.message).find((m) => m !== undefined);
         }
@@ -108,7 +105,7 @@ describe("live faults: memory pressure", function () {
         await new Promise((resolve) => setTimeout(resolve, 20_000));
         const after = `fault-memory-after-${runId}`;
         const result = await waitFor("an export accepted again", async () => {
-            const r = await exportSpans(grpcTarget(stack), makeSpans({ service: after, traces: 10 }));
+            const r = await exportSpans(stack.target("grpc"), makeSpans({ service: after, traces: 10 }));
             return succeeded(r) ? r : undefined;
         }, 60_000);
         assert.ok(succeeded(result));

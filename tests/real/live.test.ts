@@ -11,8 +11,6 @@ import { startContainer } from "../podman";
 import { ensureToolchain, run, tempDir, Tools, waitFor } from "../tools";
 
 const runId = Date.now().toString(36);
-const grpcTarget = (s: LiveStack): Target => ({ protocol: "grpc", address: `localhost:${s.plan.collector.ports.otlpGrpc}`, token: s.token, ca: s.ca });
-const httpTarget = (s: LiveStack): Target => ({ protocol: "http", address: `localhost:${s.plan.collector.ports.otlpHttp}`, token: s.token, ca: s.ca });
 
 /** Waits until Jaeger holds `expected` traces for the service (tail sampling decides after 10 s). */
 async function tracesInJaeger(s: LiveStack, service: string, expected: number, timeoutMs = 90_000): Promise<number> {
@@ -41,7 +39,7 @@ describe("live: development stack on local Podman", function () {
     for (const protocol of ["grpc", "http"] as const) {
         it(`delivers every trace sent over OTLP ${protocol} with TLS and the token to Jaeger`, async () => {
             const service = `live-${protocol}-${runId}`;
-            const result = await exportSpans(protocol === "grpc" ? grpcTarget(stack) : httpTarget(stack), makeSpans({ service, traces: 25, children: 2 }));
+            const result = await exportSpans(stack.target(protocol), makeSpans({ service, traces: 25, children: 2 }));
             assert.ok(succeeded(result), `export failed: ${result.error}\n${stack.logs()}`);
             const found = await tracesInJaeger(stack, service, 25);
             assert.strictEqual(found, 25, `Jaeger holds ${found} of 25 traces\n${stack.logs()}`);
@@ -58,7 +56,7 @@ describe("live: development stack on local Podman", function () {
         for (const protocol of ["grpc", "http"] as const) {
             it(`rejects an OTLP ${protocol} request ${what}`, async () => {
                 const service = `live-rejected-${protocol}-${what.replace(/\W+/g, "-")}-${runId}`;
-                const target = change(protocol === "grpc" ? grpcTarget(stack) : httpTarget(stack));
+                const target = change(stack.target(protocol));
                 const result = await exportSpans(target, makeSpans({ service, traces: 3 }));
                 assert.ok(!succeeded(result), "the collector must refuse it");
                 await new Promise((resolve) => setTimeout(resolve, 12_000));
@@ -71,7 +69,7 @@ describe("live: development stack on local Podman", function () {
         const service = `live-redaction-${runId}`;
         const email = `alice.${runId}@example.org`;
         const attributes = { "enduser.email": email, "http.url": `https://ivatar.example/avatar?email=${email}`, "http.request.header.authorization": `Bearer sekrit${runId}` };
-        const result = await exportSpans(grpcTarget(stack), makeSpans({ service, traces: 2, attributes }));
+        const result = await exportSpans(stack.target("grpc"), makeSpans({ service, traces: 2, attributes }));
         assert.ok(succeeded(result));
         assert.strictEqual(await tracesInJaeger(stack, service, 2), 2, stack.logs());
         const raw = JSON.stringify(await jaegerSpans(stack.jaegerUrl, service));
@@ -141,8 +139,7 @@ describe("live: development stack on local Podman", function () {
 
 /** Metric names the collector exposes on its internal metrics port right now. */
 async function exposedNames(s: LiveStack): Promise<Set<string>> {
-    const text = await (await fetch(`http://127.0.0.1:${s.plan.collector.ports.internalMetrics}/metrics`)).text();
-    return new Set(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+    return new Set((await s.internalMetrics()).keys());
 }
 
 describe("live: alert rule metric names on the pinned collector", function () {
@@ -159,7 +156,7 @@ describe("live: alert rule metric names on the pinned collector", function () {
         const rules = Object.entries(stack.artifacts.files).find(([f]) => f.endsWith(".rules.yml"))?.[1] ?? "";
         const used = [...new Set(rules.match(/\botelcol_[a-z_]+/g))];
         assert.ok(used.length >= 7, used.join(", "));
-        assert.ok(succeeded(await exportSpans(grpcTarget(stack), makeSpans({ service: `live-names-${runId}`, traces: 5 }))));
+        assert.ok(succeeded(await exportSpans(stack.target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }))));
         await new Promise((resolve) => setTimeout(resolve, 13_000));
 
         const names = await exposedNames(stack);
@@ -177,9 +174,9 @@ describe("live: alert rule metric names on the pinned collector", function () {
             const config = parse(collector.files[0].content) as { exporters: Record<string, Record<string, unknown>> };
             Object.assign(config.exporters["otlp_grpc/jaeger"], change);
             startContainer({ ...collector, files: [{ ...collector.files[0], content: stringify(config) }, ...collector.files.slice(1)] });
-            await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${stack.plan.collector.ports.health}/`)).ok || undefined, 60_000);
+            await stack.waitHealthy();
             await waitFor(counter, async () => {
-                await exportSpans(grpcTarget(stack), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
+                await exportSpans(stack.target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
                 const exposed = await exposedNames(stack);
                 exposed.forEach((n) => names.add(n));
                 return exposed.has(counter) || undefined;
@@ -208,9 +205,9 @@ describe("live: production sampling on local Podman", function () {
         const okService = `live-sampled-${runId}`;
         const errorService = `live-errors-${runId}`;
         for (let i = 0; i < sent; i += 500) {
-            assert.ok(succeeded(await exportSpans(grpcTarget(stack), makeSpans({ service: okService, traces: 500 }))));
+            assert.ok(succeeded(await exportSpans(stack.target("grpc"), makeSpans({ service: okService, traces: 500 }))));
         }
-        assert.ok(succeeded(await exportSpans(grpcTarget(stack), makeSpans({ service: errorService, traces: errors, error: true, children: 1 }))));
+        assert.ok(succeeded(await exportSpans(stack.target("grpc"), makeSpans({ service: errorService, traces: errors, error: true, children: 1 }))));
 
         assert.strictEqual(await tracesInJaeger(stack, errorService, errors), errors, `every error trace is kept\n${stack.logs()}`);
         // Binomial(2000, 0.1): mean 200, standard deviation sqrt(2000 * 0.1 * 0.9) = 13.4.
