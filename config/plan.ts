@@ -79,6 +79,7 @@ export function planStack(s: StackSettings): StackPlan {
             mode: s.tls.mode,
             step: {
                 dir: tlsDir,
+                caDir: `${c.hostDir}/ca`,
                 owner: collectorUser,
                 // The name apps use, the SSH address if it differs, and loopback for checks on the host.
                 serverNames: [...new Set([host, collectorHostAddress, "localhost", "127.0.0.1"])],

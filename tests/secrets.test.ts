@@ -78,7 +78,7 @@ describe("secrets", () => {
     it("a provided key is written without being printed", () => {
         const dir = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
         try {
-            const script = providedTlsScript({ dir: `${dir}/tls`, owner: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, serverNames: ["localhost"] }, certificate, tlsKey);
+            const script = providedTlsScript({ dir: `${dir}/tls`, caDir: `${dir}/ca`, owner: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, serverNames: ["localhost"] }, certificate, tlsKey);
             const out = execFileSync("sh", ["-s"], { input: script, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
             assert.ok(!out.includes("PRIVATE KEY"), "stdout (logged by the command provider) shows no key");
             assert.strictEqual(out, certificate, "stdout is the certificate alone");

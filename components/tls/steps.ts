@@ -1,14 +1,17 @@
 // TLS material for the OTLP receivers, placed on the collector host. Pure: scripts out.
 //
 // generate: a small CA and a server certificate made on the host with openssl. The private keys
-// never leave the host (nor enter Pulumi state); the step prints the CA certificate, which the
-// apps trust. The server certificate is re-issued when its names change or it nears expiry.
+// never leave the host (nor enter Pulumi state), and the CA's key stays root's, outside the
+// directory the collector sees. The step prints the CA certificate, which the apps trust. The
+// server certificate is re-issued when its names change or it nears expiry.
 // provided: the configured certificate and key are written as they are.
 import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 
 export interface TlsStepSettings {
     /** Host directory mounted into the collector as its tls/ directory. */
     dir: string;
+    /** Root-only host directory of the generated CA (not mounted anywhere). */
+    caDir: string;
     /** "uid:gid" of the collector's user, who must read the key. */
     owner: string;
     /** DNS names and IP addresses the server certificate covers. */
@@ -17,7 +20,8 @@ export interface TlsStepSettings {
     clientCa?: string;
 }
 
-export const tlsFiles = ["ca.crt", "ca.key", "server.crt", "server.key", "server.names", "client-ca.crt"];
+const tlsFiles = ["server.crt", "server.key", "server.names", "client-ca.crt"];
+const caFiles = ["ca.crt", "ca.key", "ca.srl"];
 
 function subjectAltNames(names: string[]): string {
     return names.map((n) => (/^[\d.]+$/.test(n) || n.includes(":") ? `IP:${n}` : `DNS:${n}`)).join(",");
@@ -36,30 +40,33 @@ export function generateTlsScript(s: TlsStepSettings): string {
     const sans = subjectAltNames(s.serverNames);
     return preamble + [
         `dir=${dir}`,
+        `ca=${shQuote(s.caDir)}`,
+        `mkdir -p "$ca" && chmod 0700 "$ca"`,
         `mkdir -p "$dir" && chown ${s.owner} "$dir" && chmod 0500 "$dir"`,
-        `if [ ! -s "$dir/ca.key" ]; then`,
+        `if [ ! -s "$ca/ca.key" ]; then`,
         `  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \\`,
         `    -subj "/CN=ivatar-otel collector CA" -addext "basicConstraints=critical,CA:TRUE" \\`,
-        `    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null`,
+        `    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.crt" 2>/dev/null`,
+        `  chmod 0400 "$ca/ca.key" && chmod 0444 "$ca/ca.crt"`,
         `  echo "tls: made a new CA" >&2`,
         "fi",
         `want=${shQuote(sans)}`,
         // Re-issue when the names changed or the certificate expires within 30 days.
         `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1; then`,
         `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=${s.serverNames[0]}" \\`,
-        `    -keyout "$dir/server.key.new" -out "$dir/server.csr" 2>/dev/null`,
-        `  printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\nbasicConstraints=critical,CA:FALSE\\n' "$want" > "$dir/server.ext"`,
-        `  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 825 \\`,
-        `    -extfile "$dir/server.ext" -out "$dir/server.crt.new" 2>/dev/null`,
+        `    -keyout "$dir/server.key.new" -out "$ca/server.csr" 2>/dev/null`,
+        `  printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\nbasicConstraints=critical,CA:FALSE\\n' "$want" > "$ca/server.ext"`,
+        `  openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 825 \\`,
+        `    -extfile "$ca/server.ext" -out "$dir/server.crt.new" 2>/dev/null`,
         `  mv -f "$dir/server.key.new" "$dir/server.key" && mv -f "$dir/server.crt.new" "$dir/server.crt"`,
         `  printf %s "$want" > "$dir/server.names"`,
-        `  rm -f "$dir/server.csr" "$dir/server.ext" "$dir/ca.srl"`,
+        `  rm -f "$ca/server.csr" "$ca/server.ext"`,
         `  echo "tls: issued a server certificate for $want" >&2`,
         "fi",
-        `chown ${s.owner} "$dir"/* && chmod 0400 "$dir/ca.key" "$dir/server.key" && chmod 0444 "$dir/ca.crt" "$dir/server.crt"`,
+        `chown ${s.owner} "$dir"/* && chmod 0400 "$dir/server.key" && chmod 0444 "$dir/server.crt"`,
     ].join("\n") + "\n" + writeFiles(clientCaFile(s)) + relabel(s.dir) +
         // The only output on stdout: the CA certificate the apps must trust.
-        `cat "$dir/ca.crt"\n`;
+        `cat "$ca/ca.crt"\n`;
 }
 
 export function providedTlsScript(s: TlsStepSettings, certificate: string, privateKey: string): string {
@@ -72,6 +79,7 @@ export function providedTlsScript(s: TlsStepSettings, certificate: string, priva
         writeFiles(files) + relabel(s.dir) + `cat ${shQuote(`${s.dir}/server.crt`)}\n`;
 }
 
-export function removeTlsScript(s: Pick<TlsStepSettings, "dir">): string {
-    return preamble + removeFiles(tlsFiles.map((f) => `${s.dir}/${f}`)) + `rmdir ${shQuote(s.dir)} 2>/dev/null || true\n`;
+export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir">): string {
+    return preamble + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
+        `rmdir ${shQuote(s.dir)} ${shQuote(s.caDir)} 2>/dev/null || true\n`;
 }

@@ -96,11 +96,14 @@ describe("live: host steps over SSH", function () {
         assert.strictEqual(second.stderr, "", "nothing to report the second time");
         const key = fs.statSync(path.join(plan.tls.step.dir, "server.key"));
         assert.deepStrictEqual([key.uid, key.mode & 0o777], [10001, 0o400], "the key is readable by the collector's user only");
+        const caKey = fs.statSync(path.join(plan.tls.step.caDir, "ca.key"));
+        assert.deepStrictEqual([caKey.uid, caKey.mode & 0o777], [0, 0o400], "the CA key is root's");
+        assert.deepStrictEqual(fs.readdirSync(plan.tls.step.dir).sort(), ["server.crt", "server.key", "server.names"], "the collector sees no CA key");
         // The certificate verifies against the CA for the name apps use.
-        runOk("openssl", ["verify", "-CAfile", path.join(plan.tls.step.dir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(plan.tls.step.dir, "server.crt")]);
+        runOk("openssl", ["verify", "-CAfile", path.join(plan.tls.step.caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(plan.tls.step.dir, "server.crt")]);
         const removed = destroy(host, removeTlsScript(plan.tls.step));
         assert.strictEqual(removed.status, 0, removed.stderr);
-        assert.ok(!fs.existsSync(plan.tls.step.dir), "the TLS directory is gone");
+        assert.ok(!fs.existsSync(plan.tls.step.dir) && !fs.existsSync(plan.tls.step.caDir), "the TLS and CA directories are gone");
     });
 
     it("firewall: create twice loads one table; delete removes table, ruleset and unit", () => {
