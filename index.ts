@@ -39,7 +39,7 @@ function main() {
     });
 
     const network = new docker.Network("private-network", { name: privateNetwork }, { provider });
-    const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network }, { dependsOn: firewall ? [firewall] : [] });
+    const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network, dependsOn: firewall ? [firewall] : [] });
     const collector = new OtelCollector("collector", {
         host: collectorHost,
         settings: plan.collector,

@@ -18,6 +18,8 @@ export interface Registered {
     parent?: string;
     /** Reference of the provider instance, for custom resources. */
     provider?: string;
+    /** URNs this resource waits for. */
+    dependencies: string[];
 }
 
 const secretSig = pulumi.runtime.specialSecretSig;
@@ -74,23 +76,26 @@ export interface ProgramRun {
 /** Sets up mocks that record every registration into `resources`. */
 async function recordRegistrations(resources: Registered[], stack: string): Promise<void> {
     const parents = new Map<string, string>();
+    const dependencies = new Map<string, string[]>();
     await pulumi.runtime.setMocks({
         newResource(args) {
             const secretPaths: string[] = [];
             const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
-            resources.push({ type: args.type, name: args.name, inputs, secretPaths, parent: parents.get(args.name), provider: args.provider });
+            resources.push({ type: args.type, name: args.name, inputs, secretPaths, parent: parents.get(args.name), provider: args.provider,
+                dependencies: dependencies.get(args.name) ?? [] });
             return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
         },
         call(args) {
             return args.inputs;
         },
     }, "ivatar-otel", stack, false);
-    // The mocks are not told a resource's parent: note it from the request on its way in.
-    type Request = { getName(): string; getParent(): string };
+    // The mocks are not told a resource's parent or dependencies: note them from the request.
+    type Request = { getName(): string; getParent(): string; getDependenciesList(): string[] };
     const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, callback: unknown): unknown };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: Request, callback: unknown) => {
         parents.set(req.getName(), req.getParent());
+        dependencies.set(req.getName(), req.getDependenciesList());
         return register(req, callback);
     };
 }

@@ -147,6 +147,15 @@ describe("program differences between stacks", () => {
         assert.strictEqual(local.named("pulumi:providers:docker", "collector-host-podman").inputs.host, "unix:///run/podman/podman.sock");
     });
 
+    it("publishes no port before the firewall table is loaded", async () => {
+        const run = await runStack("production");
+        for (const name of ["collector-container", "jaeger-container"]) {
+            const deps = run.named(CONTAINER, name).dependencies;
+            assert.ok(deps.some((urn) => urn.endsWith("::firewall-table")), `${name} waits for: ${deps.join(", ")}`);
+        }
+        assert.ok(run.named(CONTAINER, "collector-container").dependencies.some((urn) => urn.endsWith("::collector-tls-material")));
+    });
+
     it("adds the firewall on production and development only", async () => {
         for (const [stack, expected] of [["production", 1], ["development", 1], ["local", 0]] as const) {
             const run = await runStack(stack);

@@ -9,6 +9,8 @@ export interface JaegerArgs {
     host: PodmanHost;
     settings: JaegerSettings;
     network: docker.Network;
+    /** Steps that must finish first (the firewall, before any port is published). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Jaeger extends pulumi.ComponentResource {
@@ -25,7 +27,7 @@ export class Jaeger extends pulumi.ComponentResource {
         }, { parent: this, provider, retainOnDelete: true });
         this.container = new docker.Container(`${name}-container`,
             dockerContainerArgs(spec, args.network.name, image.imageId, { [jaegerDataVolume]: data.name }),
-            { parent: this, provider, deleteBeforeReplace: true });
+            { parent: this, provider, dependsOn: args.dependsOn, deleteBeforeReplace: true });
         this.registerOutputs({ containerId: this.container.id });
     }
 }
