@@ -3,12 +3,12 @@
 // built from the same renderers the components use.
 import { StackPlan } from "../config/plan";
 import { appEnvironment, renderEnvFile } from "./appEnvironment";
-import { renderCollectorConfig } from "./collector/config";
+import { collectorPaths } from "./collector/config";
 import { collectorContainer } from "./collector/container";
 import { ContainerSpec } from "./container";
 import { renderRuleset } from "./firewall/ruleset";
 import { applyFirewallScript, removeFirewallScript, renderFirewallUnit } from "./firewall/steps";
-import { jaegerContainer, renderJaegerConfig } from "./jaeger/jaeger";
+import { jaegerContainer, jaegerPaths } from "./jaeger/jaeger";
 import { renderRules, renderRuleTests } from "./prometheus/rules";
 import { renderScrapeConfig } from "./prometheus/scrape";
 import { placePrometheusFilesScript, removePrometheusFilesScript } from "./prometheus/steps";
@@ -27,12 +27,10 @@ export interface StackArtifacts {
 }
 
 export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArtifacts {
-    const collector = collectorContainer({
-        ...plan.collector,
-        configYaml: renderCollectorConfig(plan.collector.config),
-        bearerToken: secrets.bearerToken,
-    });
+    const collector = collectorContainer({ ...plan.collector, bearerToken: secrets.bearerToken });
     const jaeger = jaegerContainer(plan.jaeger);
+    // The config files as the containers carry them.
+    const fileIn = (spec: ContainerSpec, path: string) => spec.files.find((f) => f.path === path)?.content ?? "";
     const p = plan.prometheus;
     const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
     const rules = renderRules(p.rules);
@@ -41,8 +39,8 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
     const ruleset = renderRuleset({ classes: plan.firewall.classes });
 
     const files: Record<string, string> = {
-        "collector/config.yaml": renderCollectorConfig(plan.collector.config),
-        "jaeger/config.yaml": renderJaegerConfig(plan.jaeger),
+        "collector/config.yaml": fileIn(collector, collectorPaths.config),
+        "jaeger/config.yaml": fileIn(jaeger, jaegerPaths.config),
         [`prometheus/${basename(p.rulesPath)}`]: rules,
         [`prometheus/${p.ruleTestsFile}`]: renderRuleTests(p.rules, basename(p.rulesPath)),
         [`prometheus/${basename(p.scrapePath)}`]: scrape,

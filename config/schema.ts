@@ -147,7 +147,6 @@ export const stackSchema = z.strictObject({
     sshPrivateKey: text("a PEM or OpenSSH private key").regex(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/, { error: "expected a PEM or OpenSSH private key" }).optional(),
 });
 
-export type StackInput = z.input<typeof stackSchema>;
 export type StackSettings = z.output<typeof stackSchema>;
 export type HostSettings = StackSettings["collectorHost"];
 export type SshHost = Extract<HostSettings, { address: string }>;

@@ -1,14 +1,14 @@
 // The collector container: pure, settings in, ContainerSpec out.
 import { ContainerSpec } from "../container";
-import { collectorPaths } from "./config";
+import { CollectorConfigSettings, collectorPaths, renderCollectorConfig } from "./config";
 
 export interface CollectorContainerSettings<Secret = string> {
     image: string;
     cpus: number;
     memoryMb: number;
     ports: { otlpGrpc: number; otlpHttp: number; prometheusExporter: number; health: number; internalMetrics: number };
-    /** Rendered config.yaml. */
-    configYaml: string;
+    /** What config.yaml is rendered from. */
+    config: CollectorConfigSettings;
     /** The bearer token clients must send (a placeholder when rendering for review). */
     bearerToken: Secret;
     /** Host directory holding tls/ (server.crt, server.key, client-ca.crt), or none without TLS. */
@@ -42,7 +42,7 @@ export function collectorContainer<Secret = string>(s: CollectorContainerSetting
             ...(s.tlsHostDir ? [{ hostPath: s.tlsHostDir, containerPath: collectorPaths.tlsDir }] : []),
         ],
         files: [
-            { path: collectorPaths.config, content: s.configYaml },
+            { path: collectorPaths.config, content: renderCollectorConfig(s.config) },
             { path: collectorPaths.bearerToken, content: s.bearerToken, secret: true },
         ],
         network: s.network,

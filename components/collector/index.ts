@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackPlan } from "../../config/plan";
 import { dockerContainerArgs, volumeOwnerOptions } from "../container";
 import { PodmanHost } from "../host/podmanHost";
-import { renderCollectorConfig } from "./config";
 import { collectorContainer, collectorQueueVolume, collectorUser } from "./container";
 
 export interface OtelCollectorArgs {
@@ -19,14 +18,12 @@ export interface OtelCollectorArgs {
 
 export class OtelCollector extends pulumi.ComponentResource {
     readonly container: docker.Container;
-    readonly configYaml: string;
 
     constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:OtelCollector", name, {}, opts);
         const provider = args.host.provider;
         const s = args.settings;
-        this.configYaml = renderCollectorConfig(s.config);
-        const spec = collectorContainer({ ...s, configYaml: this.configYaml, bearerToken: pulumi.secret(args.bearerToken) });
+        const spec = collectorContainer({ ...s, bearerToken: pulumi.secret(args.bearerToken) });
 
         const image = new docker.RemoteImage(`${name}-image`, { name: s.image, keepLocally: true }, { parent: this, provider });
         const queue = new docker.Volume(`${name}-queue`, {
