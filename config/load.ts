@@ -23,7 +23,7 @@ export class StackConfigError extends pulumi.RunError {
 }
 
 function describe(path: string, value: unknown): string {
-    if (value === undefined) return "nothing (the key is not set)";
+    if (value === undefined) return "nothing (the key is not set, or empty)";
     // Never echo a secret, not even a malformed one.
     if ((secretKeys as readonly string[]).includes(path.split(".")[0])) return "[secret]";
     const json = JSON.stringify(value);
@@ -44,15 +44,26 @@ export function parseConfigValue(key: string, text: string): unknown {
     return text;
 }
 
-/** Every key of this project's namespace in the stack config, parsed, without defaults. */
+/**
+ * Every key of this project's namespace in the stack config, parsed, without defaults. An empty
+ * value ("" or {}) is the key's Pulumi.yaml default and means "not set": the environment's
+ * default applies, or validation reports the key as missing.
+ */
 export function readStackValues(all: Record<string, string> = pulumi.runtime.allConfig()): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     for (const [fullKey, text] of Object.entries(all)) {
         if (!fullKey.startsWith(`${namespace}:`)) continue;
         const key = fullKey.slice(namespace.length + 1);
-        values[key] = parseConfigValue(key, text);
+        const value = parseConfigValue(key, text);
+        if (isEmpty(value)) continue;
+        values[key] = value;
     }
     return values;
+}
+
+function isEmpty(value: unknown): boolean {
+    if (value === "") return true;
+    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,34 +1,77 @@
-// Loads a stack's config from disk the way the Pulumi CLI hands it to the program: project
-// defaults from Pulumi.yaml, then the stack file's values, each as a string. Used where no
-// engine runs: `npm run render` and the tests.
+// Loads a stack's config from disk the way the Pulumi CLI hands it to the program: the stack
+// file's values, then the defaults Pulumi.yaml declares for keys the stack file leaves out, each
+// as a string. The CLI's own checks come first, with its wording: a declared key without a
+// default is required, and a declared `type` must match. Used where no engine runs:
+// `npm run render` and the tests, so a stack file the CLI would refuse fails here too.
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 
 export const projectRoot = path.resolve(__dirname, "..");
 
+/** A key as Pulumi.yaml declares it under `config:`. */
+export interface ConfigDeclaration {
+    type?: "string" | "integer" | "boolean" | "array" | "object";
+    description?: string;
+    default?: unknown;
+    secret?: boolean;
+}
+
 /** Pulumi hands config to programs as strings: scalars as text, objects and lists as JSON. */
 function asConfigString(value: unknown): string {
     return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
 }
 
+/** Whether a stack file's value fits a declared type, as the CLI judges it (scalars arrive as text). */
+export function fitsDeclaredType(type: NonNullable<ConfigDeclaration["type"]>, value: unknown): boolean {
+    switch (type) {
+        case "string": return typeof value !== "object" || value === null;
+        case "integer": return /^[-+]?\d+$/.test(String(value));
+        case "boolean": return typeof value === "boolean" || value === "true" || value === "false";
+        case "object": return typeof value === "object" && value !== null && !Array.isArray(value);
+        case "array": return Array.isArray(value);
+    }
+}
+
+export function projectDeclarations(root: string = projectRoot): Record<string, ConfigDeclaration> {
+    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, ConfigDeclaration> };
+    return project.config ?? {};
+}
+
 /** "ivatar-otel:key" -> string, for Pulumi.<stack>.yaml. Encrypted values cannot be read here. */
 export function stackConfig(stack: string, root: string = projectRoot): Record<string, string> {
-    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
-        config: Record<string, { default?: unknown }>;
-    };
-    const config: Record<string, string> = {};
-    for (const [key, declaration] of Object.entries(project.config)) {
-        if (declaration.default !== undefined) config[key] = asConfigString(declaration.default);
-    }
     const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) throw new Error(`no stack file ${stackFile}`);
-    const values = (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+    const values = (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const declarations = projectDeclarations(root);
+
+    const missing = Object.entries(declarations)
+        .filter(([key, declaration]) => !(key in values) && (declaration.default === undefined || declaration.default === null))
+        .map(([key]) => key).sort();
+    if (missing.length > 0) {
+        const list = missing.length === 1 ? `'${missing[0]}'`
+            : `${missing.slice(0, -1).map((k) => `'${k}'`).join(", ")} and '${missing[missing.length - 1]}'`;
+        throw new Error(`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${list}`);
+    }
+
+    const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) {
+        const declaration = declarations[key];
         if (typeof value === "object" && value !== null && "secure" in value) {
             throw new Error(`${key} in ${stackFile} is encrypted; only the Pulumi CLI can read it`);
         }
+        if (declaration?.secret) {
+            throw new Error(`Stack '${stack}' with configuration key '${key}' must be encrypted as it's secret`);
+        }
+        if (declaration?.type && !fitsDeclaredType(declaration.type, value)) {
+            throw new Error(`Stack '${stack}' with configuration key '${key}' must be of type '${declaration.type}'`);
+        }
         config[key] = asConfigString(value);
+    }
+    for (const [key, declaration] of Object.entries(declarations)) {
+        if (!(key in config) && declaration.default !== undefined && declaration.default !== null) {
+            config[key] = asConfigString(declaration.default);
+        }
     }
     return config;
 }

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs and builds every real program the artifact and live tests run:
-#   Debian: podman, runc, nftables, openssl, prometheus (promtool + server), openssh-server
+#   Debian: podman with netavark + aardvark-dns (container names resolve on Podman networks),
+#           runc, nftables, openssl, prometheus (promtool + server), openssh-server
 #   Go:     the collector (a builder-made distribution of exactly the components the program
 #           configures), Jaeger v2 and telemetrygen, at the versions pinned in versions.json
+#   Pulumi: the CLI, the Node.js language host and the provider plugins, built by the shared
+#           engine script ($PULUMI_ENGINE_BUILD, default ../shared/pulumi-engine/build.sh)
 #   Podman: local images tagged with the program's pinned image names, built from those binaries
 # Builds are cached by version under $IVATAR_OTEL_CACHE (default ~/.cache/ivatar-otel), so a
-# second run only checks what is there. Prints the tools' paths as shell assignments at the end
-# (also written to $IVATAR_OTEL_CACHE/tools.env for the tests).
+# second run only checks what is there. Two runs at once take turns (a lock on the cache), and
+# every build goes to a private temporary directory and is renamed into place when complete.
+# Prints the tools' paths as shell assignments at the end (also written to
+# $IVATAR_OTEL_CACHE/tools.env, which the tests read).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,12 +21,23 @@ export PATH="/usr/local/go/bin:$PATH"
 export CGO_ENABLED=0 GOFLAGS=-trimpath
 
 say() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# One run at a time per cache: a second run waits here, then finds the builds done.
+exec 8>"$cache/.lock"
+if ! flock -n 8; then
+    say "another toolchain run holds $cache/.lock; waiting for it"
+    flock 8
+fi
+# Private scratch space for this run, removed however the run ends.
+scratch=$(mktemp -d "$cache/run.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
 pin() { node -p "require('$repo/versions.json').$1"; }
 # Runs a slow command, printing a line every 30 s so a person knows it is alive.
 slow() {
     local what=$1; shift
     local start=$SECONDS
-    "$@" >"$cache/last-build.log" 2>&1 &
+    local log="$scratch/build.log"
+    "$@" >"$log" 2>&1 &
     local pid=$! next=$((SECONDS + 30))
     while kill -0 "$pid" 2>/dev/null; do
         sleep 2
@@ -31,15 +47,15 @@ slow() {
         fi
     done
     if ! wait "$pid"; then
-        say "FAILED: $what; last lines of $cache/last-build.log:"
-        tail -n 30 "$cache/last-build.log" >&2
+        say "FAILED: $what; last lines of its log:"
+        tail -n 30 "$log" >&2
         exit 1
     fi
     say "  done $what in $((SECONDS - start)) s"
 }
 
 # --- Debian packages ---------------------------------------------------------------------
-packages=(podman runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
+packages=(podman netavark aardvark-dns runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -60,10 +76,9 @@ go_install() {
     [[ -x $dest ]] && return
     say "building $target"
     local tmp
-    tmp=$(mktemp -d)
+    tmp=$(mktemp -d "$scratch/go.XXXXXX")
     slow "go install $name" env GOBIN="$tmp" go install "$target"
     mv "$tmp/$name" "$dest"
-    rmdir "$tmp"
 }
 
 # --- Collector -----------------------------------------------------------------------------
@@ -77,13 +92,13 @@ collector_dir="$cache/collector-$release-$manifest_key"
 collector_bin="$collector_dir/otelcol-contrib"
 if [[ ! -x $collector_bin ]]; then
     say "building the collector v$release (components per components/collector/distribution.ts; cold: ~10-20 min)"
-    rm -rf "$collector_dir.tmp" && mkdir -p "$collector_dir.tmp"
-    printf '%s\n' "${manifest//@OUT@/$collector_dir.tmp/dist}" >"$collector_dir.tmp/manifest.yaml"
-    slow "building the collector" "$builder_bin" --config "$collector_dir.tmp/manifest.yaml"
-    mkdir -p "$collector_dir"
-    mv "$collector_dir.tmp/dist/otelcol-contrib" "$collector_bin"
-    cp "$collector_dir.tmp/manifest.yaml" "$collector_dir/"
-    rm -rf "$collector_dir.tmp"
+    work=$(mktemp -d "$scratch/collector.XXXXXX")
+    printf '%s\n' "${manifest//@OUT@/$work/dist}" >"$work/manifest.yaml"
+    slow "building the collector" "$builder_bin" --config "$work/manifest.yaml"
+    mkdir -p "$work/done"
+    mv "$work/dist/otelcol-contrib" "$work/manifest.yaml" "$work/done/"
+    rm -rf "$collector_dir"
+    mv "$work/done" "$collector_dir"
 fi
 
 # --- Jaeger ---------------------------------------------------------------------------------
@@ -95,16 +110,15 @@ if [[ ! -x $jaeger_bin ]]; then
     say "building Jaeger $jaeger_release (Go module $jaeger_mod v$jaeger_modver; cold: ~10 min)"
     # Jaeger's go.mod carries a replace directive, which `go install mod@ver` refuses: build
     # through a throwaway module that requires Jaeger and repeats the replace.
-    src="$cache/jaeger-src-$jaeger_release"
-    rm -rf "$src" && mkdir -p "$src"
+    src=$(mktemp -d "$scratch/jaeger.XXXXXX")
     (
         cd "$src"
         go mod init ivatar-otel/jaeger-build >/dev/null 2>&1
         go mod edit -replace "$(pin jaeger.goReplace | sed 's/ => /=/; s/ v/@v/')"
     )
     slow "resolving Jaeger's modules" bash -c "cd '$src' && go get '$jaeger_mod/cmd/jaeger@v$jaeger_modver'"
-    slow "building Jaeger" bash -c "cd '$src' && go build -o '$jaeger_bin.tmp' '$jaeger_mod/cmd/jaeger'"
-    mv "$jaeger_bin.tmp" "$jaeger_bin"
+    slow "building Jaeger" bash -c "cd '$src' && go build -o '$src/jaeger' '$jaeger_mod/cmd/jaeger'"
+    mv "$src/jaeger" "$jaeger_bin"
 fi
 
 # --- telemetrygen --------------------------------------------------------------------------
@@ -125,7 +139,7 @@ build_image() {
     fi
     say "building local image $image"
     local ctx
-    ctx=$(mktemp -d)
+    ctx=$(mktemp -d "$scratch/image.XXXXXX")
     # Stage the binary at its path with world-readable directories (mktemp's are private).
     install -D -m 0755 "$binary" "$ctx/rootfs$target"
     find "$ctx/rootfs" -type d -exec chmod 0755 {} +
@@ -138,10 +152,21 @@ build_image() {
         [[ $# -gt 0 ]] && echo "CMD $*"
     } >"$ctx/Containerfile"
     podman build -q -t "$image" "$ctx" >/dev/null
-    rm -rf "$ctx"
 }
 build_image "$(pin collector.image)" "$collector_bin" /otelcol-contrib '["--config", "/etc/otelcol-contrib/config.yaml"]'
 build_image "$(pin jaeger.image)" "$jaeger_bin" /cmd/jaeger/jaeger-linux
+
+# --- Pulumi engine ----------------------------------------------------------------------------
+engine_build=${PULUMI_ENGINE_BUILD:-$repo/../shared/pulumi-engine/build.sh}
+if [[ ! -x $engine_build ]]; then
+    say "FAILED: no Pulumi engine build script at $engine_build (set PULUMI_ENGINE_BUILD)"
+    exit 1
+fi
+say "Pulumi engine (cold: ~20 min)"
+pulumi_bin_dir=$("$engine_build" | tail -n 1)
+for binary in pulumi pulumi-language-nodejs pulumi-resource-command pulumi-resource-random pulumi-resource-docker; do
+    [[ -x $pulumi_bin_dir/$binary ]] || { say "FAILED: the engine build gave no $binary in $pulumi_bin_dir"; exit 1; }
+done
 
 promtool_bin=$(command -v promtool)
 prometheus_bin=$(command -v prometheus)
@@ -151,5 +176,8 @@ prometheus_bin=$(command -v prometheus)
     echo "IVATAR_OTEL_TELEMETRYGEN=$telemetrygen_bin"
     echo "IVATAR_OTEL_PROMTOOL=$promtool_bin"
     echo "IVATAR_OTEL_PROMETHEUS=$prometheus_bin"
-} | tee "$cache/tools.env"
+    echo "IVATAR_OTEL_PULUMI_BIN=$pulumi_bin_dir"
+} >"$scratch/tools.env"
+mv "$scratch/tools.env" "$cache/tools.env"
+cat "$cache/tools.env"
 say "toolchain ready"

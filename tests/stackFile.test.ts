@@ -1,0 +1,53 @@
+// Stack files load as the Pulumi CLI loads them: a key Pulumi.yaml declares without a default is
+// required, a declared type must match, and declared defaults fill what a stack file leaves out.
+// The mocks never apply these rules; stackConfig does, so the program tests fail where `pulumi up` would.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readStackValues } from "../config/load";
+import { projectDeclarations, projectRoot, stackConfig } from "../config/stackFile";
+import { stackNames } from "./harness";
+
+/** A copy of Pulumi.yaml with `edit` applied, and one stack file, in a scratch directory. */
+function scratchProject(edit: (pulumiYaml: string) => string, stackFile: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ivatar-otel-stackfile-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), edit(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")));
+    fs.writeFileSync(path.join(dir, "Pulumi.scratch.yaml"), stackFile);
+    return dir;
+}
+
+describe("stack files load as the Pulumi CLI loads them", () => {
+    it("every declared key has a default, so no stack file misses a required value", () => {
+        const withoutDefault = Object.entries(projectDeclarations()).filter(([, d]) => d.default === undefined || d.default === null);
+        assert.deepStrictEqual(withoutDefault.map(([k]) => k), []);
+        for (const stack of stackNames) assert.doesNotThrow(() => stackConfig(stack), stack);
+    });
+
+    it("a declared key without a default is required, in the CLI's words", () => {
+        const dir = scratchProject((yaml) => yaml.replace(/(ivatar-otel:jaeger:\n(?: {4}.*\n)*?) {4}default: \{\}\n/, "$1"),
+            "config:\n  ivatar-otel:environment: local\n");
+        try {
+            assert.throws(() => stackConfig("scratch", dir), /^Error: Stack 'scratch' is missing configuration value 'ivatar-otel:jaeger'$/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a value of the wrong declared type is refused", () => {
+        const dir = scratchProject((yaml) => yaml, "config:\n  ivatar-otel:collector: four\n");
+        try {
+            assert.throws(() => stackConfig("scratch", dir), /configuration key 'ivatar-otel:collector' must be of type 'object'/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("declared defaults are empty and read as 'not set', so the environment's defaults apply", () => {
+        const local = readStackValues(stackConfig("local"));
+        assert.deepStrictEqual(Object.keys(local).sort(), ["environment", "traceRetention"]);
+        const production = readStackValues(stackConfig("production"));
+        assert.strictEqual(production.jaeger, undefined, "Pulumi.production.yaml sets no jaeger key");
+        assert.deepStrictEqual(Object.keys(production.collector as object).sort(), ["cpus", "endpointHost", "memoryMb"]);
+    });
+});
