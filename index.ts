@@ -18,8 +18,8 @@ function main() {
     const plan = planStack(settings);
     const sshPrivateKey = settings.sshPrivateKey === undefined ? undefined : pulumi.secret(settings.sshPrivateKey);
 
-    const collectorHost = new PodmanHost("collector-host", { host: settings.collectorHost, sshPrivateKey });
-    const prometheusHost = new PodmanHost("prometheus-host", { host: settings.prometheus.host, sshPrivateKey });
+    const collectorHost = new PodmanHost("collector-host", { host: settings.collectorHost, sshPrivateKey, requirements: plan.hosts.collector });
+    const prometheusHost = new PodmanHost("prometheus-host", { host: settings.prometheus.host, sshPrivateKey, requirements: plan.hosts.prometheus });
     const provider = collectorHost.provider;
 
     // Clients authenticate with this token; the random provider keeps it secret in state.

@@ -7,6 +7,7 @@ import { PortClass } from "../components/firewall/ruleset";
 import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
 import { RuleSettings } from "../components/prometheus/rules";
 import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
+import { HostRequirements } from "../components/host/preflight";
 import { TlsStepSettings } from "../components/tls/steps";
 import { StackSettings } from "./schema";
 
@@ -35,6 +36,8 @@ export interface StackPlan {
         reloadUrl: string;
     };
     firewall: { enabled: boolean; classes: PortClass[]; rulesetPath: string };
+    /** What each host must offer; its preflight checks it before anything is placed there. */
+    hosts: { collector: HostRequirements; prometheus: HostRequirements };
     app: AppEnvironmentSettings;
     outputs: {
         collectorEndpoints: Record<string, string>;
@@ -102,6 +105,23 @@ export function planStack(s: StackSettings): StackPlan {
                 { name: "metrics", purpose: "metrics and health for Prometheus", ports: [c.ports.prometheusExporter, c.ports.internalMetrics, c.ports.health], networks: s.trustedNetworks.metrics },
                 { name: "admin", purpose: "Jaeger UI for operators", ports: [s.jaeger.uiPort], networks: s.trustedNetworks.admin },
             ],
+        },
+        hosts: {
+            collector: {
+                podman: true,
+                dockerDialStdio: "address" in s.collectorHost,
+                tools: [
+                    ...(s.firewall.enabled ? [{ command: "nft", neededFor: "the firewall table" }] : []),
+                    ...(s.tls.mode === "generate" ? [{ command: "openssl", neededFor: "the collector's TLS certificate" }] : []),
+                ],
+                optionalTools: [],
+            },
+            prometheus: {
+                podman: false,
+                dockerDialStdio: false,
+                tools: s.prometheus.reloadUrl ? [{ command: "curl", neededFor: "reloading Prometheus after its files change" }] : [],
+                optionalTools: [{ command: "promtool", neededFor: "rule files are then checked only by Prometheus's reload, not before they replace the old ones" }],
+            },
         },
         app: {
             environment: s.environment,

@@ -15,21 +15,34 @@ import { Registered, runComponents, stackConfig } from "./harness";
 const plan = planStack(validateStack(readStackValues(stackConfig("production"))));
 const sshHost = { address: "collector.internal", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH" };
 const parentOf = (r: Registered) => String(r.parent ?? "");
+const requirements = plan.hosts.collector;
 
 describe("PodmanHost", () => {
-    it("makes the docker provider only when a component needs it", async () => {
+    it("makes the docker provider only when a component needs it, and a preflight step always", async () => {
         const resources = await runComponents(() => {
-            new PodmanHost("steps-only", { host: sshHost });
+            new PodmanHost("steps-only", { host: sshHost, requirements });
         });
-        assert.deepStrictEqual(resources.map((r) => r.type), ["ivatar:otel:PodmanHost"]);
+        assert.deepStrictEqual(resources.map((r) => `${r.type}::${r.name}`), ["ivatar:otel:PodmanHost::steps-only", "command:remote:Command::steps-only-preflight"]);
+    });
+
+    it("places nothing before the preflight: the provider and every step wait for it", async () => {
+        const resources = await runComponents(() => {
+            const host = new PodmanHost("h", { host: sshHost, requirements });
+            host.step("s", { create: "echo create", delete: "echo delete" }, { parent: host });
+            void host.provider;
+        });
+        for (const name of ["s", "h-podman"]) {
+            const r = resources.find((x) => x.name === name);
+            assert.ok(r?.dependencies.some((urn) => urn.endsWith("::h-preflight")), `${name} waits for: ${r?.dependencies.join(", ")}`);
+        }
     });
 
     it("runs steps over SSH with the pinned host key, the create script on stdin", async () => {
         const resources = await runComponents(() => {
-            const host = new PodmanHost("h", { host: sshHost, sshPrivateKey: pulumi.secret("KEY") });
+            const host = new PodmanHost("h", { host: sshHost, sshPrivateKey: pulumi.secret("KEY"), requirements });
             host.step("s", { create: "echo create", delete: "echo delete" }, { parent: host });
         });
-        const step = resources.find((r) => r.type === "command:remote:Command");
+        const step = resources.find((r) => r.type === "command:remote:Command" && r.name === "s");
         assert.ok(step);
         const connection = step.inputs.connection as Record<string, unknown>;
         assert.deepStrictEqual([connection.host, connection.hostKey, connection.privateKey], ["collector.internal", sshHost.hostKey, "KEY"]);
@@ -43,7 +56,7 @@ describe("PodmanHost", () => {
 describe("Firewall", () => {
     it("applies the rendered table with one idempotent step", async () => {
         const resources = await runComponents(() => {
-            const host = new PodmanHost("h", { host: sshHost });
+            const host = new PodmanHost("h", { host: sshHost, requirements });
             new Firewall("fw", { host, classes: plan.firewall.classes, rulesetPath: "/etc/ivatar-otel/firewall.nft" });
         });
         const step = resources.find((r) => r.name === "fw-table");
@@ -57,7 +70,7 @@ describe("Firewall", () => {
 describe("CollectorTls", () => {
     it("generates on the host, so no private key passes through Pulumi", async () => {
         const resources = await runComponents(() => {
-            const host = new PodmanHost("h", { host: sshHost });
+            const host = new PodmanHost("h", { host: sshHost, requirements });
             new CollectorTls("tls", { host, settings: plan.tls });
         });
         const step = resources.find((r) => r.name === "tls-material");
@@ -69,7 +82,7 @@ describe("CollectorTls", () => {
 
     it("writes a provided key through a secret step", async () => {
         const resources = await runComponents(() => {
-            const host = new PodmanHost("h", { host: sshHost });
+            const host = new PodmanHost("h", { host: sshHost, requirements });
             new CollectorTls("tls", {
                 host,
                 settings: { ...plan.tls, mode: "provided" },
@@ -86,7 +99,7 @@ describe("CollectorTls", () => {
 describe("PrometheusRules", () => {
     it("places rules and scrape jobs with a reload, and removes them on delete", async () => {
         const resources = await runComponents(() => {
-            const host = new PodmanHost("p", { host: sshHost });
+            const host = new PodmanHost("p", { host: sshHost, requirements });
             new PrometheusRules("rules", { host, settings: plan.prometheus });
         });
         const step = resources.find((r) => r.name === "rules-files");
@@ -101,7 +114,7 @@ describe("PrometheusRules", () => {
 describe("OtelCollector and Jaeger", () => {
     it("place containers, images and volumes on the host's provider, parented to the component", async () => {
         const resources = await runComponents(() => {
-            const host = new PodmanHost("h", { host: sshHost });
+            const host = new PodmanHost("h", { host: sshHost, requirements });
             const network = new docker.Network("n", { name: "ivatar-otel" }, { provider: host.provider });
             new Jaeger("jaeger", { host, settings: plan.jaeger, network });
             new OtelCollector("collector", { host, settings: plan.collector, network, bearerToken: pulumi.output("tok") });

@@ -135,6 +135,13 @@ describe("firewall ruleset renderer", () => {
         assert.strictEqual(ruleset.match(/iifname "lo" accept/g)?.length, 2);
     });
 
+    it("drops in prerouting only what is addressed to this host, never traffic passing through", () => {
+        const prerouting = ruleset.slice(ruleset.indexOf("chain prerouting"), ruleset.indexOf("chain input"));
+        const drops = prerouting.split("\n").filter((line) => line.includes(" drop "));
+        assert.ok(drops.length > 0);
+        for (const line of drops) assert.match(line, /^\s+fib daddr type local tcp dport /);
+    });
+
     it("admits each port class from its own networks only, IPv4 and IPv6 apart", () => {
         assert.match(ruleset, /set ingest_v4 \{ type ipv4_addr; flags interval; auto-merge; elements = \{ 10\.10\.1\.0\/24 \} \}/);
         assert.match(ruleset, /set ingest_v6 \{ type ipv6_addr; flags interval; auto-merge; \}/);

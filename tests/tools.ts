@@ -1,10 +1,10 @@
-// The real programs the artifact and live tests run, installed and built by scripts/toolchain.sh.
-// A missing tool is installed, never skipped: if the toolchain cannot be had, the tests fail.
+// The real programs the artifact, live and engine tests run, installed and built by
+// scripts/toolchain.sh, which `npm test` runs before mocha (cold it takes long, so never inside
+// a hook's timeout). A missing tool fails the tests, never skips them.
 import { spawnSync, SpawnSyncOptions } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { projectRoot } from "../config/stackFile";
 
 export interface Tools {
     collector: string;
@@ -12,22 +12,27 @@ export interface Tools {
     telemetrygen: string;
     promtool: string;
     prometheus: string;
+    /** Directory holding the Pulumi CLI, the Node.js language host and the provider plugins. */
+    pulumiBin: string;
 }
 
 let tools: Tools | undefined;
 
-/** Runs scripts/toolchain.sh once per test process (quick when its cache is warm). */
+const toolsFile = path.join(process.env.IVATAR_OTEL_CACHE ?? path.join(os.homedir(), ".cache/ivatar-otel"), "tools.env");
+
+/** The tools the last toolchain run recorded; fails with the command to run if there are none. */
 export function ensureToolchain(): Tools {
     if (tools) return tools;
-    const result = spawnSync("bash", [path.join(projectRoot, "scripts/toolchain.sh")], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`scripts/toolchain.sh failed (exit ${result.status}); see its output above`);
-    const env = Object.fromEntries(result.stdout.trim().split("\n").map((line) => {
+    if (!fs.existsSync(toolsFile)) {
+        throw new Error(`no ${toolsFile}: run \`bash scripts/toolchain.sh\` first (\`npm test\` does)`);
+    }
+    const env = Object.fromEntries(fs.readFileSync(toolsFile, "utf8").trim().split("\n").map((line) => {
         const eq = line.indexOf("=");
         return [line.slice(0, eq), line.slice(eq + 1)];
     }));
     const need = (key: string) => {
         const value = env[key];
-        if (!value || !fs.existsSync(value)) throw new Error(`toolchain did not provide ${key} (got ${value})`);
+        if (!value || !fs.existsSync(value)) throw new Error(`${toolsFile} names no usable ${key} (got ${value}): run \`bash scripts/toolchain.sh\``);
         return value;
     };
     tools = {
@@ -36,6 +41,7 @@ export function ensureToolchain(): Tools {
         telemetrygen: need("IVATAR_OTEL_TELEMETRYGEN"),
         promtool: need("IVATAR_OTEL_PROMTOOL"),
         prometheus: need("IVATAR_OTEL_PROMETHEUS"),
+        pulumiBin: need("IVATAR_OTEL_PULUMI_BIN"),
     };
     return tools;
 }

@@ -4,6 +4,10 @@
 // INPUT rule never sees them. The table therefore filters at a prerouting hook *before* DNAT
 // (priority -150 < dstnat -100), where the destination is still the published host port, and
 // again at input for anything delivered to the host itself. Loopback is always admitted.
+// Prerouting also sees traffic that is only passing through: packets between containers on a
+// Podman bridge (when bridged traffic goes through netfilter, bridge-nf-call-iptables=1) and
+// containers' own connections to other hosts. Its rules match only packets addressed to this
+// host (`fib daddr type local`), so the collector's export to Jaeger is never dropped.
 import { isIPv4 } from "net";
 
 export const firewallTable = "ivatar_otel";
@@ -26,11 +30,11 @@ function set(name: string, family: "ipv4_addr" | "ipv6_addr", networks: string[]
     return `    set ${name} { type ${family}; flags interval; auto-merge;${elements} }`;
 }
 
-function drops(c: PortClass): string[] {
+function drops(c: PortClass, match: string): string[] {
     const ports = c.ports.length === 1 ? String(c.ports[0]) : `{ ${c.ports.join(", ")} }`;
     return [
-        `        tcp dport ${ports} ip saddr != @${c.name}_v4 drop comment "${c.purpose}"`,
-        `        tcp dport ${ports} ip6 saddr != @${c.name}_v6 drop comment "${c.purpose}"`,
+        `        ${match}tcp dport ${ports} ip saddr != @${c.name}_v4 drop comment "${c.purpose}"`,
+        `        ${match}tcp dport ${ports} ip6 saddr != @${c.name}_v6 drop comment "${c.purpose}"`,
     ];
 }
 
@@ -39,11 +43,11 @@ export function renderRuleset(s: FirewallSettings): string {
         set(`${c.name}_v4`, "ipv4_addr", c.networks.filter((n) => isIPv4(n.split("/")[0]))),
         set(`${c.name}_v6`, "ipv6_addr", c.networks.filter((n) => !isIPv4(n.split("/")[0]))),
     ]);
-    const chain = (name: string, hook: string, priority: string) => [
+    const chain = (name: string, hook: string, priority: string, match: string) => [
         `    chain ${name} {`,
         `        type filter hook ${hook} priority ${priority}; policy accept;`,
         `        iifname "lo" accept`,
-        ...s.classes.flatMap(drops),
+        ...s.classes.flatMap((c) => drops(c, match)),
         "    }",
     ];
     return [
@@ -53,8 +57,8 @@ export function renderRuleset(s: FirewallSettings): string {
         `delete table inet ${firewallTable}`,
         `table inet ${firewallTable} {`,
         ...sets,
-        ...chain("prerouting", "prerouting", "-150"),
-        ...chain("input", "input", "filter"),
+        ...chain("prerouting", "prerouting", "-150", "fib daddr type local "),
+        ...chain("input", "input", "filter", ""),
         "}",
         "",
     ].join("\n");

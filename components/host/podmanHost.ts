@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { HostSettings, SshHost } from "../../config/schema";
+import { HostRequirements, preflightScript } from "./preflight";
 import { asRoot, asRootInline } from "./scripts";
 
 export function isSsh(host: HostSettings): host is SshHost {
@@ -37,7 +38,12 @@ export interface PodmanHostArgs {
     host: HostSettings;
     /** SSH private key; without it the SSH agent ($SSH_AUTH_SOCK) is used. */
     sshPrivateKey?: pulumi.Input<string>;
+    /** What the steps and containers placed here rely on; checked before anything is placed. */
+    requirements: HostRequirements;
 }
+
+/** Options of a step: like a resource's, with `dependsOn` as a list (the preflight is added to it). */
+export type StepOptions = Omit<pulumi.CustomResourceOptions, "dependsOn"> & { dependsOn?: pulumi.Input<pulumi.Resource>[] };
 
 export interface HostStep {
     /** Script run as root on create, and on update whenever it changes (it must be idempotent). */
@@ -51,6 +57,8 @@ export class PodmanHost extends pulumi.ComponentResource {
     private readonly name: string;
     private readonly settings: HostSettings;
     private readonly sshPrivateKey?: pulumi.Input<string>;
+    /** The preflight step: every step and container on this host waits for it. */
+    readonly preflight: pulumi.Resource;
     private podman?: docker.Provider;
 
     constructor(name: string, args: PodmanHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -59,6 +67,7 @@ export class PodmanHost extends pulumi.ComponentResource {
         this.settings = args.host;
         this.sshPrivateKey = args.sshPrivateKey;
         this.address = isSsh(args.host) ? args.host.address : "localhost";
+        this.preflight = this.command(`${name}-preflight`, { create: preflightScript(args.requirements), delete: "true" }, { parent: this });
         this.registerOutputs({ address: this.address });
     }
 
@@ -67,7 +76,7 @@ export class PodmanHost extends pulumi.ComponentResource {
         this.podman ??= new docker.Provider(`${this.name}-podman`, {
             host: dockerHostUri(this.settings),
             sshOpts: isSsh(this.settings) ? sshOptions(this.settings) : undefined,
-        }, { parent: this });
+        }, { parent: this, dependsOn: [this.preflight] });
         return this.podman;
     }
 
@@ -75,7 +84,11 @@ export class PodmanHost extends pulumi.ComponentResource {
      * A step on this host. The create script travels on stdin (so secrets never show on a command
      * line); the delete script is inlined and must carry none.
      */
-    step(name: string, step: HostStep, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {
+    step(name: string, step: HostStep, opts: StepOptions): command.remote.Command | command.local.Command {
+        return this.command(name, step, { ...opts, dependsOn: [...(opts.dependsOn ?? []), this.preflight] });
+    }
+
+    private command(name: string, step: HostStep, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {
         const common = {
             create: asRoot,
             update: asRoot,

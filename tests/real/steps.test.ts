@@ -16,29 +16,10 @@ import { placePrometheusFilesScript, PrometheusFiles, removePrometheusFilesScrip
 import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { StackPlan } from "../../config/plan";
 import { livePlan } from "../live";
+import { startSshd, TestHost } from "../sshd";
 import { ensureToolchain, run, RunResult, runOk, tempDir, Tools, waitFor } from "../tools";
 
 const sshPort = 2222;
-
-interface TestHost {
-    dir: string;
-    clientKey: string;
-    hostKey: string;
-    sshd: ChildProcess;
-}
-
-function startSshd(): TestHost {
-    const dir = tempDir("sshd");
-    runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
-    runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);
-    fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
-    fs.mkdirSync("/run/sshd", { recursive: true });
-    const sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", "/dev/null", "-h", path.join(dir, "host_key"), "-p", String(sshPort),
-        "-o", "ListenAddress=127.0.0.1", "-o", `AuthorizedKeysFile=${path.join(dir, "authorized_keys")}`,
-        "-o", `PidFile=${path.join(dir, "sshd.pid")}`, "-o", "StrictModes=no", "-o", "PermitRootLogin=prohibit-password"], { stdio: "ignore" });
-    const hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
-    return { dir, clientKey: path.join(dir, "client_key"), hostKey, sshd };
-}
 
 /** Runs a command on the test host with the options the docker provider uses for its ssh. */
 function ssh(host: TestHost, command: string, opts: { input?: string; hostKey?: string } = {}): RunResult {
@@ -64,7 +45,7 @@ describe("live: host steps over SSH", function () {
 
     before(async () => {
         tools = ensureToolchain();
-        host = startSshd();
+        host = startSshd(sshPort);
         work = tempDir("steps");
         plan = livePlan("development", path.join(work, "host"), {
             prometheus: { rulesDir: path.join(work, "prometheus/rules.d"), scrapeConfigDir: path.join(work, "prometheus/scrape.d"), reloadUrl: "http://127.0.0.1:19091/-/reload" },

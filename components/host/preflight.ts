@@ -1,0 +1,84 @@
+// The host preflight: before anything is placed on a host, check what the program relies on
+// there and fail with one message that names every missing piece and how to fix it. Pure:
+// requirements in, POSIX sh out (run as root, like every step).
+import { preamble, shQuote } from "./scripts";
+
+/** The oldest Podman the program is tested on (Debian 12's); 5.1+ also updates containers in place. */
+export const minimumPodman = "4.3.0";
+
+export interface HostTool {
+    /** Command that must be on root's PATH. */
+    command: string;
+    /** What needs it, for the message. */
+    neededFor: string;
+}
+
+export interface HostRequirements {
+    /** Containers run here: Podman, a name-resolving network backend, restart after reboot. */
+    podman: boolean;
+    /** The docker provider reaches Podman over SSH: `docker system dial-stdio` (podman-docker). */
+    dockerDialStdio: boolean;
+    /** Commands the steps on this host run. */
+    tools: HostTool[];
+    /** Commands used when present; their absence is reported as a warning only. */
+    optionalTools: HostTool[];
+}
+
+/** The check script. Prints a one-line summary on stdout; problems go to stderr with exit 1. */
+export function preflightScript(r: HostRequirements): string {
+    const lines = [
+        preamble.replace("set -eu", "set -u"),
+        `problems=""`,
+        `problem() { problems="$problems\n  - $1"; }`,
+        `warn() { echo "preflight: warning: $1" >&2; }`,
+        `summary=""`,
+    ];
+    if (r.podman) {
+        lines.push(
+            `if ! command -v podman >/dev/null 2>&1; then`,
+            `  problem "podman is not installed: install Podman ${minimumPodman} or later"`,
+            `else`,
+            `  version=$(podman --version | sed 's/^podman version //')`,
+            `  if [ "$(printf '%s\\n%s\\n' ${minimumPodman} "$version" | sort -V | head -n 1)" != ${minimumPodman} ]; then`,
+            `    problem "Podman $version is older than ${minimumPodman}: upgrade Podman"`,
+            `  fi`,
+            `  backend=$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null || echo unknown)`,
+            `  if [ "$backend" != netavark ]; then`,
+            `    problem "Podman's network backend is $backend, which does not resolve container names (the collector reaches Jaeger by name): install netavark and aardvark-dns, set network_backend = \\"netavark\\" under [network] in a file in /etc/containers/containers.conf.d/, and remove networks made before (podman network rm)"`,
+            `  else`,
+            `    dns=""`,
+            `    for helper in /usr/libexec/podman/aardvark-dns /usr/lib/podman/aardvark-dns /usr/local/libexec/podman/aardvark-dns; do`,
+            `      [ -x "$helper" ] && dns=yes`,
+            `    done`,
+            `    [ -n "$dns" ] || problem "aardvark-dns is not installed: netavark needs it to resolve container names; install aardvark-dns"`,
+            `  fi`,
+            `  summary="podman $version, $backend"`,
+            `fi`,
+            // Without systemd (test machines) nothing restarts containers at boot anyway.
+            `if [ -d /run/systemd/system ]; then`,
+            `  for unit in podman-restart.service${r.dockerDialStdio ? " podman.socket" : ""}; do`,
+            `    systemctl is-enabled "$unit" >/dev/null 2>&1 || problem "$unit is not enabled: systemctl enable --now $unit"`,
+            `  done`,
+            `else`,
+            `  warn "no systemd here: podman-restart.service and podman.socket were not checked"`,
+            `fi`,
+        );
+    }
+    if (r.dockerDialStdio) {
+        lines.push(`command -v docker >/dev/null 2>&1 || problem "docker is not installed: install podman-docker (the docker provider runs docker system dial-stdio over SSH)"`);
+    }
+    for (const t of r.tools) {
+        lines.push(`command -v ${shQuote(t.command)} >/dev/null 2>&1 || problem ${shQuote(`${t.command} is not installed (needed for ${t.neededFor})`)}`);
+    }
+    for (const t of r.optionalTools) {
+        lines.push(`command -v ${shQuote(t.command)} >/dev/null 2>&1 || warn ${shQuote(`${t.command} is not installed: ${t.neededFor}`)}`);
+    }
+    lines.push(
+        `if [ -n "$problems" ]; then`,
+        `  printf 'preflight on %s: nothing was placed; fix these first:%b\\n' "$(uname -n)" "$problems" >&2`,
+        `  exit 1`,
+        `fi`,
+        `echo "preflight: ok\${summary:+ ($summary)}"`,
+    );
+    return lines.join("\n") + "\n";
+}

@@ -1,0 +1,95 @@
+// Checks on what a deployment placed on this machine's Podman, shared by the engine tests: the
+// containers against their specs, the outputs as a deployment job reads them, and clean-up.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { collectorQueueVolume } from "../components/collector/container";
+import { ContainerSpec } from "../components/container";
+import { jaegerDataVolume } from "../components/jaeger/jaeger";
+import { StackArtifacts } from "../components/stackFiles";
+import { privateNetwork, StackPlan } from "../config/plan";
+import { jaegerSpans, Target } from "./otlp";
+import { removeContainer, removeVolume } from "./podman";
+import { run, runOk, tempDir, waitFor } from "./tools";
+
+/** Named volumes a destroy keeps, so that it never loses queued spans or stored traces. */
+export const retainedVolumes = [collectorQueueVolume, jaegerDataVolume];
+
+interface Inspected {
+    Config: { User: string; Env: string[]; Image: string };
+    HostConfig: { NanoCpus: number; Memory: number; RestartPolicy: { Name: string }; PortBindings: Record<string, { HostPort: string }[]> };
+    NetworkSettings: { Networks: Record<string, unknown> };
+    Mounts: { Type: string; Name?: string; Source: string; Destination: string; RW: boolean }[];
+    State: { Running: boolean };
+    ImageName: string;
+}
+
+export function inspect(name: string): Inspected {
+    return (JSON.parse(runOk("podman", ["container", "inspect", name])) as Inspected[])[0];
+}
+
+/** A file from inside a container (the images have no shell, so copy it out). */
+export function fileInContainer(name: string, file: string): string {
+    const dir = tempDir("copy");
+    try {
+        runOk("podman", ["cp", `${name}:${file}`, path.join(dir, "file")]);
+        return fs.readFileSync(path.join(dir, "file"), "utf8");
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+export function assertPlacedAsSpecified(spec: ContainerSpec): void {
+    const c = inspect(spec.name);
+    assert.ok(c.State.Running, `${spec.name} runs`);
+    assert.strictEqual(c.ImageName, spec.image);
+    assert.strictEqual(c.Config.User, spec.user);
+    assert.strictEqual(c.HostConfig.NanoCpus, spec.cpus * 1e9);
+    if (spec.memoryMb) assert.strictEqual(c.HostConfig.Memory, spec.memoryMb * 1024 * 1024);
+    assert.strictEqual(c.HostConfig.RestartPolicy.Name, spec.restart);
+    for (const [key, value] of Object.entries(spec.env)) assert.ok(c.Config.Env.includes(`${key}=${value}`), `${spec.name}: ${key}`);
+    const published = Object.entries(c.HostConfig.PortBindings).map(([port, b]) => `${b[0].HostPort}:${port.split("/")[0]}`).sort();
+    assert.deepStrictEqual(published, spec.ports.map((p) => `${p.external}:${p.internal}`).sort());
+    assert.deepStrictEqual(Object.keys(c.NetworkSettings.Networks), [spec.network]);
+    for (const m of spec.mounts) {
+        const mount = c.Mounts.find((x) => x.Destination === m.containerPath);
+        assert.ok(mount, `${spec.name} mounts ${m.containerPath}`);
+        if ("volume" in m) assert.strictEqual(mount.Name, m.volume);
+        else assert.deepStrictEqual([mount.Source, mount.RW], [m.hostPath, false]);
+    }
+    for (const file of spec.files.filter((f) => !f.secret)) {
+        assert.strictEqual(fileInContainer(spec.name, file.path), file.content, `${spec.name}:${file.path}`);
+    }
+}
+
+/** Where the outputs tell an app to send, as a deployment job turns them into its settings. */
+export function targetFromOutputs(outputs: Record<string, unknown>): { target: Target; jaegerUrl: string } {
+    const env = outputs.appEnvironment as Record<string, string>;
+    const header = decodeURIComponent(env.OTEL_EXPORTER_OTLP_HEADERS);
+    const token = header.replace(/^authorization=Bearer /, "");
+    const address = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT).host;
+    return {
+        target: { protocol: "grpc", address, token, ca: String(outputs.collectorCaCertificate) },
+        jaegerUrl: String(outputs.jaegerUiUrl).replace(/\/$/, ""),
+    };
+}
+
+export async function spansOf(jaegerUrl: string, service: string, expected: number, timeoutMs = 120_000): Promise<number> {
+    let held = 0;
+    await waitFor(`${expected} spans of ${service}`, async () => {
+        held = (await jaegerSpans(jaegerUrl, service)).length;
+        return held >= expected || undefined;
+    }, timeoutMs).catch(() => undefined);
+    return held;
+}
+
+export function removeLeftovers(artifacts: StackArtifacts, plan: StackPlan): void {
+    for (const spec of [artifacts.containers.collector, artifacts.containers.jaeger]) {
+        removeContainer(spec.name);
+        for (const m of spec.mounts) if ("volume" in m) removeVolume(m.volume);
+    }
+    run("podman", ["network", "rm", "--force", privateNetwork]);
+    // The local stack keeps every host file (TLS, CA, Prometheus files) under its host directory.
+    fs.rmSync(path.dirname(plan.tls.step.dir), { recursive: true, force: true });
+}
+

@@ -1,0 +1,115 @@
+// The real Pulumi engine (CLI, Node.js language host, command/random/docker plugins built by the
+// toolchain) run on a copy of this project, with a file backend and a passphrase secrets
+// provider in a scratch directory: nothing is read from or written to the checkout or ~/.pulumi.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { projectRoot } from "../config/stackFile";
+import { ensureToolchain, run, RunResult, tempDir } from "./tools";
+
+/** What the program needs to run: its sources, its project file and its stack files. */
+const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "versions.json", "package.json", "tsconfig.json"];
+
+export interface PreviewStep {
+    op: string;
+    urn: string;
+    /** Property names whose change makes this step (update and replace steps). */
+    diffs?: string[];
+}
+
+export class EngineProject {
+    readonly dir: string;
+    private readonly env: NodeJS.ProcessEnv;
+
+    constructor() {
+        const scratch = tempDir("engine");
+        this.dir = path.join(scratch, "project");
+        fs.mkdirSync(this.dir);
+        for (const entry of [...projectEntries, ...fs.readdirSync(projectRoot).filter((f) => /^Pulumi\..+\.yaml$/.test(f))]) {
+            fs.cpSync(path.join(projectRoot, entry), path.join(this.dir, entry), { recursive: true });
+        }
+        fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(this.dir, "node_modules"));
+        const home = path.join(scratch, "pulumi-home");
+        fs.mkdirSync(path.join(scratch, "state"));
+        this.env = {
+            ...process.env,
+            PATH: `${ensureToolchain().pulumiBin}:${process.env.PATH}`,
+            PULUMI_HOME: home,
+            PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "ivatar-otel engine tests",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            // Plugins come from PATH only: these machines cannot download any.
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_SKIP_CONFIRMATIONS: "true",
+        };
+    }
+
+    /** Runs the CLI in the project copy (never throws; the result carries the exit status). */
+    pulumi(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
+        return run("pulumi", [...args, "--non-interactive"], {
+            cwd: this.dir, env: { ...this.env, ...opts.env }, input: opts.input ?? "", timeout: opts.timeoutMs ?? 300_000,
+            maxBuffer: 64 * 1024 * 1024,
+        });
+    }
+
+    /** Runs the CLI and fails with its output unless it exits 0. */
+    pulumiOk(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): string {
+        const result = this.pulumi(args, opts);
+        if (result.status !== 0) {
+            throw new Error(`pulumi ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+        }
+        return result.stdout;
+    }
+
+    /** Creates a stack in the scratch backend (its stack file, if any, is the project's copy). */
+    initStack(stack: string): void {
+        this.pulumiOk(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+    }
+
+    writeStackFile(stack: string, content: string): void {
+        fs.writeFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), content);
+    }
+
+    /** `pulumi preview --json`: the planned steps, less the stack itself. */
+    preview(stack: string, extra: string[] = []): PreviewStep[] {
+        const out = this.pulumiOk(["preview", "--stack", stack, "--json", ...extra]);
+        const parsed = JSON.parse(out) as { steps?: PreviewStep[] };
+        return (parsed.steps ?? []).filter((s) => !s.urn.includes("::pulumi:pulumi:Stack::"));
+    }
+
+    /** The stack's outputs as a deployment job reads them, secrets shown. */
+    outputs(stack: string): Record<string, unknown> {
+        return JSON.parse(this.pulumiOk(["stack", "output", "--stack", stack, "--json", "--show-secrets"])) as Record<string, unknown>;
+    }
+
+    remove(): void {
+        fs.rmSync(path.dirname(this.dir), { recursive: true, force: true });
+    }
+}
+
+/** "type::name" of a URN (the last type of its parent chain and the logical name). */
+export function urnKey(urn: string): string {
+    const parts = urn.split("::");
+    const types = parts[2].split("$");
+    return `${types[types.length - 1]}::${parts.slice(3).join("::")}`;
+}
+
+/**
+ * This machine's Podman API on the socket the local stack uses, as `podman.socket` would serve
+ * it on a host with systemd. Returns a stop function (a no-op if a service was already there).
+ */
+export function startPodmanService(socket = "/run/podman/podman.sock"): () => void {
+    const ping = () => run("curl", ["-sf", "--unix-socket", socket, "http://d/_ping"]).status === 0;
+    if (ping()) return () => undefined;
+    fs.mkdirSync(path.dirname(socket), { recursive: true });
+    const child = spawn("podman", ["system", "service", "--time=0", `unix://${socket}`], { stdio: "ignore", detached: false });
+    const deadline = Date.now() + 20_000;
+    while (!ping()) {
+        if (Date.now() > deadline) {
+            child.kill();
+            throw new Error(`podman system service did not answer on ${socket}`);
+        }
+        run("sleep", ["0.2"]);
+    }
+    return () => child.kill();
+}

@@ -1,0 +1,113 @@
+// `pulumi up --stack local` with the real engine on this machine's Podman (API socket served by
+// `podman system service`, as podman.socket serves it on a host): what it places matches the
+// container specs, telemetry sent with the stack outputs reaches Jaeger, a second `up` changes
+// nothing, a changed setting replaces only the collector and loses no queued span, and
+// `destroy` removes everything but the retained volumes.
+import * as assert from "assert";
+import * as fs from "fs";
+import { parse } from "yaml";
+import { collectorPaths } from "../../components/collector/config";
+import { StackArtifacts, stackArtifacts } from "../../components/stackFiles";
+import { readStackValues, validateStack } from "../../config/load";
+import { planStack, privateNetwork, StackPlan } from "../../config/plan";
+import { stackConfig } from "../../config/stackFile";
+import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, spansOf, targetFromOutputs } from "../deployed";
+import { EngineProject, startPodmanService, urnKey } from "../engine";
+import { exportSpans, makeSpans, succeeded } from "../otlp";
+import { run, runOk } from "../tools";
+
+const stack = "local";
+const runId = Date.now().toString(36);
+
+describe("engine: pulumi up / up again / change / destroy on the local stack", function () {
+    this.timeout(900_000);
+    let project: EngineProject;
+    let stopPodman: () => void;
+    let plan: StackPlan;
+    let artifacts: StackArtifacts;
+    let token: string;
+
+    before(() => {
+        plan = planStack(validateStack(readStackValues(stackConfig(stack))));
+        artifacts = stackArtifacts(plan, { bearerToken: "unused" });
+        removeLeftovers(artifacts, plan);
+        stopPodman = startPodmanService();
+        project = new EngineProject();
+        project.initStack(stack);
+    });
+    after(() => {
+        if (project) project.pulumi(["destroy", "--yes", "--stack", stack], { timeoutMs: 300_000 });
+        if (artifacts && plan) removeLeftovers(artifacts, plan);
+        stopPodman?.();
+        project?.remove();
+    });
+
+    it("pulumi up places the containers, network, volumes and files the specs describe", () => {
+        project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
+        token = String(project.outputs(stack).otlpBearerToken);
+        const expected = stackArtifacts(plan, { bearerToken: token }).containers;
+        assertPlacedAsSpecified(expected.jaeger);
+        assertPlacedAsSpecified(expected.collector);
+        assert.strictEqual(fileInContainer(expected.collector.name, collectorPaths.bearerToken), token);
+        for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, volume);
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${plan.tls.step.dir}/server.crt`]) {
+            assert.ok(fs.existsSync(file), `${file} placed`);
+        }
+    });
+
+    it("telemetry sent with the stack outputs, read as a deployment job reads them, reaches Jaeger", async () => {
+        const { target, jaegerUrl } = targetFromOutputs(project.outputs(stack));
+        assert.strictEqual(target.token, token);
+        const service = `engine-local-${runId}`;
+        const result = await exportSpans(target, makeSpans({ service, traces: 20, children: 2 }));
+        assert.ok(succeeded(result), `export failed: ${result.error}`);
+        assert.strictEqual(await spansOf(jaegerUrl, service, 60), 60);
+    });
+
+    it("pulumi up again changes nothing", () => {
+        const steps = project.preview(stack);
+        const changed = steps.filter((s) => s.op !== "same");
+        assert.deepStrictEqual(changed.map((s) => `${s.op} ${urnKey(s.urn)} ${(s.diffs ?? []).join(",")}`), []);
+        project.pulumiOk(["up", "--yes", "--expect-no-changes", "--stack", stack]);
+    });
+
+    it("a changed sampling ratio replaces only the collector, and spans queued meanwhile all arrive", async () => {
+        const { target, jaegerUrl } = targetFromOutputs(project.outputs(stack));
+        const jaeger = artifacts.containers.jaeger.name;
+        const service = `engine-change-${runId}`;
+        runOk("podman", ["stop", "--time", "5", jaeger]);
+        try {
+            for (let i = 0; i < 5; i++) {
+                const result = await exportSpans(target, makeSpans({ service, traces: 100, children: 1 }));
+                assert.ok(succeeded(result), `export failed: ${result.error}`);
+            }
+            // Tail sampling decides 10 s after a trace's last span; then the spans wait in the queue.
+            await new Promise((resolve) => setTimeout(resolve, 15_000));
+
+            project.pulumiOk(["config", "set", "--stack", stack, "ivatar-otel:samplingRatio", "0.5"]);
+            const changed = project.preview(stack, ["--diff"]).filter((s) => s.op !== "same");
+            assert.deepStrictEqual([...new Set(changed.map((s) => urnKey(s.urn)))], ["docker:index/container:Container::collector-container"],
+                changed.map((s) => `${s.op} ${s.urn}`).join("\n"));
+            assert.ok(changed.some((s) => s.op === "replace" && (s.diffs ?? []).includes("uploads")), JSON.stringify(changed));
+            project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
+        } finally {
+            runOk("podman", ["start", jaeger]);
+        }
+        const config = parse(fileInContainer(artifacts.containers.collector.name, collectorPaths.config));
+        assert.strictEqual(config.processors.tail_sampling.policies[1].probabilistic.sampling_percentage, 50);
+        const held = await spansOf(jaegerUrl, service, 1000, 180_000);
+        assert.strictEqual(held, 1000, "every span queued before the replacement reaches Jaeger");
+    });
+
+    it("pulumi destroy removes everything placed but the retained volumes", () => {
+        project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
+        for (const spec of [artifacts.containers.collector, artifacts.containers.jaeger]) {
+            assert.notStrictEqual(run("podman", ["container", "exists", spec.name]).status, 0, `${spec.name} removed`);
+        }
+        assert.notStrictEqual(run("podman", ["network", "exists", privateNetwork]).status, 0, "network removed");
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${plan.tls.step.dir}/server.crt`]) {
+            assert.ok(!fs.existsSync(file), `${file} removed`);
+        }
+        for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, `${volume} kept`);
+    });
+});

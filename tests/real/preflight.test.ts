@@ -1,0 +1,57 @@
+// The host preflight, run as the program runs it (as root, the script on stdin) against this
+// machine's real Podman: a host set up by the toolchain passes; a host whose Podman uses the CNI
+// backend (no name resolution) or lacks a tool is refused with one message naming the fix.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { preflightScript } from "../../components/host/preflight";
+import { readStackValues, validateStack } from "../../config/load";
+import { planStack } from "../../config/plan";
+import { stackConfig } from "../../config/stackFile";
+import { stackNames } from "../harness";
+import { ensureToolchain, run, tempDir } from "../tools";
+
+const development = () => planStack(validateStack(readStackValues(stackConfig("development"))));
+
+describe("live: host preflight against this machine's Podman", () => {
+    let dir: string;
+    before(() => {
+        ensureToolchain();
+        dir = tempDir("preflight");
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    for (const stack of stackNames) {
+        it(`passes for both hosts of Pulumi.${stack}.yaml on a host the toolchain set up`, () => {
+            const plan = planStack(validateStack(readStackValues(stackConfig(stack))));
+            for (const requirements of [plan.hosts.collector, plan.hosts.prometheus]) {
+                // The SSH stacks' docker provider needs a docker command; this machine has the Docker CLI.
+                const result = run("sh", ["-s"], { input: preflightScript(requirements) });
+                assert.strictEqual(result.status, 0, result.stderr);
+                if (requirements.podman) assert.match(result.stdout, /^preflight: ok \(podman \d+\.\d+\.\d+, netavark\)$/m);
+            }
+        });
+    }
+
+    it("refuses a host whose Podman uses the CNI backend, naming the backend and the fix", () => {
+        const conf = path.join(dir, "cni.conf");
+        fs.writeFileSync(conf, '[network]\nnetwork_backend = "cni"\n\n[engine]\nruntime = "runc"\n');
+        const result = run("sh", ["-s"], { input: preflightScript(development().hosts.collector), env: { ...process.env, CONTAINERS_CONF: conf } });
+        assert.strictEqual(result.status, 1);
+        assert.match(result.stderr, /nothing was placed; fix these first:/);
+        assert.match(result.stderr, /Podman's network backend is cni, which does not resolve container names/);
+        assert.match(result.stderr, /install netavark and aardvark-dns/);
+        assert.strictEqual(result.stdout, "", "no success line");
+    });
+
+    it("refuses a host without nft while the firewall is on, naming every missing piece at once", () => {
+        const conf = path.join(dir, "cni.conf");
+        const result = run("sh", ["-s"], {
+            input: preflightScript(development().hosts.collector),
+            env: { ...process.env, CONTAINERS_CONF: conf, PATH: "/usr/bin:/bin" },
+        });
+        assert.strictEqual(result.status, 1);
+        assert.match(result.stderr, /nft is not installed \(needed for the firewall table\)/);
+        assert.match(result.stderr, /network backend is cni/, "both problems in one message");
+    });
+});
