@@ -38,7 +38,8 @@ function main() {
             : undefined,
     });
 
-    const network = new docker.Network("private-network", { name: privateNetwork }, { provider });
+    // Podman reports its IPAM driver back (host-local), which is not an input: not a change.
+    const network = new docker.Network("private-network", { name: privateNetwork }, { provider, ignoreChanges: ["ipamOptions"] });
     const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network, dependsOn: firewall ? [firewall] : [] });
     const collector = new OtelCollector("collector", {
         host: collectorHost,

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface PublishedPort {
     /** Port inside the container. */
     internal: number;
-    /** Port on the host. */
+    /** Port on the host, on every host address. */
     external: number;
 }
 
@@ -53,6 +53,30 @@ export function volumeOwnerOptions(user: string): Record<string, string> {
     return { o: `uid=${uid},gid=${gid ?? uid}` };
 }
 
+/**
+ * A named volume owned by the container's user, kept when the stack is destroyed (it holds queued
+ * spans or stored traces). Podman reports the owner options back in its own form (UID, GID keys
+ * beside `o`), which would read as a change on every run: they are fixed at creation anyway.
+ */
+export function ownedVolume(name: string, volumeName: string, user: string, opts: pulumi.CustomResourceOptions): docker.Volume {
+    return new docker.Volume(name, { name: volumeName, driverOpts: volumeOwnerOptions(user) },
+        { ...opts, retainOnDelete: true, ignoreChanges: ["driverOpts"] });
+}
+
+/**
+ * CPUs as the docker provider reads them back from the container (nano-CPUs as a decimal: 1 ->
+ * "1.0", 1.5 -> "1.5", 20 -> "20."), so that an unchanged limit reads as unchanged. Any other
+ * spelling ("1") makes every `pulumi up` replace the container.
+ */
+export function providerCpus(cpus: number): string {
+    const nanos = Math.round(cpus * 1e9);
+    if (nanos === 0) return "0";
+    const whole = Math.floor(nanos / 1e9);
+    const nine = `${whole}.${String(nanos % 1e9).padStart(9, "0")}`;
+    if ((nine.match(/0/g) ?? []).length === 9) return `${whole}.${String(Math.round((nanos % 1e9) / 1e8))}`;
+    return nine.replace(/0+$/, "");
+}
+
 /** docker.Container arguments for a spec, on the given network resource. */
 export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, networkName: pulumi.Input<string>,
     imageId: pulumi.Input<string>, volumes: Record<string, pulumi.Input<string>>): docker.ContainerArgs {
@@ -62,11 +86,13 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
         command: spec.args,
         user: spec.user,
         // The docker provider takes CPUs as a string and memory in MB.
-        cpus: String(spec.cpus),
+        cpus: providerCpus(spec.cpus),
         memory: spec.memoryMb,
         memorySwap: spec.memoryMb,
         envs: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp" })),
+        // An empty host address means every address. The provider's default, "0.0.0.0", reaches
+        // Podman 4.3's netavark as a literal destination: its DNAT rules then match nothing.
+        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp", ip: "" })),
         mounts: spec.mounts.map((m) => "volume" in m
             ? { type: "volume", source: volumes[m.volume], target: m.containerPath }
             : { type: "bind", source: m.hostPath, target: m.containerPath, readOnly: true }),

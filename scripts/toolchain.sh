@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and builds every real program the artifact and live tests run:
-#   Debian: podman with netavark + aardvark-dns (container names resolve on Podman networks),
+#   Debian: podman with netavark + aardvark-dns (container names resolve on Podman networks;
+#           netavark sets up its firewall rules with iptables),
 #           runc, nftables, openssl, prometheus (promtool + server), openssh-server
 #   Go:     the collector (a builder-made distribution of exactly the components the program
 #           configures), Jaeger v2 and telemetrygen, at the versions pinned in versions.json
@@ -55,7 +56,7 @@ slow() {
 }
 
 # --- Debian packages ---------------------------------------------------------------------
-packages=(podman netavark aardvark-dns runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
+packages=(podman netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

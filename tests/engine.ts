@@ -13,8 +13,8 @@ const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "vers
 export interface PreviewStep {
     op: string;
     urn: string;
-    /** Property names whose change makes this step (update and replace steps). */
-    diffs?: string[];
+    /** Properties whose change makes this step (update and replace steps, with --diff). */
+    diffReasons?: string[];
 }
 
 export class EngineProject {

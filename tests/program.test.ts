@@ -27,9 +27,9 @@ function upload(c: ContainerInputs, path: string): string {
 }
 
 const expectedSizing = {
-    production: { cpus: "4", memory: 8192, goMemLimit: "6553MiB", sampling: 10, service: "ivatar-production", version: "1.8.0" },
-    development: { cpus: "2", memory: 4096, goMemLimit: "3276MiB", sampling: 100, service: "ivatar-development", version: "1.8.0-dev" },
-    local: { cpus: "1", memory: 1024, goMemLimit: "819MiB", sampling: 100, service: "ivatar-local", version: "dev" },
+    production: { cpus: "4.0", memory: 8192, goMemLimit: "6553MiB", sampling: 10, service: "ivatar-production", version: "1.8.0" },
+    development: { cpus: "2.0", memory: 4096, goMemLimit: "3276MiB", sampling: 100, service: "ivatar-development", version: "1.8.0-dev" },
+    local: { cpus: "1.0", memory: 1024, goMemLimit: "819MiB", sampling: 100, service: "ivatar-local", version: "dev" },
 };
 
 for (const stack of stackNames) {

@@ -1,6 +1,7 @@
 // The pure renderers, tested directly (the real programs that read their files are exercised
 // in tests/artifacts.test.ts).
 import * as assert from "assert";
+import { providerCpus } from "../components/container";
 import { parse } from "yaml";
 import { appEnvironment, renderEnvFile } from "../components/appEnvironment";
 import { collectorConfig, credentialPattern, emailPattern } from "../components/collector/config";
@@ -176,5 +177,12 @@ describe("SSH options for the docker provider", () => {
         assert.ok(opts.includes("StrictHostKeyChecking=yes"));
         assert.ok(opts.includes("UserKnownHostsFile=/dev/null"));
         assert.ok(opts.includes("KnownHostsCommand=/bin/echo [collector.internal]:2222 ssh-ed25519 AAAAkey"));
+    });
+});
+
+describe("container arguments for the docker provider", () => {
+    it("spell CPUs the way the provider reads them back, so an unchanged limit is no change", () => {
+        const read = [1, 2, 4, 1.5, 0.5, 0.25, 10].map(providerCpus);
+        assert.deepStrictEqual(read, ["1.0", "2.0", "4.0", "1.5", "0.5", "0.25", "10."]);
     });
 });

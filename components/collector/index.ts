@@ -2,7 +2,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackPlan } from "../../config/plan";
-import { dockerContainerArgs, volumeOwnerOptions } from "../container";
+import { dockerContainerArgs, ownedVolume } from "../container";
 import { PodmanHost } from "../host/podmanHost";
 import { collectorContainer, collectorQueueVolume, collectorUser } from "./container";
 
@@ -26,10 +26,7 @@ export class OtelCollector extends pulumi.ComponentResource {
         const spec = collectorContainer({ ...s, bearerToken: pulumi.secret(args.bearerToken) });
 
         const image = new docker.RemoteImage(`${name}-image`, { name: s.image, keepLocally: true }, { parent: this, provider });
-        const queue = new docker.Volume(`${name}-queue`, {
-            name: collectorQueueVolume,
-            driverOpts: volumeOwnerOptions(collectorUser),
-        }, { parent: this, provider, retainOnDelete: true });
+        const queue = ownedVolume(`${name}-queue`, collectorQueueVolume, collectorUser, { parent: this, provider });
         this.container = new docker.Container(`${name}-container`,
             dockerContainerArgs(spec, args.network.name, image.imageId, { [collectorQueueVolume]: queue.name }),
             { parent: this, provider, dependsOn: args.dependsOn, deleteBeforeReplace: true });

@@ -1,7 +1,7 @@
 // Jaeger: places the rendered Jaeger v2 container on a Podman host.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { dockerContainerArgs, volumeOwnerOptions } from "../container";
+import { dockerContainerArgs, ownedVolume } from "../container";
 import { PodmanHost } from "../host/podmanHost";
 import { jaegerContainer, jaegerDataVolume, JaegerSettings } from "./jaeger";
 
@@ -21,10 +21,7 @@ export class Jaeger extends pulumi.ComponentResource {
         const provider = args.host.provider;
         const spec = jaegerContainer(args.settings);
         const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this, provider });
-        const data = new docker.Volume(`${name}-data`, {
-            name: jaegerDataVolume,
-            driverOpts: volumeOwnerOptions(spec.user),
-        }, { parent: this, provider, retainOnDelete: true });
+        const data = ownedVolume(`${name}-data`, jaegerDataVolume, spec.user, { parent: this, provider });
         this.container = new docker.Container(`${name}-container`,
             dockerContainerArgs(spec, args.network.name, image.imageId, { [jaegerDataVolume]: data.name }),
             { parent: this, provider, dependsOn: args.dependsOn, deleteBeforeReplace: true });

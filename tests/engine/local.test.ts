@@ -67,7 +67,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
     it("pulumi up again changes nothing", () => {
         const steps = project.preview(stack);
         const changed = steps.filter((s) => s.op !== "same");
-        assert.deepStrictEqual(changed.map((s) => `${s.op} ${urnKey(s.urn)} ${(s.diffs ?? []).join(",")}`), []);
+        assert.deepStrictEqual(changed.map((s) => `${s.op} ${urnKey(s.urn)} ${(s.diffReasons ?? []).join(",")}`), []);
         project.pulumiOk(["up", "--yes", "--expect-no-changes", "--stack", stack]);
     });
 
@@ -88,7 +88,8 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
             const changed = project.preview(stack, ["--diff"]).filter((s) => s.op !== "same");
             assert.deepStrictEqual([...new Set(changed.map((s) => urnKey(s.urn)))], ["docker:index/container:Container::collector-container"],
                 changed.map((s) => `${s.op} ${s.urn}`).join("\n"));
-            assert.ok(changed.some((s) => s.op === "replace" && (s.diffs ?? []).includes("uploads")), JSON.stringify(changed));
+            assert.ok(changed.some((s) => s.op === "replace" && (s.diffReasons ?? []).includes("uploads")),
+                changed.map((s) => `${s.op} ${s.urn} ${(s.diffReasons ?? []).join(",")}`).join("\n"));
             project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
         } finally {
             runOk("podman", ["start", jaeger]);

@@ -1,7 +1,7 @@
 // Every stack file previews with the real Pulumi engine, planning exactly the resources the mock
 // tests see, and a one-key change shows a reviewer that change and nothing else.
 import * as assert from "assert";
-import { EngineProject, PreviewStep, urnKey } from "../engine";
+import { EngineProject, PreviewStep, startPodmanService, urnKey } from "../engine";
 import { runStack, stackNames } from "../harness";
 
 /** "type::name" of every resource the program registers under Pulumi's mocks. */
@@ -18,11 +18,17 @@ function plannedResources(steps: PreviewStep[]): string[] {
 describe("engine: pulumi preview of every stack file", function () {
     this.timeout(600_000);
     let project: EngineProject;
+    let stopPodman: () => void;
 
     before(() => {
+        // The local stack's docker provider connects to this machine's Podman socket even to preview.
+        stopPodman = startPodmanService();
         project = new EngineProject();
     });
-    after(() => project?.remove());
+    after(() => {
+        stopPodman?.();
+        project?.remove();
+    });
 
     for (const stack of stackNames) {
         it(`Pulumi.${stack}.yaml previews, creating what the mock tests register`, async () => {

@@ -103,7 +103,8 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         fs.rmSync(other, { recursive: true, force: true });
         project.writeStackFile(stack, stackFile(stackValues(host, wrongKey, work)));
         project.initStack(stack);
-        project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey", "--", fs.readFileSync(host.clientKey, "utf8")]);
+        // On stdin, as the README shows, so the key is on no command line.
+        project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(host.clientKey, "utf8") });
         const result = project.pulumi(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 300_000, env: agentEnv });
         assert.notStrictEqual(result.status, 0, "up must fail");
         assert.match(`${result.stdout}${result.stderr}`, /host key (mismatch|verification failed)/i);

@@ -30,6 +30,17 @@ async function spansInJaeger(s: LiveStack, service: string, expected: number, ti
     return held;
 }
 
+/**
+ * Proves the path works before a fault is injected: a canary trace must reach Jaeger, so a
+ * failure later names the fault, not a broken setup (name resolution, TLS, the token).
+ */
+async function canary(s: LiveStack, what: string): Promise<void> {
+    const service = `canary-${what}-${runId}`;
+    await send(s, service, 1, 2);
+    const held = await spansInJaeger(s, service, 2, 60_000);
+    assert.strictEqual(held, 2, `the canary trace did not reach Jaeger before the fault was injected: the path is broken, not the fault handling\n${s.logs()}`);
+}
+
 describe("live faults: nothing sent is lost", function () {
     this.timeout(900_000);
     let stack: LiveStack;
@@ -43,6 +54,7 @@ describe("live faults: nothing sent is lost", function () {
 
     it("Jaeger stopped while 10,000 spans are sent and started 60 s later: all 10,000 arrive", async () => {
         const service = `fault-jaeger-down-${runId}`;
+        await canary(stack, "jaeger-down");
         runOk("podman", ["stop", "--time", "5", jaegerName()]);
         await send(stack, service, 1000, 10);
         await new Promise((resolve) => setTimeout(resolve, 60_000));
@@ -56,6 +68,7 @@ describe("live faults: nothing sent is lost", function () {
 
     it("the collector restarted in the middle of a backlog loses no span", async () => {
         const service = `fault-collector-restart-${runId}`;
+        await canary(stack, "collector-restart");
         runOk("podman", ["stop", "--time", "5", jaegerName()]);
         await send(stack, service, 500, 4);
         // Tail sampling holds each trace 10 s in memory before it reaches the queue on disk: let
@@ -84,6 +97,7 @@ describe("live faults: memory pressure", function () {
 
     it("refuses with a retryable error instead of being OOM-killed, and recovers when the load drops", async () => {
         const service = `fault-memory-${runId}`;
+        await canary(stack, "memory");
         const big = "x".repeat(64 * 1024);
         let refused: string | undefined;
         let exports = 0;
