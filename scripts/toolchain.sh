@@ -56,7 +56,7 @@ slow() {
 }
 
 # --- Debian packages ---------------------------------------------------------------------
-packages=(podman netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
+packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
