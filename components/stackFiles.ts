@@ -8,6 +8,7 @@ import { collectorContainer } from "./collector/container";
 import { ContainerSpec } from "./container";
 import { renderRuleset } from "./firewall/ruleset";
 import { applyFirewallScript, removeFirewallScript, renderFirewallUnit } from "./firewall/steps";
+import { preflightScript } from "./host/preflight";
 import { jaegerContainer, jaegerPaths } from "./jaeger/jaeger";
 import { renderRules, renderRuleTests } from "./prometheus/rules";
 import { renderScrapeConfig } from "./prometheus/scrape";
@@ -48,7 +49,9 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         "firewall/ivatar-otel-firewall.service": renderFirewallUnit(plan.firewall.rulesetPath),
         "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
         "containers.json": JSON.stringify({ collector, jaeger }, null, 2) + "\n",
-        // The steps run as root on the hosts, as the components run them.
+        // The steps run as root on the hosts, as the components run them; the preflights first.
+        "steps/collector-host-preflight.sh": preflightScript(plan.hosts.collector),
+        "steps/prometheus-host-preflight.sh": preflightScript(plan.hosts.prometheus),
         "steps/prometheus-create.sh": placePrometheusFilesScript(prometheusFiles),
         "steps/prometheus-delete.sh": removePrometheusFilesScript(prometheusFiles),
     };
