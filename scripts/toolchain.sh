@@ -92,7 +92,7 @@ manifest_key=$(printf '%s' "$manifest" | grep -v '^#' | sha256sum | cut -c1-12)
 collector_dir="$cache/collector-$release-$manifest_key"
 collector_bin="$collector_dir/otelcol-contrib"
 if [[ ! -x $collector_bin ]]; then
-    say "building the collector v$release (components per components/collector/distribution.ts; cold: ~10-20 min)"
+    say "building the collector v$release (components per components/collector/distribution.ts; cold: a few minutes)"
     work=$(mktemp -d "$scratch/collector.XXXXXX")
     printf '%s\n' "${manifest//@OUT@/$work/dist}" >"$work/manifest.yaml"
     slow "building the collector" "$builder_bin" --config "$work/manifest.yaml"
@@ -108,7 +108,7 @@ jaeger_mod=$(pin jaeger.goModule)
 jaeger_modver=$(pin jaeger.goModuleVersion)
 jaeger_bin="$cache/bin/jaeger-$jaeger_release"
 if [[ ! -x $jaeger_bin ]]; then
-    say "building Jaeger $jaeger_release (Go module $jaeger_mod v$jaeger_modver; cold: ~10 min)"
+    say "building Jaeger $jaeger_release (Go module $jaeger_mod v$jaeger_modver; cold: a few minutes)"
     # Jaeger's go.mod carries a replace directive, which `go install mod@ver` refuses: build
     # through a throwaway module that requires Jaeger and repeats the replace.
     src=$(mktemp -d "$scratch/jaeger.XXXXXX")
@@ -163,7 +163,7 @@ if [[ ! -x $engine_build ]]; then
     say "FAILED: no Pulumi engine build script at $engine_build (set PULUMI_ENGINE_BUILD)"
     exit 1
 fi
-say "Pulumi engine (cold: ~20 min)"
+say "Pulumi engine (cold: 8-20 min)"
 pulumi_bin_dir=$("$engine_build" | tail -n 1)
 for binary in pulumi pulumi-language-nodejs pulumi-resource-command pulumi-resource-random pulumi-resource-docker; do
     [[ -x $pulumi_bin_dir/$binary ]] || { say "FAILED: the engine build gave no $binary in $pulumi_bin_dir"; exit 1; }
