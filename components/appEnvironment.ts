@@ -1,4 +1,5 @@
 // The environment ivatar's app containers need to send telemetry to this stack. Pure.
+import { requireGrammar } from "./grammar";
 
 export interface AppEnvironmentSettings {
     environment: string;
@@ -41,7 +42,14 @@ export function appEnvironment(s: AppEnvironmentSettings, bearerToken: string): 
     };
 }
 
-/** KEY=value lines, as a deployment job's env file. */
+/**
+ * KEY=value lines, as a deployment job's env file (read by podman's --env-file and by shells).
+ * A value with a line break, a quote or a shell character could add or change a variable: refused.
+ */
 export function renderEnvFile(env: Record<string, string>): string {
-    return Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+    return Object.entries(env).map(([k, v]) => {
+        requireGrammar(/^[A-Z][A-Z0-9_]*$/.test(k), "an environment variable name", k);
+        requireGrammar(/^[A-Za-z0-9._~%:/,=+@-]*$/.test(v), `the value of ${k}`, k === "OTEL_EXPORTER_OTLP_HEADERS" ? "[secret]" : v);
+        return `${k}=${v}`;
+    }).join("\n") + "\n";
 }

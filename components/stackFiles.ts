@@ -20,7 +20,7 @@ export interface StackSecrets {
 }
 
 /** Stand-ins for secrets in files people review. */
-export const placeholderSecrets: StackSecrets = { bearerToken: "<secret: otlpBearerToken, see `pulumi stack output --show-secrets`>" };
+export const placeholderSecrets: StackSecrets = { bearerToken: "secret:otlpBearerToken" };
 
 export interface StackArtifacts {
     files: Record<string, string>;

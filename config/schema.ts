@@ -2,6 +2,7 @@
 // Per-environment defaults live in defaults.ts; reading and error reporting in load.ts.
 import { z } from "zod";
 import { isIPv4, isIPv6 } from "net";
+import { isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../components/grammar";
 
 const ipv4Cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
@@ -24,7 +25,6 @@ const pemBlock = (label: string) =>
     new RegExp(`^-----BEGIN ${label}-----\\r?\\n[A-Za-z0-9+/=\\r\\n]+-----END ${label}-----\\s*$`);
 export const pemCertificate = pemBlock("CERTIFICATE");
 export const pemPrivateKey = /^-----BEGIN (RSA |EC )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA |EC )?PRIVATE KEY-----\s*$/;
-const hostname = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
 const imageReference = /^[a-z0-9][a-z0-9._\-/:]*:[A-Za-z0-9._-]+(@sha256:[a-f0-9]{64})?$/;
 
 const number = (what: string) => z.number({ error: `expected ${what}` });
@@ -39,14 +39,17 @@ const duration = (what: string) => text(`${what} as a Go duration, like 168h`)
     .regex(goDuration, { error: `expected ${what} as a Go duration in h/m/s, like 168h (days like 7d are not valid)` })
     .refine((v) => v !== "" && !/^(0+[hms])+$/.test(v), { error: `expected ${what} longer than zero` });
 const absolutePath = (what: string) => text(`${what} as an absolute path`)
-    .regex(/^\/[^\s'"$`\\]*$/, { error: `expected ${what} as an absolute path without spaces or quotes` });
+    .refine(isSafeAbsolutePath, { error: `expected ${what} as an absolute path of letters, digits, '.', '_' and '-' (no '..', spaces, quotes, '%' or shell characters)` });
+/** A name apps and Prometheus use in URLs and the certificate: an RFC 1123 host name or IPv4 address. */
+const urlHost = (what: string) => text(what)
+    .refine(isHostNameOrIPv4, { error: `expected ${what}: an RFC 1123 host name or an IPv4 address` });
 
 /** How the program reaches a Podman host: over SSH with a pinned host key, or this machine. */
 export const hostSchema = z.union([
     z.strictObject({
         /** DNS name or IP address the SSH client connects to. */
-        address: text("a host name or IP address").refine((v) => hostname.test(v) || isIPv4(v) || isIPv6(v),
-            { error: "expected a host name or IP address" }),
+        address: text("a host name or IP address").refine(isHostAddress,
+            { error: "expected an RFC 1123 host name or an IP address" }),
         /** SSH port. */
         port: port().default(22),
         /** Login user; needs rootful Podman (root, or sudo without a password). */
@@ -69,7 +72,8 @@ export const stackSchema = z.strictObject({
     /** OTEL_SERVICE_NAME of the app containers. */
     serviceName: text("a service name").regex(/^[A-Za-z0-9._-]+$/, { error: "expected a service name of letters, digits, '.', '_' or '-'" }),
     /** IVATAR_VERSION of the app containers. */
-    serviceVersion: text("a version string").min(1, { error: "expected a version string" }),
+    serviceVersion: text("a version string").refine(isVersionLabel,
+        { error: "expected a version like 1.8.0 or 1.8.0-dev (letters, digits, '.', '_', '+', '-'; at most 64)" }),
     /** Share of non-error traces kept (error traces are always kept). */
     samplingRatio: number("a number from 0 to 1").min(0, { error: "expected a number from 0 to 1" })
         .max(1, { error: "expected a number from 0 to 1" }),
@@ -85,11 +89,13 @@ export const stackSchema = z.strictObject({
         /** Directory the existing Prometheus loads scrape job files from (scrape_config_files glob). */
         scrapeConfigDir: absolutePath("the scrape config directory"),
         /** URL on the Prometheus host that reloads it (needs --web.enable-lifecycle); empty: no reload. */
-        reloadUrl: z.union([z.literal(""), z.url({ error: "expected an http(s) URL or an empty string" })]),
+        reloadUrl: text("an http(s) URL or an empty string").refine((v) => v === "" || isHttpUrl(v),
+            { error: "expected an http(s) URL or an empty string" }),
         /** Where alerts' runbook links point; each alert appends "#<alert name in lower case>". */
-        runbookBaseUrl: text("the runbook's URL").min(1, { error: "expected the runbook's URL" }),
+        runbookBaseUrl: text("the runbook's URL").refine((v) => isHttpUrl(v) || isRelativeLink(v),
+            { error: "expected the runbook's http(s) URL or a relative link like docs/runbook.md (no spaces, quotes or braces)" }),
         /** Host name Prometheus uses to scrape the collector; defaults to collector.endpointHost. */
-        scrapeAddress: text("a host name").min(1, { error: "expected a host name" }).optional(),
+        scrapeAddress: urlHost("a host name").optional(),
     }),
     /** The collector container. */
     collector: z.strictObject({
@@ -101,7 +107,7 @@ export const stackSchema = z.strictObject({
         /** Container image; pinned in versions.json unless overridden here. */
         image: text("an image reference with a tag").regex(imageReference, { error: "expected an image reference with an exact tag, like registry/name:1.2.3" }),
         /** Host name the app containers use to reach the collector (TLS certificate name too). */
-        endpointHost: text("a host name").min(1, { error: "expected a host name" }),
+        endpointHost: urlHost("a host name"),
         /** Published host ports. */
         ports: z.strictObject({
             otlpGrpc: port(), otlpHttp: port(), prometheusExporter: port(), health: port(), internalMetrics: port(),

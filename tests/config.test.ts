@@ -57,6 +57,17 @@ const badCases: BadCase[] = [
     { what: "relative rules directory", set: { prometheus: json({ ...productionObject("prometheus"), rulesDir: "rules.d" }) }, names: ["prometheus.rulesDir"], mentions: ["absolute path"] },
     { what: "reload URL not a URL", set: { prometheus: json({ ...productionObject("prometheus"), reloadUrl: "localhost reload" }) }, names: ["prometheus.reloadUrl"] },
     { what: "queue size zero", set: { collector: json({ ...productionObject("collector"), queueSize: 0 }) }, names: ["collector.queueSize"] },
+    // Strings that would become code where they land (shell, env file, systemd, Prometheus templates).
+    { what: "endpoint host with a command substitution", set: { collector: json({ ...productionObject("collector"), endpointHost: "x$(touch /tmp/ivatar-otel-pwned)" }) }, names: ["collector.endpointHost"], mentions: ["RFC 1123"] },
+    { what: "endpoint host with a port", set: { collector: json({ ...productionObject("collector"), endpointHost: "collector.internal:4317" }) }, names: ["collector.endpointHost"] },
+    { what: "service version with a line break", set: { serviceVersion: "1.8.0\nOTEL_EXPORTER_OTLP_ENDPOINT=http://elsewhere:4317" }, names: ["serviceVersion"] },
+    { what: "runbook link with a template", set: { prometheus: json({ ...productionObject("prometheus"), runbookBaseUrl: "https://wiki.internal/{{ .Value }}" }) }, names: ["prometheus.runbookBaseUrl"], mentions: ["braces"] },
+    { what: "host directory with a systemd specifier", set: { collector: json({ ...productionObject("collector"), hostDir: "/etc/%H/ivatar-otel" }) }, names: ["collector.hostDir"], mentions: ["'%'"] },
+    { what: "host directory climbing out", set: { collector: json({ ...productionObject("collector"), hostDir: "/etc/ivatar-otel/../shadow" }) }, names: ["collector.hostDir"], mentions: ["'..'"] },
+    { what: "host directory with a shell separator", set: { collector: json({ ...productionObject("collector"), hostDir: "/etc/ivatar-otel;reboot" }) }, names: ["collector.hostDir"] },
+    { what: "reload URL of another scheme", set: { prometheus: json({ ...productionObject("prometheus"), reloadUrl: "file:///etc/passwd" }) }, names: ["prometheus.reloadUrl"], mentions: ["http(s)"] },
+    { what: "scrape address with a space", set: { prometheus: json({ ...productionObject("prometheus"), scrapeAddress: "collector internal" }) }, names: ["prometheus.scrapeAddress"] },
+    { what: "app CA path with a command", set: { tls: json({ mode: "generate", appCaPath: "/etc/ivatar/ca.pem`reboot`" }) }, names: ["tls.appCaPath"] },
 ];
 
 async function expectRejected(c: BadCase): Promise<void> {

@@ -1,4 +1,5 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
+import { isSafeAbsolutePath, requireGrammar } from "../grammar";
 import { preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { firewallTable } from "./ruleset";
 
@@ -6,6 +7,8 @@ export const firewallUnit = "ivatar-otel-firewall.service";
 
 /** Loads the table at boot: after nftables.service (whose config may flush the ruleset), before containers restart. */
 export function renderFirewallUnit(rulesetPath: string): string {
+    // A '%' would be a systemd specifier, a space a second argument: the path grammar allows neither.
+    requireGrammar(isSafeAbsolutePath(rulesetPath), "the ruleset path in a systemd unit", rulesetPath);
     return [
         "# Written by ivatar-otel: loads its nftables table at boot.",
         "[Unit]",

@@ -1,5 +1,6 @@
 // Alert rules for the collector, and the promtool unit tests that prove each one fires on a bad
 // series and stays quiet on a healthy one. Pure: thresholds come from the stack's sizing.
+import { isHttpUrl, isRelativeLink, requireGrammar } from "../grammar";
 import { renderYaml } from "../yaml";
 
 /** Metric names as collector v0.161 exposes them with the suffix flags the config writes out. */
@@ -45,6 +46,15 @@ interface AlertCase {
 const instance = "collector:8888";
 const selector = `job="${scrapeJobs.health}"`;
 
+/**
+ * The runbook link of an alert. Prometheus runs annotations through its template engine, so a
+ * base with braces would be executed: only an http(s) URL or a plain relative link is rendered.
+ */
+export function runbookLink(base: string, alert: string): string {
+    requireGrammar(isHttpUrl(base) || isRelativeLink(base), "the runbook link of an alert", base);
+    return `${base}#${alert.toLowerCase()}`;
+}
+
 function alertCases(s: RuleSettings): AlertCase[] {
     const memoryBytes = s.memoryMb * 1024 * 1024;
     const rule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning",
@@ -53,7 +63,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
         expr,
         for: forDuration,
         labels: { severity },
-        annotations: { summary, description, runbook_url: `${s.runbookBaseUrl}#${alert.toLowerCase()}` },
+        annotations: { summary, description, runbook_url: runbookLink(s.runbookBaseUrl, alert) },
     });
     const base = { job: scrapeJobs.health, instance };
     const series = (metric: string, extra: Record<string, string> = {}) =>

@@ -5,6 +5,7 @@
 // directory the collector sees. The step prints the CA certificate, which the apps trust. The
 // server certificate is re-issued when its names change or it nears expiry.
 // provided: the configured certificate and key are written as they are.
+import { isHostAddress, isSafeAbsolutePath, requireGrammar } from "../grammar";
 import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 
 export interface TlsStepSettings {
@@ -36,6 +37,8 @@ const relabel = (dir: string) =>
     `if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then chcon -R -t container_file_t ${shQuote(dir)}; fi\n`;
 
 export function generateTlsScript(s: TlsStepSettings): string {
+    for (const name of s.serverNames) requireGrammar(isHostAddress(name), "a certificate name", name);
+    for (const path of [s.dir, s.caDir]) requireGrammar(isSafeAbsolutePath(path), "a TLS directory", path);
     const dir = shQuote(s.dir);
     const sans = subjectAltNames(s.serverNames);
     return preamble + [
@@ -53,7 +56,7 @@ export function generateTlsScript(s: TlsStepSettings): string {
         `want=${shQuote(sans)}`,
         // Re-issue when the names changed or the certificate expires within 30 days.
         `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1; then`,
-        `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=${s.serverNames[0]}" \\`,
+        `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${shQuote(`/CN=${s.serverNames[0]}`)} \\`,
         `    -keyout "$dir/server.key.new" -out "$ca/server.csr" 2>/dev/null`,
         `  printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\nbasicConstraints=critical,CA:FALSE\\n' "$want" > "$ca/server.ext"`,
         `  openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 825 \\`,

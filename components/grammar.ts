@@ -1,0 +1,56 @@
+// The grammar of every free-form string the program places on a host. The config schema
+// rejects anything else with a clear message, and the renderers check again before a value lands
+// in a shell script, a systemd unit, an env file or a Prometheus template: one missed check in
+// one place must never become code in another.
+import { isIPv4, isIPv6 } from "net";
+
+/** A DNS host name per RFC 1123: dot-separated labels of letters, digits and inner hyphens. */
+export function isHostName(value: string): boolean {
+    if (value.length > 253) return false;
+    return value.split(".").every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+}
+
+/** A host name or an IPv4 address: what can stand in a URL's host and a certificate's name. */
+export function isHostNameOrIPv4(value: string): boolean {
+    return isIPv4(value) || (isHostName(value) && !/^[\d.]+$/.test(value));
+}
+
+/** A host name, an IPv4 or an IPv6 address (SSH targets). */
+export function isHostAddress(value: string): boolean {
+    return isHostNameOrIPv4(value) || isIPv6(value);
+}
+
+/**
+ * An absolute path of plain segments (letters, digits, '.', '_', '-'), no '.' or '..' segment:
+ * safe unquoted in sh, systemd (no '%' specifiers) and YAML, and unable to climb out of its base.
+ */
+export function isSafeAbsolutePath(value: string): boolean {
+    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(value)) return false;
+    return value.split("/").slice(1).every((segment) => segment !== "." && segment !== "..");
+}
+
+/** A version label like 1.8.0, 1.8.0-dev or 2026.11.28+build5. */
+export function isVersionLabel(value: string): boolean {
+    return /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(value);
+}
+
+/** An http(s) URL without spaces, quotes, braces or control characters. */
+export function isHttpUrl(value: string): boolean {
+    if (/[\s"'`{}<>\\\x00-\x1f\x7f]/.test(value)) return false;
+    try {
+        const url = new URL(value);
+        return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+        return false;
+    }
+}
+
+/** A relative link (like the default docs/runbook.md): path characters only. */
+export function isRelativeLink(value: string): boolean {
+    return /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(value);
+}
+
+/** Throws unless `ok`: the renderers' second check, for values that bypassed the schema. */
+export function requireGrammar(ok: boolean, what: string, value: string): void {
+    if (!ok) throw new Error(`refusing to render ${what}: ${JSON.stringify(value)} is outside its grammar`);
+}
