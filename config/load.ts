@@ -22,10 +22,19 @@ export class StackConfigError extends pulumi.RunError {
     }
 }
 
+/** Marks a value that must not be printed: that of a key the schema does not know. */
+const notShown = Symbol("not shown");
+
+/** Key names that look like they hold a secret, known or misspelt. */
+const secretLooking = /key|secret|token|passw|credential/i;
+
 function describe(path: string, value: unknown): string {
     if (value === undefined) return "nothing (the key is not set, or empty)";
-    // Never echo a secret, not even a malformed one.
-    if ((secretKeys as readonly string[]).includes(path.split(".")[0])) return "[secret]";
+    // Never echo a secret, not even a malformed one; nor anything under a key nobody declared
+    // (a misspelt secret key would otherwise print its value).
+    if (value === notShown) return "a value (not shown)";
+    const leaf = path.replace(/\[\d+\]/g, "").split(".");
+    if ((secretKeys as readonly string[]).includes(leaf[0]) || leaf.some((part) => secretLooking.test(part) && part !== "hostKey")) return "[secret]";
     const json = JSON.stringify(value);
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
@@ -85,7 +94,7 @@ function problemsFrom(issues: readonly z.core.$ZodIssue[], input: unknown, base:
         const path = [...base, ...issue.path];
         if (issue.code === "unrecognized_keys") {
             for (const key of issue.keys) {
-                problems.push({ path: joinPath([...path, key]), expected: "expected no such key (unknown key)", found: valueAt(input, [...path, key]) });
+                problems.push({ path: joinPath([...path, key]), expected: "expected no such key (unknown key)", found: notShown });
             }
         } else if (issue.code === "invalid_union" && issue.errors.length === 2) {
             // Host entries: report the inner problems of the form the value is trying to be.

@@ -1,5 +1,6 @@
 // Checks that span several keys (the schema checks each key alone). They read the merged
 // values defensively, so they can report alongside the schema's problems in one error.
+import { isEverywhere } from "./cidr";
 
 export interface Problem {
     /** Key path under the ivatar-otel namespace, like "collector.cpus". */
@@ -35,8 +36,14 @@ export function crossCheck(values: Plain): Problem[] {
     const environment = at(values, "environment");
     const tlsMode = at(values, "tls.mode");
 
-    // Published ports share one host: each must be different.
+    // Published ports share one host: each must be different, and none may be the host's SSH
+    // port (the firewall would drop SSH from everywhere outside that port's networks).
     const seen = new Map<unknown, string>();
+    const collectorHost = at(values, "collectorHost");
+    if (typeof collectorHost === "object" && collectorHost !== null && "address" in collectorHost) {
+        const sshPort = at(values, "collectorHost.port") ?? 22;
+        seen.set(sshPort, "the collector host's SSH port (collectorHost.port)");
+    }
     for (const key of portKeys) {
         const port = at(values, key);
         if (typeof port !== "number") continue;
@@ -65,6 +72,24 @@ export function crossCheck(values: Plain): Problem[] {
     }
     if (tlsMode === "disabled" && at(values, "tls.clientCa") !== undefined) {
         problems.push({ path: "tls.clientCa", expected: "expected no client CA while TLS is disabled", found: "(a certificate)" });
+    }
+
+    if (environment === "production" || environment === "development") {
+        for (const key of ["collectorHost", "prometheus.host"]) {
+            const host = at(values, key);
+            if (typeof host === "object" && host !== null && "local" in host) {
+                problems.push({ path: key, expected: `expected an SSH host {address, port, user, hostKey}: a ${environment} stack never deploys to the machine running pulumi`, found: host });
+            }
+        }
+        for (const key of ["trustedNetworks.ingest", "trustedNetworks.metrics", "trustedNetworks.admin"]) {
+            const list = at(values, key);
+            if (!Array.isArray(list)) continue;
+            list.forEach((network, index) => {
+                if (typeof network === "string" && isEverywhere(network)) {
+                    problems.push({ path: `${key}[${index}]`, expected: `expected specific networks: a ${environment} stack never admits every address`, found: network });
+                }
+            });
+        }
     }
 
     if (environment === "production" && at(values, "firewall.enabled") === false) {

@@ -1,21 +1,25 @@
 // The stack config's shape: every key the program reads, what it means, and what is valid.
 // Per-environment defaults live in defaults.ts; reading and error reporting in load.ts.
 import { z } from "zod";
-import { isIPv4, isIPv6 } from "net";
+import { isCidr } from "./cidr";
 import { isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../components/grammar";
 
-const ipv4Cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+export { isCidr };
 
-/** True for an IPv4 or IPv6 network in CIDR form ("10.0.1.0/24", "fd00::/64"). */
-export function isCidr(value: string): boolean {
-    const slash = value.indexOf("/");
-    if (slash < 0) return false;
-    const address = value.slice(0, slash);
-    const bitsText = value.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(bitsText)) return false;
-    const bits = Number(bitsText);
-    if (isIPv4(address)) return ipv4Cidr.test(value) && bits <= 32;
-    return isIPv6(address) && bits <= 128;
+/** The key blob (SSH wire format) starts with its own type name: a truncated or pasted-wrong key does not. */
+function isWholeHostKey(value: string): boolean {
+    const [type, base64] = value.split(" ");
+    const blob = Buffer.from(base64 ?? "", "base64");
+    if (blob.length < 4 + type.length + 16) return false;
+    const length = blob.readUInt32BE(0);
+    return length === type.length && blob.subarray(4, 4 + length).toString("latin1") === type;
+}
+
+/** Go's durations overflow past about 2,562,047 hours; ten years is a sane ceiling for a retention. */
+const maxRetentionHours = 87_600;
+function durationHours(value: string): number {
+    const part = (unit: string) => Number(value.match(new RegExp(`(\\d+)${unit}`))?.[1] ?? 0);
+    return part("h") + part("m") / 60 + part("s") / 3600;
 }
 
 /** Go duration as Jaeger and the collector read it: hours, minutes, seconds ("168h", "90m"). */
@@ -33,11 +37,12 @@ const text = (what: string) => z.string({ error: `expected ${what}` });
 const port = () => integer("a TCP port from 1 to 65535").min(1, { error: "expected a TCP port from 1 to 65535" })
     .max(65535, { error: "expected a TCP port from 1 to 65535" });
 const cidr = () => text("a network in CIDR form, like 10.0.1.0/24")
-    .refine(isCidr, { error: "expected a network in CIDR form, like 10.0.1.0/24" });
+    .refine(isCidr, { error: "expected a network in CIDR form with no host bits, like 10.0.1.0/24 (not 10.0.1.7/24, no IPv6 zone id)" });
 const networks = () => z.array(cidr(), { error: "expected a list of networks in CIDR form" });
 const duration = (what: string) => text(`${what} as a Go duration, like 168h`)
     .regex(goDuration, { error: `expected ${what} as a Go duration in h/m/s, like 168h (days like 7d are not valid)` })
-    .refine((v) => v !== "" && !/^(0+[hms])+$/.test(v), { error: `expected ${what} longer than zero` });
+    .refine((v) => v !== "" && !/^(0+[hms])+$/.test(v), { error: `expected ${what} longer than zero` })
+    .refine((v) => durationHours(v) <= maxRetentionHours, { error: `expected ${what} of at most ${maxRetentionHours}h (ten years)` });
 const absolutePath = (what: string) => text(`${what} as an absolute path`)
     .refine(isSafeAbsolutePath, { error: `expected ${what} as an absolute path of letters, digits, '.', '_' and '-' (no '..', spaces, quotes, '%' or shell characters)` });
 /** A name apps and Prometheus use in URLs and the certificate: an RFC 1123 host name or IPv4 address. */
@@ -56,7 +61,8 @@ export const hostSchema = z.union([
         user: text("a user name").regex(/^[a-z_][a-z0-9_.-]*$/, { error: "expected a Unix user name" }),
         /** The host's public key as `ssh-keyscan` prints it after the host name: "ssh-ed25519 AAAA...". */
         hostKey: text("an SSH public host key").regex(sshPublicKey,
-            { error: "expected an SSH public host key like \"ssh-ed25519 AAAA...\"" }),
+            { error: "expected an SSH public host key like \"ssh-ed25519 AAAA...\"" })
+            .refine(isWholeHostKey, { error: "expected a whole SSH public host key: its base64 must decode to a key of the named type" }),
     }),
     z.strictObject({
         /** This machine's own Podman, through its local socket, with local commands. */
@@ -100,10 +106,11 @@ export const stackSchema = z.strictObject({
     /** The collector container. */
     collector: z.strictObject({
         /** CPU limit of the container, in CPUs. */
-        cpus: number("a CPU count greater than 0").positive({ error: "expected a CPU count greater than 0" })
+        cpus: number("a CPU count from 0.01").min(0.01, { error: "expected a CPU count from 0.01" })
             .max(256, { error: "expected a CPU count of at most 256" }),
         /** Memory limit of the container, in MB; GOMEMLIMIT is set to 80 % of it. */
-        memoryMb: integer("a whole number of MB of at least 256").min(256, { error: "expected a whole number of MB of at least 256" }),
+        memoryMb: integer("a whole number of MB from 256 to 1048576").min(256, { error: "expected a whole number of MB of at least 256" })
+            .max(1_048_576, { error: "expected a whole number of MB of at most 1048576 (1 TiB)" }),
         /** Container image; pinned in versions.json unless overridden here. */
         image: text("an image reference with a tag").regex(imageReference, { error: "expected an image reference with an exact tag, like registry/name:1.2.3" }),
         /** Host name the app containers use to reach the collector (TLS certificate name too). */

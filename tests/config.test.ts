@@ -67,6 +67,20 @@ const badCases: BadCase[] = [
     { what: "host directory with a shell separator", set: { collector: json({ ...productionObject("collector"), hostDir: "/etc/ivatar-otel;reboot" }) }, names: ["collector.hostDir"] },
     { what: "reload URL of another scheme", set: { prometheus: json({ ...productionObject("prometheus"), reloadUrl: "file:///etc/passwd" }) }, names: ["prometheus.reloadUrl"], mentions: ["http(s)"] },
     { what: "scrape address with a space", set: { prometheus: json({ ...productionObject("prometheus"), scrapeAddress: "collector internal" }) }, names: ["prometheus.scrapeAddress"] },
+    { what: "network with host bits", set: { trustedNetworks: json({ ingest: ["10.0.0.1/8"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"], mentions: ["host bits"] },
+    { what: "IPv6 network with host bits", set: { trustedNetworks: json({ ingest: ["fd00::1/64"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"] },
+    { what: "IPv6 network with a zone id", set: { trustedNetworks: json({ ingest: ["fe80::1%eth0/128"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"] },
+    { what: "ingest open to every IPv4 address", set: { trustedNetworks: json({ ingest: ["0.0.0.0/0"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"], mentions: ["never admits every address"] },
+    { what: "admin open to every IPv6 address", set: { trustedNetworks: json({ ingest: ["10.0.0.0/8"], metrics: ["10.1.1.1/32"], admin: ["::/0"] }) }, names: ["trustedNetworks.admin[0]"] },
+    { what: "Jaeger UI on the SSH port", set: { jaeger: json({ uiPort: 22 }) }, names: ["jaeger.uiPort"], mentions: ["SSH port"] },
+    { what: "OTLP on a custom SSH port", set: { collectorHost: json({ ...productionObject("collectorHost"), port: 4317 }) }, names: ["collector.ports.otlpGrpc"], mentions: ["SSH port"] },
+    { what: "truncated host key", set: { collectorHost: json({ ...productionObject("collectorHost"), hostKey: "ssh-ed25519 A" }) }, names: ["collectorHost.hostKey"] },
+    { what: "host key of another type than it says", set: { collectorHost: json({ ...productionObject("collectorHost"), hostKey: `ssh-rsa ${String(productionObject("collectorHost").hostKey).split(" ")[1]}` }) }, names: ["collectorHost.hostKey"], mentions: ["decode"] },
+    { what: "production on the local machine", set: { collectorHost: json({ local: true }) }, names: ["collectorHost"], mentions: ["never deploys to the machine running pulumi"] },
+    { what: "production Prometheus on the local machine", set: { prometheus: json({ ...productionObject("prometheus"), host: { local: true } }) }, names: ["prometheus.host"] },
+    { what: "a billionth of a CPU", set: { collector: json({ ...productionObject("collector"), cpus: 1e-9 }) }, names: ["collector.cpus"], mentions: ["from 0.01"] },
+    { what: "a terabyte and more of memory", set: { collector: json({ ...productionObject("collector"), memoryMb: 1e12 }) }, names: ["collector.memoryMb"], mentions: ["at most 1048576"] },
+    { what: "retention past Go's duration range", set: { traceRetention: "99999999999h" }, names: ["traceRetention"], mentions: ["at most 87600h"] },
     { what: "app CA path with a command", set: { tls: json({ mode: "generate", appCaPath: "/etc/ivatar/ca.pem`reboot`" }) }, names: ["tls.appCaPath"] },
 ];
 
@@ -117,7 +131,8 @@ describe("stack config validation", () => {
     });
 
     it("fills per-environment defaults under the stack's values", () => {
-        const dev = validateStack({ environment: "development", serviceVersion: "x", collectorHost: { local: true }, prometheus: { host: { local: true } }, trustedNetworks: { ingest: ["10.0.0.0/8"], metrics: ["10.0.0.1/32"] } });
+        const sshHost = productionObject("collectorHost");
+        const dev = validateStack({ environment: "development", serviceVersion: "x", collectorHost: sshHost, prometheus: { host: sshHost }, trustedNetworks: { ingest: ["10.0.0.0/8"], metrics: ["10.0.0.1/32"] } });
         assert.deepStrictEqual([dev.collector.cpus, dev.collector.memoryMb, dev.samplingRatio, dev.serviceName], [2, 4096, 1, "ivatar-development"]);
         assert.deepStrictEqual(dev.trustedNetworks.admin, [], "a list given in part keeps the other defaults");
         const prod = validateStack(readStackValues(stackConfig("production")));
@@ -132,5 +147,22 @@ describe("stack config validation", () => {
     it("knows a CIDR when it sees one", () => {
         for (const good of ["10.0.0.0/8", "127.0.0.1/32", "0.0.0.0/0", "fd00::/64", "::1/128"]) assert.ok(isCidr(good), good);
         for (const bad of ["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "fd00::/129", "10.0.0.0/8/8", "host/24", ""]) assert.ok(!isCidr(bad), bad);
+    });
+});
+
+describe("stack config errors never print what they should not", () => {
+    it("a misspelt secret key and an unknown nested key are named, their values not shown", async () => {
+        const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        const overrides = {
+            "ivatar-otel:sshPrivatekey": key,
+            "ivatar-otel:collector": JSON.stringify({ ...productionObject("collector"), apiToken: "t0ps3cr3t-value" }),
+        };
+        await assert.rejects(runStack("production", overrides), (error: Error) => {
+            assert.match(error.message, /ivatar-otel:sshPrivatekey: expected no such key \(unknown key\), found a value \(not shown\)/);
+            assert.match(error.message, /ivatar-otel:collector\.apiToken: expected no such key/);
+            assert.ok(!error.message.includes("b3BlbnNzaC1rZXktdjEAAAAA"), error.message);
+            assert.ok(!error.message.includes("t0ps3cr3t"), error.message);
+            return true;
+        });
     });
 });

@@ -8,7 +8,7 @@ import { collectorConfig, credentialPattern, emailPattern } from "../components/
 import { goMemLimit } from "../components/collector/container";
 import { collectorModules, ComponentKind } from "../components/collector/distribution";
 import { renderRuleset } from "../components/firewall/ruleset";
-import { knownHostsName, sshOptions } from "../components/host/podmanHost";
+import { dockerHostUri, knownHostsName, sshOptions } from "../components/host/podmanHost";
 import { jaegerConfig } from "../components/jaeger/jaeger";
 import { alertRules, collectorMetrics, renderRuleTests } from "../components/prometheus/rules";
 import { readStackValues, validateStack } from "../config/load";
@@ -176,7 +176,14 @@ describe("SSH options for the docker provider", () => {
         const opts = sshOptions(host);
         assert.ok(opts.includes("StrictHostKeyChecking=yes"));
         assert.ok(opts.includes("UserKnownHostsFile=/dev/null"));
+        assert.ok(opts.includes("GlobalKnownHostsFile=/dev/null"), "the system's known_hosts is not consulted either");
         assert.ok(opts.includes("KnownHostsCommand=/bin/echo [collector.internal]:2222 ssh-ed25519 AAAAkey"));
+    });
+
+    it("puts an IPv6 host address in brackets in the provider's URI", () => {
+        const host = { address: "fd00::1", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAkey" };
+        assert.strictEqual(dockerHostUri(host), "ssh://root@[fd00::1]:22");
+        assert.strictEqual(dockerHostUri({ ...host, address: "collector.internal" }), "ssh://root@collector.internal:22");
     });
 });
 

@@ -3,6 +3,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { isIPv6 } from "net";
 import { HostSettings, SshHost } from "../../config/schema";
 import { HostRequirements, preflightScript } from "./preflight";
 import { asRoot, asRootInline } from "./scripts";
@@ -13,7 +14,10 @@ export function isSsh(host: HostSettings): host is SshHost {
 
 /** The docker provider's `host`: the remote user's Podman over SSH, or the local socket. */
 export function dockerHostUri(host: HostSettings): string {
-    return isSsh(host) ? `ssh://${host.user}@${host.address}:${host.port}` : `unix://${host.podmanSocket}`;
+    if (!isSsh(host)) return `unix://${host.podmanSocket}`;
+    // An IPv6 address in a URI stands in brackets.
+    const address = isIPv6(host.address) ? `[${host.address}]` : host.address;
+    return `ssh://${host.user}@${address}:${host.port}`;
 }
 
 /** Name as it appears in known_hosts: bare on port 22, "[name]:port" otherwise. */
@@ -30,6 +34,7 @@ export function sshOptions(host: SshHost): string[] {
         "-o", "BatchMode=yes",
         "-o", "StrictHostKeyChecking=yes",
         "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "GlobalKnownHostsFile=/dev/null",
         "-o", `KnownHostsCommand=/bin/echo ${knownHostsName(host)} ${host.hostKey}`,
     ];
 }

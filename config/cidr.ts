@@ -1,0 +1,48 @@
+// Networks in CIDR form, as the firewall's sets take them: the address must be the network's
+// first address (no host bits, which nft would silently widen) and carry no IPv6 zone id.
+import { isIPv4, isIPv6 } from "net";
+
+/** The address as a big integer (32 or 128 bits), or undefined if it is not one. */
+function addressBits(address: string): { value: bigint; width: number } | undefined {
+    if (isIPv4(address)) {
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return undefined;
+        return { value: address.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n), width: 32 };
+    }
+    if (!isIPv6(address) || address.includes("%")) return undefined;
+    // An embedded IPv4 tail (::ffff:10.0.0.1) becomes two groups.
+    let text = address;
+    const tail = text.match(/(\d{1,3}(\.\d{1,3}){3})$/);
+    if (tail) {
+        const v4 = addressBits(tail[1]);
+        if (!v4) return undefined;
+        text = `${text.slice(0, -tail[1].length)}${(v4.value >> 16n).toString(16)}:${(v4.value & 0xffffn).toString(16)}`;
+    }
+    const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined];
+    const left = head ? head.split(":") : [];
+    const right = rest === undefined ? [] : rest ? rest.split(":") : [];
+    const groups = rest === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+    if (groups.length !== 8) return undefined;
+    return { value: groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n), width: 128 };
+}
+
+/** What is wrong with a network in CIDR form, or undefined if nothing is. */
+export function cidrProblem(value: string): string | undefined {
+    const slash = value.indexOf("/");
+    const address = slash < 0 ? value : value.slice(0, slash);
+    const bitsText = slash < 0 ? "" : value.slice(slash + 1);
+    const parsed = addressBits(address);
+    if (!parsed || !/^\d{1,3}$/.test(bitsText) || Number(bitsText) > parsed.width) return "not a network in CIDR form";
+    const hostBits = BigInt(parsed.width - Number(bitsText));
+    if ((parsed.value & ((1n << hostBits) - 1n)) !== 0n) return "host bits set after the prefix (write the network's first address)";
+    return undefined;
+}
+
+/** True for an IPv4 or IPv6 network in CIDR form ("10.0.1.0/24", "fd00::/64") without host bits. */
+export function isCidr(value: string): boolean {
+    return cidrProblem(value) === undefined;
+}
+
+/** True for a network that covers every address of its family (0.0.0.0/0, ::/0). */
+export function isEverywhere(value: string): boolean {
+    return /\/0$/.test(value);
+}
