@@ -54,8 +54,10 @@ export function generateTlsScript(s: TlsStepSettings): string {
         `  echo "tls: made a new CA" >&2`,
         "fi",
         `want=${shQuote(sans)}`,
-        // Re-issue when the names changed or the certificate expires within 30 days.
-        `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1; then`,
+        // Re-issue when the names changed, the certificate expires within 30 days, or it is not
+        // this CA's (a certificate left by tls.mode provided: apps trust only the CA output).
+        `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1 \\`,
+        `    || ! openssl verify -CAfile "$ca/ca.crt" "$dir/server.crt" >/dev/null 2>&1; then`,
         `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${shQuote(`/CN=${s.serverNames[0]}`)} \\`,
         `    -keyout "$dir/server.key.new" -out "$ca/server.csr" 2>/dev/null`,
         `  printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\nbasicConstraints=critical,CA:FALSE\\n' "$want" > "$ca/server.ext"`,

@@ -13,7 +13,7 @@ import { sshOptions } from "../../components/host/podmanHost";
 import { renderRules } from "../../components/prometheus/rules";
 import { renderScrapeConfig } from "../../components/prometheus/scrape";
 import { placePrometheusFilesScript, PrometheusFiles, removePrometheusFilesScript } from "../../components/prometheus/steps";
-import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
+import { generateTlsScript, providedTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { StackPlan } from "../../config/plan";
 import { livePlan } from "../live";
 import { startSshd, TestHost } from "../sshd";
@@ -85,6 +85,23 @@ describe("live: host steps over SSH", function () {
         const removed = destroy(host, removeTlsScript(plan.tls.step));
         assert.strictEqual(removed.status, 0, removed.stderr);
         assert.ok(!fs.existsSync(plan.tls.step.dir) && !fs.existsSync(plan.tls.step.caDir), "the TLS and CA directories are gone");
+    });
+
+    it("TLS: after generate -> provided -> generate, the served certificate is the CA's again", () => {
+        const step = plan.tls.step;
+        assert.strictEqual(create(host, generateTlsScript(step)).status, 0);
+        // An operator's own certificate, as tls.mode provided places it.
+        const own = tempDir("own-cert");
+        runOk("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "365",
+            "-subj", `/CN=${plan.app.endpointHost}`, "-keyout", path.join(own, "key.pem"), "-out", path.join(own, "cert.pem")]);
+        const provided = create(host, providedTlsScript(step, fs.readFileSync(path.join(own, "cert.pem"), "utf8"), fs.readFileSync(path.join(own, "key.pem"), "utf8")));
+        fs.rmSync(own, { recursive: true, force: true });
+        assert.strictEqual(provided.status, 0, provided.stderr);
+        const back = create(host, generateTlsScript(step));
+        assert.strictEqual(back.status, 0, back.stderr);
+        assert.match(back.stderr, /issued a server certificate/);
+        runOk("openssl", ["verify", "-CAfile", path.join(step.caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(step.dir, "server.crt")]);
+        assert.strictEqual(destroy(host, removeTlsScript(step)).status, 0);
     });
 
     it("firewall: create twice loads one table; delete removes table, ruleset and unit", () => {
