@@ -18,7 +18,7 @@ const common = {
     },
     jaeger: { image: versions.jaeger.image, uiPort: 16686 },
     trustedNetworks: { ingest: [], metrics: [], admin: [] },
-    tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem" },
+    tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h" },
     prometheus: {
         rulesDir: "/etc/prometheus/rules.d",
         scrapeConfigDir: "/etc/prometheus/scrape.d",

@@ -67,7 +67,7 @@ export function planStack(s: StackSettings): StackPlan {
                 samplingRatio: s.samplingRatio,
                 ports: c.ports,
                 queueSize: c.queueSize,
-                tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined },
+                tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined, reloadInterval: s.tls.reloadInterval },
                 jaegerEndpoint: jaegerOtlpEndpoint,
             },
             image: c.image,

@@ -153,6 +153,8 @@ export const stackSchema = z.strictObject({
         clientCa: text("a PEM certificate").regex(pemCertificate, { error: "expected a PEM CA certificate" }).optional(),
         /** Where the app containers find the collector's CA file (OTEL_EXPORTER_OTLP_CERTIFICATE). */
         appCaPath: absolutePath("the CA path inside the app containers"),
+        /** How often the collector re-reads its certificate, so a renewed one is served without a restart. */
+        reloadInterval: duration("the certificate reload interval"),
     }),
     /** Secret: PEM private key for tls.mode provided. */
     tlsPrivateKey: text("a PEM private key").regex(pemPrivateKey, { error: "expected a PEM private key" }).optional(),

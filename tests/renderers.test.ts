@@ -59,8 +59,8 @@ describe("collector config renderer", () => {
     });
 
     it("leaves TLS out only when it is disabled, and asks for client certificates only with a client CA", () => {
-        const plain = collectorConfig({ ...production.collector.config, tls: { enabled: false, clientCa: false } });
-        const mutual = collectorConfig({ ...production.collector.config, tls: { enabled: true, clientCa: true } });
+        const plain = collectorConfig({ ...production.collector.config, tls: { enabled: false, clientCa: false, reloadInterval: "1h" } });
+        const mutual = collectorConfig({ ...production.collector.config, tls: { enabled: true, clientCa: true, reloadInterval: "1h" } });
         const grpc = (c: Record<string, unknown>) => (c.receivers as { otlp: { protocols: { grpc: { tls?: { client_ca_file?: string }; auth: unknown } } } }).otlp.protocols.grpc;
         assert.strictEqual(grpc(plain).tls, undefined);
         assert.ok(grpc(plain).auth, "the token is required even without TLS");

@@ -15,8 +15,8 @@ export interface CollectorConfigSettings {
     ports: { otlpGrpc: number; otlpHttp: number; prometheusExporter: number; health: number; internalMetrics: number };
     /** Persistent sending queue size, in batches. */
     queueSize: number;
-    /** TLS on the OTLP receivers; clientCa turns on mutual TLS. */
-    tls: { enabled: boolean; clientCa: boolean };
+    /** TLS on the OTLP receivers; clientCa turns on mutual TLS; the certificate is re-read every reloadInterval. */
+    tls: { enabled: boolean; clientCa: boolean; reloadInterval: string };
     /** host:port of Jaeger's OTLP gRPC receiver on the private network. */
     jaegerEndpoint: string;
 }
@@ -37,6 +37,9 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
             key_file: `${collectorPaths.tlsDir}/server.key`,
             ...(s.tls.clientCa ? { client_ca_file: `${collectorPaths.tlsDir}/client-ca.crt` } : {}),
             min_version: "1.2",
+            // A renewed certificate on the host is served without a restart (read at the next
+            // handshake after this interval).
+            reload_interval: s.tls.reloadInterval,
         }
         : undefined;
     const auth = { authenticator: "bearertokenauth/ingest" };
