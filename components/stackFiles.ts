@@ -13,6 +13,7 @@ import { jaegerContainer, jaegerPaths } from "./jaeger/jaeger";
 import { renderRules, renderRuleTests } from "./prometheus/rules";
 import { renderScrapeConfig } from "./prometheus/scrape";
 import { placePrometheusFilesScript, removePrometheusFilesScript } from "./prometheus/steps";
+import { renderRenewalService, renderRenewalTimer, renewalUnit } from "./tls/renewal";
 import { generateTlsScript, removeTlsScript } from "./tls/steps";
 
 export interface StackSecrets {
@@ -61,6 +62,8 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
     }
     if (plan.tls.mode === "generate") {
         files["steps/tls-create.sh"] = generateTlsScript(plan.tls.step);
+        files[`tls/${renewalUnit}.service`] = renderRenewalService(plan.tls.step.caDir);
+        files[`tls/${renewalUnit}.timer`] = renderRenewalTimer();
     }
     if (plan.tls.mode !== "disabled") files["steps/tls-delete.sh"] = removeTlsScript(plan.tls.step);
     return { files, containers: { collector, jaeger } };

@@ -2,7 +2,8 @@
 # Installs and builds every real program the artifact and live tests run:
 #   Debian: podman with netavark + aardvark-dns (container names resolve on Podman networks;
 #           netavark sets up its firewall rules with iptables),
-#           runc, nftables, openssl, prometheus (promtool + server), openssh-server
+#           runc, nftables, openssl, prometheus (promtool + server), openssh-server,
+#           systemd (its systemd-analyze checks the rendered units; no systemd runs here)
 #   Go:     the collector (a builder-made distribution of exactly the components the program
 #           configures), Jaeger v2 and telemetrygen, at the versions pinned in versions.json
 #   Pulumi: the CLI, the Node.js language host and the provider plugins, built by the shared
@@ -56,7 +57,7 @@ slow() {
 }
 
 # --- Debian packages ---------------------------------------------------------------------
-packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl)
+packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl systemd)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

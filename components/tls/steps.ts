@@ -3,10 +3,12 @@
 // generate: a small CA and a server certificate made on the host with openssl. The private keys
 // never leave the host (nor enter Pulumi state), and the CA's key stays root's, outside the
 // directory the collector sees. The step prints the CA certificate, which the apps trust. The
-// server certificate is re-issued when its names change or it nears expiry.
+// server certificate is re-issued when its names change or it nears expiry, by the step and by a
+// daily timer on the host (renewal.ts).
 // provided: the configured certificate and key are written as they are.
 import { isHostAddress, isSafeAbsolutePath, requireGrammar } from "../grammar";
 import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
+import { placeRenewal, removeRenewal } from "./renewal";
 
 export interface TlsStepSettings {
     /** Host directory mounted into the collector as its tls/ directory. */
@@ -36,7 +38,15 @@ function clientCaFile(s: TlsStepSettings): HostFile[] {
 const relabel = (dir: string) =>
     `if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then chcon -R -t container_file_t ${shQuote(dir)}; fi\n`;
 
+/** The generate step: issue what is missing or stale, keep renewing on the host, print the CA. */
 export function generateTlsScript(s: TlsStepSettings): string {
+    const issue = issueScript(s);
+    // The only output on stdout: the CA certificate the apps must trust.
+    return issue + placeRenewal(s.caDir, issue) + `cat ${shQuote(`${s.caDir}/ca.crt`)}\n`;
+}
+
+/** Makes the CA if missing and (re-)issues the server certificate when needed; idempotent. */
+function issueScript(s: TlsStepSettings): string {
     for (const name of s.serverNames) requireGrammar(isHostAddress(name), "a certificate name", name);
     for (const path of [s.dir, s.caDir]) requireGrammar(isSafeAbsolutePath(path), "a TLS directory", path);
     const dir = shQuote(s.dir);
@@ -69,9 +79,7 @@ export function generateTlsScript(s: TlsStepSettings): string {
         `  echo "tls: issued a server certificate for $want" >&2`,
         "fi",
         `chown ${s.owner} "$dir"/* && chmod 0400 "$dir/server.key" && chmod 0444 "$dir/server.crt"`,
-    ].join("\n") + "\n" + writeFiles(clientCaFile(s)) + relabel(s.dir) +
-        // The only output on stdout: the CA certificate the apps must trust.
-        `cat "$ca/ca.crt"\n`;
+    ].join("\n") + "\n" + writeFiles(clientCaFile(s)) + relabel(s.dir);
 }
 
 export function providedTlsScript(s: TlsStepSettings, certificate: string, privateKey: string): string {
@@ -85,6 +93,6 @@ export function providedTlsScript(s: TlsStepSettings, certificate: string, priva
 }
 
 export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir">): string {
-    return preamble + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
+    return preamble + removeRenewal(s.caDir) + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
         `rmdir ${shQuote(s.dir)} ${shQuote(s.caDir)} 2>/dev/null || true\n`;
 }

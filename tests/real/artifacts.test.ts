@@ -123,6 +123,13 @@ for (const stack of stackNames) {
             }
         });
 
+        it("every systemd unit passes systemd-analyze verify without a warning", () => {
+            const units = Object.keys(artifacts.files).filter((f) => /\.(service|timer)$/.test(f));
+            assert.ok(units.length >= (plan.tls.mode === "generate" ? 3 : 1), units.join(", "));
+            const result = run("systemd-analyze", ["verify", ...units.map((u) => path.join(dir, u))]);
+            assert.deepStrictEqual([result.status, result.stderr], [0, ""], units.join(", "));
+        });
+
         it("every host step script parses as POSIX sh", () => {
             const scripts = Object.keys(artifacts.files).filter((f) => f.startsWith("steps/"));
             assert.ok(scripts.length >= 2);

@@ -13,6 +13,7 @@ import { sshOptions } from "../../components/host/podmanHost";
 import { renderRules } from "../../components/prometheus/rules";
 import { renderScrapeConfig } from "../../components/prometheus/scrape";
 import { placePrometheusFilesScript, PrometheusFiles, removePrometheusFilesScript } from "../../components/prometheus/steps";
+import { renewalScriptPath, renewalUnit } from "../../components/tls/renewal";
 import { generateTlsScript, providedTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { StackPlan } from "../../config/plan";
 import { livePlan } from "../live";
@@ -102,6 +103,37 @@ describe("live: host steps over SSH", function () {
         assert.match(back.stderr, /issued a server certificate/);
         runOk("openssl", ["verify", "-CAfile", path.join(step.caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(step.dir, "server.crt")]);
         assert.strictEqual(destroy(host, removeTlsScript(step)).status, 0);
+    });
+
+    it("TLS: the host renews a certificate near expiry by itself, with the script its daily timer runs", () => {
+        const step = plan.tls.step;
+        assert.strictEqual(create(host, generateTlsScript(step)).status, 0);
+        const script = renewalScriptPath(step.caDir);
+        const stat = fs.statSync(script);
+        assert.deepStrictEqual([stat.uid, stat.mode & 0o777], [0, 0o500], "the renewal script is root's");
+        // The units as placed, checked by systemd's own parser (a warning counts as a failure).
+        const units = ["service", "timer"].map((kind) => `/etc/systemd/system/${renewalUnit}.${kind}`);
+        const verify = run("systemd-analyze", ["verify", ...units]);
+        assert.deepStrictEqual([verify.status, verify.stderr], [0, ""], "systemd-analyze verify");
+        assert.match(fs.readFileSync(units[0], "utf8"), new RegExp(`^ExecStart=/bin/sh ${script}$`, "m"));
+
+        // A server certificate of the same CA and names that expires tomorrow.
+        const work = tempDir("expiring");
+        runOk("openssl", ["req", "-new", "-key", path.join(step.dir, "server.key"), "-subj", "/CN=expiring", "-out", path.join(work, "csr")]);
+        runOk("openssl", ["x509", "-req", "-in", path.join(work, "csr"), "-CA", path.join(step.caDir, "ca.crt"), "-CAkey", path.join(step.caDir, "ca.key"),
+            "-CAcreateserial", "-days", "1", "-out", path.join(step.dir, "server.crt")]);
+        fs.rmSync(work, { recursive: true, force: true });
+
+        // What the timer's service runs, as root on the host.
+        const renewed = ssh(host, `/bin/sh ${script}`);
+        assert.strictEqual(renewed.status, 0, renewed.stderr);
+        assert.match(renewed.stderr, /issued a server certificate/);
+        runOk("openssl", ["x509", "-checkend", String(30 * 24 * 3600), "-noout", "-in", path.join(step.dir, "server.crt")]);
+        runOk("openssl", ["verify", "-CAfile", path.join(step.caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(step.dir, "server.crt")]);
+        assert.strictEqual(ssh(host, `/bin/sh ${script}`).stderr, "", "run again, it changes nothing");
+
+        assert.strictEqual(destroy(host, removeTlsScript(step)).status, 0);
+        for (const file of [script, ...units]) assert.ok(!fs.existsSync(file), `${file} removed`);
     });
 
     it("firewall: create twice loads one table; delete removes table, ruleset and unit", () => {

@@ -1,0 +1,61 @@
+// Renewal of the generated server certificate on the host's own schedule: the issuing part of
+// the TLS step is kept on the host (root-only, beside the CA) and a systemd timer runs it daily.
+// It re-issues only when the certificate nears expiry (or its names or CA changed); the collector
+// re-reads the files every tls.reloadInterval, so no `pulumi up` and no restart is needed.
+import { isSafeAbsolutePath, requireGrammar } from "../grammar";
+import { removeFiles, writeFiles } from "../host/scripts";
+
+export const renewalUnit = "ivatar-otel-tls-renew";
+const unitDir = "/etc/systemd/system";
+const hasSystemd = `[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1`;
+
+/** Where the renewal script lives: in the root-only CA directory. */
+export const renewalScriptPath = (caDir: string) => `${caDir}/renew.sh`;
+
+export function renderRenewalService(caDir: string): string {
+    requireGrammar(isSafeAbsolutePath(caDir), "the CA directory in a systemd unit", caDir);
+    return [
+        "# Written by ivatar-otel: re-issues the collector's server certificate when it nears expiry.",
+        "[Unit]",
+        "Description=ivatar-otel collector certificate renewal",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        `ExecStart=/bin/sh ${renewalScriptPath(caDir)}`,
+        // The script prints the CA certificate (what the step returns); the journal needs no copy.
+        "StandardOutput=null",
+        "",
+    ].join("\n");
+}
+
+export function renderRenewalTimer(): string {
+    return [
+        "# Written by ivatar-otel: runs the certificate renewal daily.",
+        "[Unit]",
+        "Description=Daily ivatar-otel collector certificate renewal",
+        "",
+        "[Timer]",
+        "OnCalendar=daily",
+        "RandomizedDelaySec=1h",
+        "Persistent=true",
+        "",
+        "[Install]",
+        "WantedBy=timers.target",
+        "",
+    ].join("\n");
+}
+
+/** Places the renewal script and its timer, and enables the timer where systemd runs. */
+export function placeRenewal(caDir: string, issueScript: string): string {
+    return writeFiles([
+        { path: renewalScriptPath(caDir), content: issueScript, mode: "0500" },
+        { path: `${unitDir}/${renewalUnit}.service`, content: renderRenewalService(caDir), mode: "0644" },
+        { path: `${unitDir}/${renewalUnit}.timer`, content: renderRenewalTimer(), mode: "0644" },
+    ]) + `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${renewalUnit}.timer >/dev/null 2>&1; fi\n`;
+}
+
+export function removeRenewal(caDir: string): string {
+    return `if ${hasSystemd}; then systemctl disable --now ${renewalUnit}.timer >/dev/null 2>&1 || true; fi\n` +
+        removeFiles([renewalScriptPath(caDir), `${unitDir}/${renewalUnit}.service`, `${unitDir}/${renewalUnit}.timer`]) +
+        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
+}
