@@ -1,6 +1,6 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
 import { isSafeAbsolutePath, requireGrammar } from "../grammar";
-import { preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
+import { hasSystemd, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { firewallTable } from "./ruleset";
 
 export const firewallUnit = "ivatar-otel-firewall.service";
@@ -28,7 +28,6 @@ export function renderFirewallUnit(rulesetPath: string): string {
     ].join("\n");
 }
 
-const hasSystemd = `[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1`;
 
 export function applyFirewallScript(ruleset: string, rulesetPath: string): string {
     const path = shQuote(rulesetPath);

@@ -26,6 +26,9 @@ export function asRootInline(script: string): string {
 
 export const preamble = "set -eu\numask 077\n";
 
+/** A shell test: true where systemd runs (units are then enabled; test machines have none). */
+export const hasSystemd = `[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1`;
+
 /**
  * Writes each file only when its content, mode or owner differ, atomically (temp file + rename),
  * and reports "changed <path>" on stderr for those it wrote (stdout stays free for results). Contents travel base64-encoded so any byte is safe.

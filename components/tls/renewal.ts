@@ -3,11 +3,10 @@
 // It re-issues only when the certificate nears expiry (or its names or CA changed); the collector
 // re-reads the files every tls.reloadInterval, so no `pulumi up` and no restart is needed.
 import { isSafeAbsolutePath, requireGrammar } from "../grammar";
-import { removeFiles, writeFiles } from "../host/scripts";
+import { hasSystemd, removeFiles, writeFiles } from "../host/scripts";
 
 export const renewalUnit = "ivatar-otel-tls-renew";
 const unitDir = "/etc/systemd/system";
-const hasSystemd = `[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1`;
 
 /** Where the renewal script lives: in the root-only CA directory. */
 export const renewalScriptPath = (caDir: string) => `${caDir}/renew.sh`;
