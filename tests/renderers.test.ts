@@ -1,6 +1,7 @@
 // The pure renderers, tested directly (the real programs that read their files are exercised
 // in tests/artifacts.test.ts).
 import * as assert from "assert";
+import { renderFirewallUnit } from "../components/firewall/steps";
 import { providerCpus } from "../components/container";
 import { parse } from "yaml";
 import { appEnvironment, renderEnvFile } from "../components/appEnvironment";
@@ -134,6 +135,15 @@ describe("firewall ruleset renderer", () => {
         assert.match(ruleset, /type filter hook prerouting priority -150;/);
         assert.match(ruleset, /type filter hook input priority filter;/);
         assert.strictEqual(ruleset.match(/iifname "lo" accept/g)?.length, 2);
+    });
+
+    it("has its unit follow nftables.service, whose config flushes the whole ruleset", () => {
+        const unit = renderFirewallUnit("/etc/ivatar-otel/firewall.nft");
+        for (const line of ["PartOf=nftables.service", "ReloadPropagatedFrom=nftables.service", "After=nftables.service firewalld.service network-pre.target",
+            "ExecReload=/usr/sbin/nft -f /etc/ivatar-otel/firewall.nft", "WantedBy=multi-user.target nftables.service"]) {
+            assert.ok(unit.split("\n").includes(line), line);
+        }
+        assert.match(unit, /^ExecStop=-\/usr\/sbin\/nft delete table inet /m, "a table already flushed is no failure on stop");
     });
 
     it("drops in prerouting only what is addressed to this host, never traffic passing through", () => {

@@ -5,7 +5,11 @@ import { firewallTable } from "./ruleset";
 
 export const firewallUnit = "ivatar-otel-firewall.service";
 
-/** Loads the table at boot: after nftables.service (whose config may flush the ruleset), before containers restart. */
+/**
+ * Loads the table at boot, after nftables.service and before containers restart, and again
+ * whenever nftables.service restarts or reloads: Debian's /etc/nftables.conf begins with
+ * `flush ruleset`, which would otherwise drop the table until the next `pulumi up`.
+ */
 export function renderFirewallUnit(rulesetPath: string): string {
     // A '%' would be a systemd specifier, a space a second argument: the path grammar allows neither.
     requireGrammar(isSafeAbsolutePath(rulesetPath), "the ruleset path in a systemd unit", rulesetPath);
@@ -15,15 +19,21 @@ export function renderFirewallUnit(rulesetPath: string): string {
         "Description=ivatar-otel firewall table (nftables)",
         "After=nftables.service firewalld.service network-pre.target",
         "Before=podman-restart.service network-online.target",
+        // Restarts and reloads of nftables.service reach this unit too.
+        "PartOf=nftables.service",
+        "ReloadPropagatedFrom=nftables.service",
         "",
         "[Service]",
         "Type=oneshot",
         "RemainAfterExit=yes",
         `ExecStart=/usr/sbin/nft -f ${rulesetPath}`,
-        `ExecStop=/usr/sbin/nft delete table inet ${firewallTable}`,
+        // The ruleset file replaces the table atomically, so a reload is a second load.
+        `ExecReload=/usr/sbin/nft -f ${rulesetPath}`,
+        // After a flush the table is already gone: not a failure.
+        `ExecStop=-/usr/sbin/nft delete table inet ${firewallTable}`,
         "",
         "[Install]",
-        "WantedBy=multi-user.target",
+        "WantedBy=multi-user.target nftables.service",
         "",
     ].join("\n");
 }
