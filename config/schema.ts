@@ -25,9 +25,10 @@ function durationHours(value: string): number {
 /** Go duration as Jaeger and the collector read it: hours, minutes, seconds ("168h", "90m"). */
 const goDuration = /^(\d+h)?(\d+m)?(\d+s)?$/;
 const sshPublicKey = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
-const pemBlock = (label: string) =>
-    new RegExp(`^-----BEGIN ${label}-----\\r?\\n[A-Za-z0-9+/=\\r\\n]+-----END ${label}-----\\s*$`);
-export const pemCertificate = pemBlock("CERTIFICATE");
+/** One or more PEM blocks of a kind: a certificate chain, or a bundle of CA certificates. */
+const pemBlocks = (label: string) =>
+    new RegExp(`^(-----BEGIN ${label}-----\\r?\\n[A-Za-z0-9+/=\\r\\n]+-----END ${label}-----\\s*)+$`);
+export const pemCertificate = pemBlocks("CERTIFICATE");
 export const pemPrivateKey = /^-----BEGIN (RSA |EC )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA |EC )?PRIVATE KEY-----\s*$/;
 const imageReference = /^[a-z0-9][a-z0-9._\-/:]*:[A-Za-z0-9._-]+(@sha256:[a-f0-9]{64})?$/;
 
@@ -148,9 +149,9 @@ export const stackSchema = z.strictObject({
          *  key from the secret tlsPrivateKey; disabled: plaintext (local stack only). */
         mode: z.enum(["generate", "provided", "disabled"], { error: "expected generate, provided or disabled" }),
         /** PEM certificate (chain) for mode provided. */
-        certificate: text("a PEM certificate").regex(pemCertificate, { error: "expected a PEM certificate" }).optional(),
+        certificate: text("a PEM certificate").regex(pemCertificate, { error: "expected a PEM certificate (or chain, server first)" }).optional(),
         /** PEM CA that client certificates must chain to; turns on mutual TLS. */
-        clientCa: text("a PEM certificate").regex(pemCertificate, { error: "expected a PEM CA certificate" }).optional(),
+        clientCa: text("a PEM certificate").regex(pemCertificate, { error: "expected one or more PEM CA certificates" }).optional(),
         /** Where the app containers find the collector's CA file (OTEL_EXPORTER_OTLP_CERTIFICATE). */
         appCaPath: absolutePath("the CA path inside the app containers"),
         /** How often the collector re-reads its certificate, so a renewed one is served without a restart. */

@@ -130,6 +130,14 @@ describe("stack config validation", () => {
         }
     });
 
+    it("accepts a certificate chain and a client CA bundle of two certificates", () => {
+        const values = readStackValues({ ...production, [key("tls")]: json({ mode: "provided", certificate: pemCert + pemCert, clientCa: pemCert + pemCert }),
+            [key("tlsPrivateKey")]: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" });
+        const settings = validateStack(values);
+        assert.strictEqual(settings.tls.certificate, pemCert + pemCert);
+        assert.strictEqual(settings.tls.clientCa, pemCert + pemCert);
+    });
+
     it("fills per-environment defaults under the stack's values", () => {
         const sshHost = productionObject("collectorHost");
         const dev = validateStack({ environment: "development", serviceVersion: "x", collectorHost: sshHost, prometheus: { host: sshHost }, trustedNetworks: { ingest: ["10.0.0.0/8"], metrics: ["10.0.0.1/32"] } });
