@@ -9,7 +9,7 @@ import { jaegerDataVolume } from "../components/jaeger/jaeger";
 import { StackArtifacts } from "../components/stackFiles";
 import { privateNetwork, StackPlan } from "../config/plan";
 import { jaegerSpans, Target } from "./otlp";
-import { removeContainer, removeVolume } from "./podman";
+import { removeStackContainers } from "./live";
 import { run, runOk, tempDir, waitFor } from "./tools";
 
 /** Named volumes a destroy keeps, so that it never loses queued spans or stored traces. */
@@ -84,10 +84,7 @@ export async function spansOf(jaegerUrl: string, service: string, expected: numb
 }
 
 export function removeLeftovers(artifacts: StackArtifacts, plan: StackPlan): void {
-    for (const spec of [artifacts.containers.collector, artifacts.containers.jaeger]) {
-        removeContainer(spec.name);
-        for (const m of spec.mounts) if ("volume" in m) removeVolume(m.volume);
-    }
+    removeStackContainers(artifacts);
     run("podman", ["network", "rm", "--force", privateNetwork]);
     // The local stack keeps every host file (TLS, CA, Prometheus files) under its host directory.
     fs.rmSync(path.dirname(plan.tls.step.dir), { recursive: true, force: true });
