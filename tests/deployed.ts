@@ -8,9 +8,9 @@ import { ContainerSpec } from "../components/container";
 import { jaegerDataVolume } from "../components/jaeger/jaeger";
 import { StackArtifacts } from "../components/stackFiles";
 import { privateNetwork, StackPlan } from "../config/plan";
-import { jaegerSpans, Target } from "./otlp";
+import { Target } from "./otlp";
 import { removeStackContainers } from "./live";
-import { run, runOk, tempDir, waitFor } from "./tools";
+import { run, runOk, tempDir } from "./tools";
 
 /** Named volumes a destroy keeps, so that it never loses queued spans or stored traces. */
 export const retainedVolumes = [collectorQueueVolume, jaegerDataVolume];
@@ -74,14 +74,6 @@ export function targetFromOutputs(outputs: Record<string, unknown>): { target: T
     };
 }
 
-export async function spansOf(jaegerUrl: string, service: string, expected: number, timeoutMs = 120_000): Promise<number> {
-    let held = 0;
-    await waitFor(`${expected} spans of ${service}`, async () => {
-        held = (await jaegerSpans(jaegerUrl, service)).length;
-        return held >= expected || undefined;
-    }, timeoutMs).catch(() => undefined);
-    return held;
-}
 
 export function removeLeftovers(artifacts: StackArtifacts, plan: StackPlan): void {
     removeStackContainers(artifacts);

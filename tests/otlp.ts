@@ -7,6 +7,7 @@ import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace
 import { OTLPTraceExporter as HttpExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { Resource } from "@opentelemetry/resources";
 import { BasicTracerProvider, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { waitFor } from "./tools";
 
 export interface SpanBatch {
     service: string;
@@ -94,6 +95,16 @@ export async function jaegerSpans(baseUrl: string, service: string, maxTraces = 
     if (!response.ok) throw new Error(`Jaeger query failed: ${response.status} ${await response.text()}`);
     const body = await response.json() as { result: { resourceSpans: { scopeSpans: { spans: JaegerSpan[] }[] }[] } };
     return body.result.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+}
+
+/** Waits until Jaeger holds `expected` spans of the service (or the time runs out); returns what it holds. */
+export async function spansInJaeger(baseUrl: string, service: string, expected: number, timeoutMs = 120_000): Promise<number> {
+    let held = 0;
+    await waitFor(`${expected} spans of ${service}`, async () => {
+        held = (await jaegerSpans(baseUrl, service)).length;
+        return held >= expected || undefined;
+    }, timeoutMs).catch(() => undefined);
+    return held;
 }
 
 export function distinctTraces(spans: { traceId: string }[]): number {

@@ -11,9 +11,9 @@ import { StackArtifacts, stackArtifacts } from "../../components/stackFiles";
 import { readStackValues, validateStack } from "../../config/load";
 import { planStack, privateNetwork, StackPlan } from "../../config/plan";
 import { stackConfig } from "../../config/stackFile";
-import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, spansOf, targetFromOutputs } from "../deployed";
+import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs } from "../deployed";
 import { EngineProject, startPodmanService, urnKey } from "../engine";
-import { exportSpans, makeSpans, succeeded } from "../otlp";
+import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { run, runOk } from "../tools";
 
 const stack = "local";
@@ -61,7 +61,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
         const service = `engine-local-${runId}`;
         const result = await exportSpans(target, makeSpans({ service, traces: 20, children: 2 }));
         assert.ok(succeeded(result), `export failed: ${result.error}`);
-        assert.strictEqual(await spansOf(jaegerUrl, service, 60), 60);
+        assert.strictEqual(await spansInJaeger(jaegerUrl, service, 60), 60);
     });
 
     it("pulumi up again changes nothing", () => {
@@ -96,7 +96,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
         }
         const config = parse(fileInContainer(artifacts.containers.collector.name, collectorPaths.config));
         assert.strictEqual(config.processors.tail_sampling.policies[1].probabilistic.sampling_percentage, 50);
-        const held = await spansOf(jaegerUrl, service, 1000, 180_000);
+        const held = await spansInJaeger(jaegerUrl, service, 1000, 180_000);
         assert.strictEqual(held, 1000, "every span queued before the replacement reaches Jaeger");
     });
 

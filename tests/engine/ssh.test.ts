@@ -12,9 +12,9 @@ import { firewallTable } from "../../components/firewall/ruleset";
 import { stackArtifacts } from "../../components/stackFiles";
 import { validateStack } from "../../config/load";
 import { planStack, privateNetwork, StackPlan } from "../../config/plan";
-import { assertPlacedAsSpecified, removeLeftovers, retainedVolumes, spansOf, targetFromOutputs } from "../deployed";
+import { assertPlacedAsSpecified, removeLeftovers, retainedVolumes, targetFromOutputs } from "../deployed";
 import { EngineProject, startPodmanService } from "../engine";
-import { exportSpans, makeSpans, succeeded } from "../otlp";
+import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { startSshd, stopSshd, TestHost } from "../sshd";
 import { run, runOk, tempDir, waitFor } from "../tools";
 
@@ -134,7 +134,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         const service = `engine-ssh-${runId}`;
         const result = await exportSpans(target, makeSpans({ service, traces: 20, children: 2 }));
         assert.ok(succeeded(result), `export failed: ${result.error}`);
-        assert.strictEqual(await spansOf(jaegerUrl, service, 60), 60, "the collector reaches Jaeger across the bridge with the table loaded");
+        assert.strictEqual(await spansInJaeger(jaegerUrl, service, 60), 60, "the collector reaches Jaeger across the bridge with the table loaded");
     });
 
     it("pulumi destroy over SSH removes everything placed but the retained volumes", () => {

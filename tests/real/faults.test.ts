@@ -3,7 +3,7 @@
 // retry, not in an OOM kill.
 import * as assert from "assert";
 import { LiveStack, startLiveStack } from "../live";
-import { exportSpans, jaegerSpans, makeSpans, succeeded } from "../otlp";
+import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { ensureToolchain, runOk, waitFor } from "../tools";
 
 const runId = Date.now().toString(36);
@@ -20,15 +20,6 @@ async function metric(s: LiveStack, name: string): Promise<number> {
     return (await s.internalMetrics()).get(name) ?? 0;
 }
 
-/** Waits until Jaeger holds `expected` spans of the service; returns what it holds at the end. */
-async function spansInJaeger(s: LiveStack, service: string, expected: number, timeoutMs: number): Promise<number> {
-    let held = 0;
-    await waitFor(`${expected} spans of ${service}`, async () => {
-        held = (await jaegerSpans(s.jaegerUrl, service)).length;
-        return held >= expected || undefined;
-    }, timeoutMs).catch(() => undefined);
-    return held;
-}
 
 /**
  * Proves the path works before a fault is injected: a canary trace must reach Jaeger, so a
@@ -37,7 +28,7 @@ async function spansInJaeger(s: LiveStack, service: string, expected: number, ti
 async function canary(s: LiveStack, what: string): Promise<void> {
     const service = `canary-${what}-${runId}`;
     await send(s, service, 1, 2);
-    const held = await spansInJaeger(s, service, 2, 60_000);
+    const held = await spansInJaeger(s.jaegerUrl, service, 2, 60_000);
     assert.strictEqual(held, 2, `the canary trace did not reach Jaeger before the fault was injected: the path is broken, not the fault handling\n${s.logs()}`);
 }
 
@@ -61,7 +52,7 @@ describe("live faults: nothing sent is lost", function () {
         const queued = await metric(stack, "otelcol_exporter_queue_size");
         assert.ok(queued > 0, "the spans wait in the sending queue while Jaeger is away");
         runOk("podman", ["start", jaegerName()]);
-        const held = await spansInJaeger(stack, service, 10_000, 180_000);
+        const held = await spansInJaeger(stack.jaegerUrl, service, 10_000, 180_000);
         console.log(`      Jaeger outage: ${held} of 10000 spans arrived (${queued} batches had waited in the queue)`);
         assert.strictEqual(held, 10_000, stack.logs());
     });
@@ -78,7 +69,7 @@ describe("live faults: nothing sent is lost", function () {
         runOk("podman", ["restart", "--time", "10", stack.artifacts.containers.collector.name]);
         await stack.waitHealthy();
         runOk("podman", ["start", jaegerName()]);
-        const held = await spansInJaeger(stack, service, 2000, 180_000);
+        const held = await spansInJaeger(stack.jaegerUrl, service, 2000, 180_000);
         console.log(`      collector restart: ${held} of 2000 spans arrived`);
         assert.strictEqual(held, 2000, stack.logs());
     });
@@ -123,6 +114,6 @@ describe("live faults: memory pressure", function () {
             return succeeded(r) ? r : undefined;
         }, 60_000);
         assert.ok(succeeded(result));
-        assert.strictEqual(await spansInJaeger(stack, after, 10, 60_000), 10, "data flows again");
+        assert.strictEqual(await spansInJaeger(stack.jaegerUrl, after, 10, 60_000), 10, "data flows again");
     });
 });
