@@ -2,7 +2,8 @@
 // every bad key, what was expected and what was found.
 import * as assert from "assert";
 import { readStackValues, StackConfigError, validateStack } from "../config/load";
-import { isCidr } from "../config/schema";
+import { z } from "zod";
+import { isCidr, secretKeys, stackSchema } from "../config/schema";
 import { Registered, runStack, stackConfig } from "./harness";
 
 const key = (k: string) => `ivatar-otel:${k}`;
@@ -82,12 +83,84 @@ const badCases: BadCase[] = [
     { what: "a terabyte and more of memory", set: { collector: json({ ...productionObject("collector"), memoryMb: 1e12 }) }, names: ["collector.memoryMb"], mentions: ["at most 1048576"] },
     { what: "retention past Go's duration range", set: { traceRetention: "99999999999h" }, names: ["traceRetention"], mentions: ["at most 87600h"] },
     { what: "app CA path with a command", set: { tls: json({ mode: "generate", appCaPath: "/etc/ivatar/ca.pem`reboot`" }) }, names: ["tls.appCaPath"] },
+    // Each remaining key once more, with the mistakes an operator makes by hand.
+    { what: "service name with a slash", set: { serviceName: "ivatar/production" }, names: ["serviceName"], mentions: ["service name of letters"] },
+    { what: "service version with a space", set: { serviceVersion: "1.8.0 beta" }, names: ["serviceVersion"] },
+    { what: "service version of 65 characters", set: { serviceVersion: "1".repeat(65) }, names: ["serviceVersion"], mentions: ["at most 64"] },
+    { what: "environment in capitals", set: { environment: "Production" }, names: ["environment"] },
+    { what: "sampling ratio past a double's range", set: { samplingRatio: "1e400" }, names: ["samplingRatio"] },
+    { what: "retention without a unit", set: { traceRetention: "168" }, names: ["traceRetention"] },
+    { what: "negative retention", set: { traceRetention: "-5h" }, names: ["traceRetention"] },
+    { what: "SSH user with a shell separator", set: { collectorHost: json({ ...productionObject("collectorHost"), user: "root;id" }) }, names: ["collectorHost.user"], mentions: ["Unix user name"] },
+    { what: "SSH port zero", set: { collectorHost: json({ ...productionObject("collectorHost"), port: 0 }) }, names: ["collectorHost.port"] },
+    { what: "host address with a command substitution", set: { collectorHost: json({ ...productionObject("collectorHost"), address: "$(id).internal" }) }, names: ["collectorHost.address"] },
+    { what: "host given both an address and local", set: { collectorHost: json({ ...productionObject("collectorHost"), local: true }) }, names: ["collectorHost"] },
+    { what: "local host set to false", set: { collectorHost: json({ local: false }) }, names: ["collectorHost.local"], mentions: ["expected true"] },
+    { what: "unknown host key with a password", set: { collectorHost: json({ ...productionObject("collectorHost"), password: "pa55-w0rd-in-clear" }) }, names: ["collectorHost.password"], mentions: ["not shown"] },
+    { what: "Prometheus without a host", set: { prometheus: json({ ...productionObject("prometheus"), host: undefined }) }, names: ["prometheus.host"] },
+    { what: "rules directory with a space", set: { prometheus: json({ ...productionObject("prometheus"), rulesDir: "/etc/prometheus/rules d" }) }, names: ["prometheus.rulesDir"] },
+    { what: "relative scrape config directory", set: { prometheus: json({ ...productionObject("prometheus"), scrapeConfigDir: "scrape.d" }) }, names: ["prometheus.scrapeConfigDir"], mentions: ["absolute path"] },
+    { what: "reload URL with a script scheme", set: { prometheus: json({ ...productionObject("prometheus"), reloadUrl: "javascript:alert(1)" }) }, names: ["prometheus.reloadUrl"] },
+    { what: "runbook link with a quote", set: { prometheus: json({ ...productionObject("prometheus"), runbookBaseUrl: "docs/run'book.md" }) }, names: ["prometheus.runbookBaseUrl"] },
+    { what: "scrape address as an IPv6 literal", set: { prometheus: json({ ...productionObject("prometheus"), scrapeAddress: "fd00::1" }) }, names: ["prometheus.scrapeAddress"], mentions: ["RFC 1123"] },
+    { what: "unknown Prometheus key holding a token", set: { prometheus: json({ ...productionObject("prometheus"), bearerToken: "prom-t0ken-abc" }) }, names: ["prometheus.bearerToken"] },
+    { what: "image with a shell separator", set: { collector: json({ ...productionObject("collector"), image: "otel/collector:0.1;reboot" }) }, names: ["collector.image"] },
+    { what: "image with a short digest", set: { collector: json({ ...productionObject("collector"), image: "otel/collector:0.1@sha256:abc" }) }, names: ["collector.image"] },
+    { what: "endpoint host label over 63 characters", set: { collector: json({ ...productionObject("collector"), endpointHost: `${"a".repeat(64)}.internal` }) }, names: ["collector.endpointHost"] },
+    { what: "health port zero", set: { collector: json({ ...productionObject("collector"), ports: { otlpGrpc: 4317, otlpHttp: 4318, prometheusExporter: 9464, health: 0, internalMetrics: 8888 } }) }, names: ["collector.ports.health"] },
+    { what: "internal metrics on the Jaeger UI port", set: { jaeger: json({ uiPort: 8888 }) }, names: ["jaeger.uiPort"], mentions: ["collector.ports.internalMetrics"] },
+    { what: "ports given as a list", set: { collector: json({ ...productionObject("collector"), ports: [4317, 4318] }) }, names: ["collector.ports"] },
+    { what: "fractional queue size", set: { collector: json({ ...productionObject("collector"), queueSize: 1.5 }) }, names: ["collector.queueSize"] },
+    { what: "queue size of two million", set: { collector: json({ ...productionObject("collector"), queueSize: 2e6 }) }, names: ["collector.queueSize"] },
+    { what: "a thousand CPUs", set: { collector: json({ ...productionObject("collector"), cpus: 1000 }) }, names: ["collector.cpus"], mentions: ["at most 256"] },
+    { what: "memory under the collector's floor", set: { collector: json({ ...productionObject("collector"), memoryMb: 128 }) }, names: ["collector.memoryMb"], mentions: ["at least 256"] },
+    { what: "host directory with a space", set: { collector: json({ ...productionObject("collector"), hostDir: "/etc/ivatar otel" }) }, names: ["collector.hostDir"] },
+    { what: "Jaeger image without a tag", set: { jaeger: json({ image: "jaegertracing/jaeger" }) }, names: ["jaeger.image"] },
+    { what: "Jaeger key in the wrong case", set: { jaeger: json({ uiport: 16686 }) }, names: ["jaeger.uiport"], mentions: ["unknown key"] },
+    { what: "unknown network class", set: { trustedNetworks: json({ ingest: ["10.0.0.0/8"], metrics: ["10.1.1.1/32"], admin: [], public: ["0.0.0.0/0"] }) }, names: ["trustedNetworks.public"] },
+    { what: "a host name among the networks", set: { trustedNetworks: json({ ingest: ["10.0.0.0/8"], metrics: ["prometheus.internal"], admin: [] }) }, names: ["trustedNetworks.metrics[0]"] },
+    { what: "a network with a trailing space", set: { trustedNetworks: json({ ingest: ["10.0.0.0/8"], metrics: ["10.1.1.1/32"], admin: ["10.10.8.0/24 "] }) }, names: ["trustedNetworks.admin[0]"] },
+    { what: "unknown firewall key", set: { firewall: json({ enabled: true, allowAll: true }) }, names: ["firewall.allowAll"] },
+    { what: "reload interval in days", set: { tls: json({ mode: "generate", reloadInterval: "1d" }) }, names: ["tls.reloadInterval"] },
+    { what: "relative app CA path", set: { tls: json({ mode: "generate", appCaPath: "ca.pem" }) }, names: ["tls.appCaPath"] },
+    { what: "private key pasted under an unknown TLS key", set: { tls: json({ mode: "generate", key: "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n" }) }, names: ["tls.key"] },
+    { what: "a certificate where the TLS private key goes", set: { tls: json({ mode: "provided", certificate: pemCert }), tlsPrivateKey: pemCert }, names: ["tlsPrivateKey"], mentions: ["[secret]"] },
+    { what: "a public key where the SSH private key goes", set: { sshPrivateKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPubl1cNotPr1vate" }, names: ["sshPrivateKey"], mentions: ["[secret]"] },
 ];
+
+/** The schema's object shapes under a value (through optional, default and union wrappers). */
+function shapesOf(schema: z.ZodType): Record<string, z.ZodType>[] {
+    if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) return shapesOf(schema.unwrap() as z.ZodType);
+    if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(shapesOf);
+    if (schema instanceof z.ZodObject) return [schema.shape as Record<string, z.ZodType>];
+    return [];
+}
+
+/** Values a case sets under a secret key or under any key the schema does not know, at any depth. */
+function unprintable(value: unknown, shapes: Record<string, z.ZodType>[], secret: boolean): string[] {
+    if (secret) return [typeof value === "string" ? value : JSON.stringify(value)];
+    if (typeof value !== "object" || value === null || Array.isArray(value) || shapes.length === 0) return [];
+    return Object.entries(value).flatMap(([k, v]) => {
+        const known = shapes.map((shape) => shape[k]).filter((s): s is z.ZodType => s !== undefined);
+        return known.length === 0 ? unprintable(v, [], true) : unprintable(v, known.flatMap(shapesOf), false);
+    });
+}
+
+/** Pieces of a value long enough to be recognised if a message printed part of it. */
+const fragments = (value: string) => value.length <= 12 ? [value] : [value.slice(0, 12), value.slice(-12), value.slice(value.length / 2 - 6, value.length / 2 + 6)];
 
 async function expectRejected(c: BadCase): Promise<void> {
     const overrides = Object.fromEntries(Object.entries(c.set).map(([k, v]) => [key(k), v]));
+    const hidden = Object.entries(c.set).flatMap(([k, v]) => {
+        const schema = (stackSchema.shape as Record<string, z.ZodType>)[k];
+        if ((secretKeys as readonly string[]).includes(k) || schema === undefined) return [v];
+        return unprintable(v.trim().startsWith("{") ? JSON.parse(v) : v, shapesOf(schema), false);
+    });
     await assert.rejects(runStack("production", overrides), (error: Error & { registeredBeforeError?: Registered[] }) => {
         assert.ok(error instanceof StackConfigError, `expected a StackConfigError, got ${error.name}: ${error.message}`);
+        for (const fragment of hidden.flatMap(fragments)) {
+            assert.ok(!error.message.includes(fragment), `the error prints part of a secret or unknown key's value (${JSON.stringify(fragment)}):\n${error.message}`);
+        }
         const registered = (error as { registeredBeforeError?: Registered[] }).registeredBeforeError;
         for (const name of c.names) assert.ok(error.message.includes(`ivatar-otel:${name}:`), `error should name ${name}:\n${error.message}`);
         for (const text of c.mentions ?? []) assert.ok(error.message.includes(text), `error should mention ${text}:\n${error.message}`);
