@@ -37,6 +37,8 @@ export function isVersionLabel(value: string): boolean {
 /** An http(s) URL without spaces, quotes, braces or control characters. */
 export function isHttpUrl(value: string): boolean {
     if (/[\s"'`{}<>\\\x00-\x1f\x7f]/.test(value)) return false;
+    // Written out in full: the URL parser also takes forms like "http:host/path" that curl does not.
+    if (!/^https?:\/\/[^/]/.test(value)) return false;
     try {
         const url = new URL(value);
         return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
@@ -53,4 +55,9 @@ export function isRelativeLink(value: string): boolean {
 /** Throws unless `ok`: the renderers' second check, for values that bypassed the schema. */
 export function requireGrammar(ok: boolean, what: string, value: string): void {
     if (!ok) throw new Error(`refusing to render ${what}: ${JSON.stringify(value)} is outside its grammar`);
+}
+
+/** The second check for host paths a step writes, reads or removes as root. */
+export function requireSafePaths(what: string, ...paths: string[]): void {
+    for (const path of paths) requireGrammar(isSafeAbsolutePath(path), what, path);
 }

@@ -46,3 +46,23 @@ export function isCidr(value: string): boolean {
 export function isEverywhere(value: string): boolean {
     return /\/0$/.test(value);
 }
+
+/**
+ * The network as nft is sure to parse it: IPv4 as written; IPv6 in RFC 5952 form (lower case, the
+ * longest run of zero groups as "::", no IPv4 tail: nft rejects forms like ::0:0:1.2.3.4).
+ */
+export function canonicalCidr(value: string): string {
+    const [address, bits] = value.split("/");
+    const parsed = addressBits(address);
+    if (!parsed || parsed.width === 32) return value;
+    const groups = Array.from({ length: 8 }, (_, i) => ((parsed.value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+    let best = { start: -1, length: 0 };
+    for (let start = 0; start < 8; start++) {
+        let length = 0;
+        while (start + length < 8 && groups[start + length] === "0") length++;
+        if (length > best.length) best = { start, length };
+    }
+    const text = best.length < 2 ? groups.join(":")
+        : `${groups.slice(0, best.start).join(":")}::${groups.slice(best.start + best.length).join(":")}`;
+    return `${text}/${bits}`;
+}

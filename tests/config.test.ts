@@ -3,6 +3,7 @@
 import * as assert from "assert";
 import { readStackValues, StackConfigError, validateStack } from "../config/load";
 import { z } from "zod";
+import { canonicalCidr } from "../config/cidr";
 import { isCidr, secretKeys, stackSchema } from "../config/schema";
 import { Registered, runStack, stackConfig } from "./harness";
 
@@ -228,6 +229,9 @@ describe("stack config validation", () => {
     it("knows a CIDR when it sees one", () => {
         for (const good of ["10.0.0.0/8", "127.0.0.1/32", "0.0.0.0/0", "fd00::/64", "::1/128"]) assert.ok(isCidr(good), good);
         for (const bad of ["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "fd00::/129", "10.0.0.0/8/8", "host/24", ""]) assert.ok(!isCidr(bad), bad);
+        // What the ruleset writes: nft rejects some IPv6 forms with an IPv4 tail, never this one.
+        assert.deepStrictEqual(["::0:0:1.2.3.4/128", "FD00:0:0::/48", "2001:db8:0:0:1:0:0:1/128", "10.0.0.0/8"].map(canonicalCidr),
+            ["::102:304/128", "fd00::/48", "2001:db8::1:0:0:1/128", "10.0.0.0/8"]);
     });
 });
 

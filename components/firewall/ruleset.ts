@@ -9,6 +9,8 @@
 // containers' own connections to other hosts. Its rules match only packets addressed to this
 // host (`fib daddr type local`), so the collector's export to Jaeger is never dropped.
 import { isIPv4 } from "net";
+import { canonicalCidr, isCidr } from "../../config/cidr";
+import { requireGrammar } from "../grammar";
 
 export const firewallTable = "ivatar_otel";
 
@@ -26,7 +28,7 @@ export interface FirewallSettings {
 }
 
 function set(name: string, family: "ipv4_addr" | "ipv6_addr", networks: string[]): string {
-    const elements = networks.length ? ` elements = { ${networks.join(", ")} }` : "";
+    const elements = networks.length ? ` elements = { ${networks.map(canonicalCidr).join(", ")} }` : "";
     return `    set ${name} { type ${family}; flags interval; auto-merge;${elements} }`;
 }
 
@@ -39,6 +41,7 @@ function drops(c: PortClass, match: string): string[] {
 }
 
 export function renderRuleset(s: FirewallSettings): string {
+    for (const c of s.classes) for (const n of c.networks) requireGrammar(isCidr(n), "a network in the nftables ruleset", n);
     const sets = s.classes.flatMap((c) => [
         set(`${c.name}_v4`, "ipv4_addr", c.networks.filter((n) => isIPv4(n.split("/")[0]))),
         set(`${c.name}_v6`, "ipv6_addr", c.networks.filter((n) => !isIPv4(n.split("/")[0]))),

@@ -1,5 +1,5 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
-import { isSafeAbsolutePath, requireGrammar } from "../grammar";
+import { isSafeAbsolutePath, requireGrammar, requireSafePaths } from "../grammar";
 import { hasSystemd, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { firewallTable } from "./ruleset";
 
@@ -38,8 +38,8 @@ export function renderFirewallUnit(rulesetPath: string): string {
     ].join("\n");
 }
 
-
 export function applyFirewallScript(ruleset: string, rulesetPath: string): string {
+    requireSafePaths("the ruleset path", rulesetPath);
     const path = shQuote(rulesetPath);
     return preamble + [
         // Check the new ruleset before it replaces anything.
@@ -58,6 +58,7 @@ export function applyFirewallScript(ruleset: string, rulesetPath: string): strin
 }
 
 export function removeFirewallScript(rulesetPath: string): string {
+    requireSafePaths("the ruleset path", rulesetPath);
     return preamble + [
         `if ${hasSystemd}; then systemctl disable ${firewallUnit} >/dev/null 2>&1 || true; fi`,
         `if nft list table inet ${firewallTable} >/dev/null 2>&1; then nft delete table inet ${firewallTable}; fi`,

@@ -1,6 +1,8 @@
 // Shell building blocks for the steps run on hosts (over SSH, or locally for the local stack).
 // Pure: they return POSIX sh text. Every step is idempotent: running it twice changes nothing.
 
+import { requireGrammar, requireSafePaths } from "../grammar";
+
 export interface HostFile {
     path: string;
     content: string;
@@ -35,6 +37,9 @@ export const hasSystemd = `[ -d /run/systemd/system ] && command -v systemctl >/
  */
 export function writeFiles(files: HostFile[]): string {
     return files.map((f) => {
+        requireSafePaths("a host file path", f.path);
+        requireGrammar(/^0[0-7]{3}$/.test(f.mode), "a file mode", f.mode);
+        requireGrammar(f.owner === undefined || /^\d+:\d+$/.test(f.owner), "a file owner (uid:gid)", f.owner ?? "");
         const encoded = Buffer.from(f.content).toString("base64");
         const path = shQuote(f.path);
         const owner = f.owner ?? "0:0";
@@ -53,5 +58,6 @@ export function writeFiles(files: HostFile[]): string {
 
 /** Removes the files; missing ones are fine. Directories are left to the caller. */
 export function removeFiles(paths: string[]): string {
+    requireSafePaths("a host file path", ...paths);
     return `rm -f ${paths.map(shQuote).join(" ")}\n`;
 }

@@ -1,5 +1,6 @@
 // Scrape jobs for the existing Prometheus, in the format of a `scrape_config_files` file
 // (Prometheus 2.43 or later loads them from a glob in prometheus.yml).
+import { isHostNameOrIPv4, requireGrammar } from "../grammar";
 import { renderYaml } from "../yaml";
 import { scrapeJobs } from "./rules";
 
@@ -12,6 +13,7 @@ export interface ScrapeSettings {
 
 /** Each job with its one target ("host:port"). */
 export function scrapeTargets(s: ScrapeSettings): { job: string; target: string }[] {
+    requireGrammar(isHostNameOrIPv4(s.address), "the scrape address", s.address);
     return [
         // The collector's own health: pipeline counters, queue, process CPU and memory.
         { job: scrapeJobs.health, target: `${s.address}:${s.ports.internalMetrics}` },

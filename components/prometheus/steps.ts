@@ -2,6 +2,7 @@
 //
 // A file that promtool rejects is never put in place. If the reload fails, the previous files
 // are put back (so a restart does not pick up a broken config) and the step fails loudly.
+import { isHttpUrl, requireGrammar, requireSafePaths } from "../grammar";
 import { preamble, removeFiles, shQuote } from "../host/scripts";
 
 export interface PrometheusFiles {
@@ -14,11 +15,13 @@ export interface PrometheusFiles {
 }
 
 function reload(url: string): string {
+    requireGrammar(url === "" || isHttpUrl(url), "the Prometheus reload URL", url);
     if (!url) return `echo "prometheus: no reload URL configured; reload Prometheus yourself" >&2\n`;
     return `curl -fsS -X POST --max-time 30 ${shQuote(url)} >/dev/null`;
 }
 
 export function placePrometheusFilesScript(f: PrometheusFiles): string {
+    requireSafePaths("a Prometheus file path", f.rulesPath, f.scrapePath);
     const stage = (path: string, content: string) =>
         `mkdir -p "$(dirname ${shQuote(path)})"\nprintf %s ${Buffer.from(content).toString("base64")} | base64 -d > ${shQuote(`${path}.new`)}`;
     const swapIn = (path: string) => {
@@ -48,6 +51,7 @@ export function placePrometheusFilesScript(f: PrometheusFiles): string {
 }
 
 export function removePrometheusFilesScript(f: Pick<PrometheusFiles, "rulesPath" | "scrapePath" | "reloadUrl">): string {
+    requireSafePaths("a Prometheus file path", f.rulesPath, f.scrapePath);
     return preamble + removeFiles([f.rulesPath, f.scrapePath]) +
         (f.reloadUrl ? `${reload(f.reloadUrl)} || echo "prometheus: reload after removal failed" >&2\n` : "");
 }

@@ -6,7 +6,7 @@
 // server certificate is re-issued when its names change or it nears expiry, by the step and by a
 // daily timer on the host (renewal.ts).
 // provided: the configured certificate and key are written as they are.
-import { isHostAddress, isSafeAbsolutePath, requireGrammar } from "../grammar";
+import { isHostAddress, requireGrammar, requireSafePaths } from "../grammar";
 import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { placeRenewal, removeRenewal } from "./renewal";
 
@@ -48,7 +48,8 @@ export function generateTlsScript(s: TlsStepSettings): string {
 /** Makes the CA if missing and (re-)issues the server certificate when needed; idempotent. */
 function issueScript(s: TlsStepSettings): string {
     for (const name of s.serverNames) requireGrammar(isHostAddress(name), "a certificate name", name);
-    for (const path of [s.dir, s.caDir]) requireGrammar(isSafeAbsolutePath(path), "a TLS directory", path);
+    requireSafePaths("a TLS directory", s.dir, s.caDir);
+    requireGrammar(/^\d+:\d+$/.test(s.owner), "the TLS files' owner (uid:gid)", s.owner);
     const dir = shQuote(s.dir);
     const sans = subjectAltNames(s.serverNames);
     return preamble + [
@@ -83,6 +84,8 @@ function issueScript(s: TlsStepSettings): string {
 }
 
 export function providedTlsScript(s: TlsStepSettings, certificate: string, privateKey: string): string {
+    requireSafePaths("a TLS directory", s.dir, s.caDir);
+    requireGrammar(/^\d+:\d+$/.test(s.owner), "the TLS files' owner (uid:gid)", s.owner);
     const files: HostFile[] = [
         { path: `${s.dir}/server.crt`, content: certificate, mode: "0444", owner: s.owner },
         { path: `${s.dir}/server.key`, content: privateKey, mode: "0400", owner: s.owner },
@@ -93,6 +96,7 @@ export function providedTlsScript(s: TlsStepSettings, certificate: string, priva
 }
 
 export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir">): string {
+    requireSafePaths("a TLS directory", s.dir, s.caDir);
     return preamble + removeRenewal(s.caDir) + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
         `rmdir ${shQuote(s.dir)} ${shQuote(s.caDir)} 2>/dev/null || true\n`;
 }
