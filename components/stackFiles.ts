@@ -7,7 +7,7 @@ import { collectorPaths } from "./collector/config";
 import { collectorContainer } from "./collector/container";
 import { ContainerSpec } from "./container";
 import { renderRuleset } from "./firewall/ruleset";
-import { applyFirewallScript, removeFirewallScript, renderFirewallUnit } from "./firewall/steps";
+import { applyFirewallScript, firewallCheck, removeFirewallScript, renderFirewallCheckService, renderFirewallCheckTimer, renderFirewallUnit } from "./firewall/steps";
 import { preflightScript } from "./host/preflight";
 import { jaegerContainer, jaegerPaths } from "./jaeger/jaeger";
 import { renderRules, renderRuleTests } from "./prometheus/rules";
@@ -48,6 +48,8 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         [`prometheus/${basename(p.scrapePath)}`]: scrape,
         "firewall/ruleset.nft": ruleset,
         "firewall/ivatar-otel-firewall.service": renderFirewallUnit(plan.firewall.rulesetPath),
+        [`firewall/${firewallCheck}.service`]: renderFirewallCheckService(plan.firewall.rulesetPath),
+        [`firewall/${firewallCheck}.timer`]: renderFirewallCheckTimer(),
         "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
         "containers.json": JSON.stringify({ collector, jaeger }, null, 2) + "\n",
         // The steps run as root on the hosts, as the components run them; the preflights first.

@@ -62,7 +62,7 @@ describe("Firewall", () => {
         const step = resources.find((r) => r.name === "fw-table");
         assert.ok(step);
         assert.match(String(step.inputs.stdin), /nft -c -f/);
-        assert.match(String(step.inputs.stdin), /systemctl daemon-reload && systemctl enable ivatar-otel-firewall.service/);
+        assert.match(String(step.inputs.stdin), /systemctl daemon-reload && systemctl enable --now ivatar-otel-firewall.service ivatar-otel-firewall-check.timer/);
         assert.match(parentOf(step), /Firewall::fw$/);
     });
 });

@@ -38,6 +38,47 @@ export function renderFirewallUnit(rulesetPath: string): string {
     ].join("\n");
 }
 
+export const firewallCheck = "ivatar-otel-firewall-check";
+
+/** How often the host checks that the table is still loaded (a flush by hand removes it too). */
+export const firewallCheckInterval = "1min";
+
+/** Loads the table again if anything removed it; does nothing while it is there. */
+export function renderFirewallCheckService(rulesetPath: string): string {
+    requireGrammar(isSafeAbsolutePath(rulesetPath), "the ruleset path in a systemd unit", rulesetPath);
+    return [
+        "# Written by ivatar-otel: loads its nftables table again if a flush removed it.",
+        "[Unit]",
+        "Description=ivatar-otel firewall table check",
+        "After=nftables.service",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        `ExecStart=/bin/sh -c "nft list table inet ${firewallTable} >/dev/null 2>&1 || exec nft -f ${rulesetPath}"`,
+        "",
+    ].join("\n");
+}
+
+export function renderFirewallCheckTimer(): string {
+    return [
+        "# Written by ivatar-otel: runs the firewall table check every minute.",
+        "[Unit]",
+        "Description=ivatar-otel firewall table check, every minute",
+        "",
+        "[Timer]",
+        `OnBootSec=${firewallCheckInterval}`,
+        `OnUnitActiveSec=${firewallCheckInterval}`,
+        "AccuracySec=5s",
+        "",
+        "[Install]",
+        "WantedBy=timers.target",
+        "",
+    ].join("\n");
+}
+
+/** The units the step places, enabled where systemd runs. */
+export const firewallUnitPaths = [firewallUnit, `${firewallCheck}.service`, `${firewallCheck}.timer`].map((u) => `/etc/systemd/system/${u}`);
+
 export function applyFirewallScript(ruleset: string, rulesetPath: string): string {
     requireSafePaths("the ruleset path", rulesetPath);
     const path = shQuote(rulesetPath);
@@ -49,10 +90,13 @@ export function applyFirewallScript(ruleset: string, rulesetPath: string): strin
         `rm -f "$check"`,
     ].join("\n") + "\n" + writeFiles([
         { path: rulesetPath, content: ruleset, mode: "0600" },
-        { path: `/etc/systemd/system/${firewallUnit}`, content: renderFirewallUnit(rulesetPath), mode: "0644" },
+        { path: firewallUnitPaths[0], content: renderFirewallUnit(rulesetPath), mode: "0644" },
+        { path: firewallUnitPaths[1], content: renderFirewallCheckService(rulesetPath), mode: "0644" },
+        { path: firewallUnitPaths[2], content: renderFirewallCheckTimer(), mode: "0644" },
     ]) + [
         `nft -f ${path}`,
-        `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable ${firewallUnit} >/dev/null 2>&1; fi`,
+        // Started as well as enabled: restarts and reloads of nftables.service reach active units only.
+        `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${firewallUnit} ${firewallCheck}.timer >/dev/null 2>&1; fi`,
         `echo "firewall: table inet ${firewallTable} loaded" >&2`,
     ].join("\n") + "\n";
 }
@@ -60,8 +104,8 @@ export function applyFirewallScript(ruleset: string, rulesetPath: string): strin
 export function removeFirewallScript(rulesetPath: string): string {
     requireSafePaths("the ruleset path", rulesetPath);
     return preamble + [
-        `if ${hasSystemd}; then systemctl disable ${firewallUnit} >/dev/null 2>&1 || true; fi`,
+        `if ${hasSystemd}; then systemctl disable --now ${firewallCheck}.timer ${firewallUnit} >/dev/null 2>&1 || true; fi`,
         `if nft list table inet ${firewallTable} >/dev/null 2>&1; then nft delete table inet ${firewallTable}; fi`,
-    ].join("\n") + "\n" + removeFiles([rulesetPath, `/etc/systemd/system/${firewallUnit}`]) +
+    ].join("\n") + "\n" + removeFiles([rulesetPath, ...firewallUnitPaths]) +
         `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
 }

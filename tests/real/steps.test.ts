@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { firewallTable } from "../../components/firewall/ruleset";
-import { applyFirewallScript, removeFirewallScript } from "../../components/firewall/steps";
+import { applyFirewallScript, firewallUnitPaths, removeFirewallScript } from "../../components/firewall/steps";
 import { renderRuleset } from "../../components/firewall/ruleset";
 import { asRoot, asRootInline } from "../../components/host/scripts";
 import { sshOptions } from "../../components/host/podmanHost";
@@ -136,7 +136,7 @@ describe("live: host steps over SSH", function () {
         for (const file of [script, ...units]) assert.ok(!fs.existsSync(file), `${file} removed`);
     });
 
-    it("firewall: create twice loads one table; delete removes table, ruleset and unit", () => {
+    it("firewall: create twice loads one table; delete removes table, ruleset and units", () => {
         const ruleset = renderRuleset({ classes: plan.firewall.classes });
         const rulesetPath = plan.firewall.rulesetPath;
         try {
@@ -155,7 +155,7 @@ describe("live: host steps over SSH", function () {
             assert.strictEqual(removed.status, 0, removed.stderr);
         }
         assert.notStrictEqual(run("nft", ["list", "table", "inet", firewallTable]).status, 0);
-        assert.ok(!fs.existsSync(rulesetPath) && !fs.existsSync("/etc/systemd/system/ivatar-otel-firewall.service"));
+        for (const file of [rulesetPath, ...firewallUnitPaths]) assert.ok(!fs.existsSync(file), `${file} removed`);
     });
 
     describe("Prometheus files and reload", () => {
