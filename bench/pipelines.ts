@@ -1,0 +1,109 @@
+// The pipelines the benchmark compares. Pure: the rendered production config, moved to a scratch
+// directory and loopback ports, with one guarantee taken out at a time, beside the contrib
+// default (OTLP -> memory_limiter -> batch -> OTLP, in-memory queue, no TLS, no token).
+import { collectorConfig, CollectorConfigSettings, collectorPaths } from "../components/collector/config";
+
+type Config = Record<string, unknown>;
+
+export interface BenchPlaces {
+    /** Scratch directory holding tls/, the token file and queue/. */
+    dir: string;
+    /** Loopback ports the benchmarked collector listens on. */
+    ports: CollectorConfigSettings["ports"];
+    /** host:port of the sink that stands in for Jaeger. */
+    sink: string;
+}
+
+export interface BenchPipeline {
+    name: string;
+    /** What is left out compared with the production pipeline ("" for the full one). */
+    without: string;
+    config: Config;
+    /** Whether clients must use TLS and the token. */
+    tls: boolean;
+    token: boolean;
+}
+
+const tracesPipeline = (c: Config) => ((c.service as Config).pipelines as Config).traces as { processors: string[]; exporters: string[] };
+
+/** Every container path and published port of the rendered config, moved to the scratch places. */
+export function relocate(config: Config, rendered: CollectorConfigSettings, places: BenchPlaces): Config {
+    const paths: [string, string][] = [
+        [collectorPaths.tlsDir, `${places.dir}/tls`],
+        [collectorPaths.bearerToken, `${places.dir}/token`],
+        [collectorPaths.queueDir, `${places.dir}/queue`],
+    ];
+    const ports = new Map(Object.entries(rendered.ports).map(([k, p]) => [p, places.ports[k as keyof BenchPlaces["ports"]]]));
+    const walk = (value: unknown, key: string): unknown => {
+        if (typeof value === "string") {
+            const path = paths.find(([from]) => value.startsWith(from));
+            if (path) return path[1] + value.slice(path[0].length);
+            const endpoint = value.match(/^0\.0\.0\.0:(\d+)$/);
+            if (endpoint) return `127.0.0.1:${ports.get(Number(endpoint[1]))}`;
+            if (value === rendered.jaegerEndpoint) return places.sink;
+            if (key === "host" && value === "0.0.0.0") return "127.0.0.1";
+            return value;
+        }
+        if (typeof value === "number" && key === "port") return ports.get(value) ?? value;
+        if (Array.isArray(value)) return value.map((v) => walk(v, ""));
+        if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+        return value;
+    };
+    return walk(config, "") as Config;
+}
+
+function without(config: Config, processor: string): Config {
+    const copy = structuredClone(config);
+    delete (copy.processors as Config)[processor];
+    for (const pipeline of Object.values((copy.service as Config).pipelines as Record<string, { processors: string[] }>)) {
+        pipeline.processors = pipeline.processors.filter((p) => p !== processor);
+    }
+    return copy;
+}
+
+function inMemoryQueue(config: Config): Config {
+    const copy = structuredClone(config);
+    const exporter = (copy.exporters as Record<string, Config>)["otlp_grpc/jaeger"];
+    delete (exporter.sending_queue as Config).storage;
+    delete (copy.extensions as Config)["file_storage/queue"];
+    const service = copy.service as { extensions: string[] };
+    service.extensions = service.extensions.filter((e) => e !== "file_storage/queue");
+    return copy;
+}
+
+function plaintext(config: Config): Config {
+    const copy = structuredClone(config);
+    for (const protocol of Object.values(((copy.receivers as Config).otlp as Config).protocols as Record<string, Config>)) delete protocol.tls;
+    return copy;
+}
+
+/** The contrib default: same receiver port, limiter settings, sink and self-metrics as production. */
+export function contribDefault(production: Config): Config {
+    const grpc = (((production.receivers as Config).otlp as Config).protocols as Record<string, Config>).grpc;
+    const processors = production.processors as Config;
+    const exporter = (production.exporters as Record<string, Config>)["otlp_grpc/jaeger"];
+    return {
+        receivers: { otlp: { protocols: { grpc: { endpoint: grpc.endpoint } } } },
+        processors: { memory_limiter: processors.memory_limiter, batch: {} },
+        exporters: { otlp_grpc: { endpoint: exporter.endpoint, tls: { insecure: true } } },
+        service: {
+            telemetry: (production.service as Config).telemetry,
+            pipelines: { traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp_grpc"] } },
+        },
+    };
+}
+
+/** The production pipeline as rendered, each guarantee removed in turn, and the contrib default. */
+export function benchPipelines(rendered: CollectorConfigSettings, places: BenchPlaces): BenchPipeline[] {
+    const production = relocate(collectorConfig(rendered), rendered, places);
+    return [
+        { name: "contrib default", without: "every guarantee", config: contribDefault(production), tls: false, token: false },
+        { name: "production", without: "", config: production, tls: true, token: true },
+        { name: "- redaction", without: "masking", config: without(production, "redaction/pii"), tls: true, token: true },
+        { name: "- tail sampling", without: "sampling (every span exported)", config: without(production, "tail_sampling"), tls: true, token: true },
+        { name: "- persistent queue", without: "the queue on disk", config: inMemoryQueue(production), tls: true, token: true },
+        { name: "- TLS", without: "TLS on the receivers", config: plaintext(production), tls: false, token: true },
+    ];
+}
+
+export { tracesPipeline };
