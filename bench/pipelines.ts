@@ -93,16 +93,29 @@ export function contribDefault(production: Config): Config {
     };
 }
 
-/** The production pipeline as rendered, each guarantee removed in turn, and the contrib default. */
-export function benchPipelines(rendered: CollectorConfigSettings, places: BenchPlaces): BenchPipeline[] {
-    const production = relocate(collectorConfig(rendered), rendered, places);
+/** Whether the config's OTLP receiver asks clients for TLS and for the token. */
+function clientNeeds(config: Config): { tls: boolean; token: boolean } {
+    const grpc = (((config.receivers as Config).otlp as Config).protocols as Record<string, Config>).grpc;
+    return { tls: grpc.tls !== undefined, token: grpc.auth !== undefined };
+}
+
+const pipeline = (name: string, leftOut: string, config: Config): BenchPipeline => ({ name, without: leftOut, config, ...clientNeeds(config) });
+
+/**
+ * The contrib default, each stack's pipeline as rendered, and production's with each guarantee
+ * removed in turn. `rendered` maps stack names to their collector settings; production is required.
+ */
+export function benchPipelines(rendered: Record<string, CollectorConfigSettings>, places: BenchPlaces): BenchPipeline[] {
+    const stacks = Object.entries(rendered).map(([name, settings]) => pipeline(name, "", relocate(collectorConfig(settings), settings, places)));
+    const production = stacks.find((p) => p.name === "production")?.config;
+    if (!production) throw new Error("benchPipelines needs the production stack");
     return [
-        { name: "contrib default", without: "every guarantee", config: contribDefault(production), tls: false, token: false },
-        { name: "production", without: "", config: production, tls: true, token: true },
-        { name: "- redaction", without: "masking", config: without(production, "redaction/pii"), tls: true, token: true },
-        { name: "- tail sampling", without: "sampling (every span exported)", config: without(production, "tail_sampling"), tls: true, token: true },
-        { name: "- persistent queue", without: "the queue on disk", config: inMemoryQueue(production), tls: true, token: true },
-        { name: "- TLS", without: "TLS on the receivers", config: plaintext(production), tls: false, token: true },
+        pipeline("contrib default", "every guarantee", contribDefault(production)),
+        ...stacks,
+        pipeline("production - redaction", "masking", without(production, "redaction/pii")),
+        pipeline("production - tail sampling", "sampling (every span exported)", without(production, "tail_sampling")),
+        pipeline("production - persistent queue", "the queue on disk", inMemoryQueue(production)),
+        pipeline("production - TLS", "TLS on the receivers", plaintext(production)),
     ];
 }
 

@@ -16,7 +16,7 @@ import { readStackValues, validateStack } from "../config/load";
 import { planStack } from "../config/plan";
 import { stackConfig } from "../config/stackFile";
 import { ensureToolchain, runOk, tempDir, waitFor } from "../tests/tools";
-import { loadCommands } from "./load";
+import { loadCommand } from "./load";
 import { cpuSeconds, freePort, peakRssMb, SpanCounts, spanCounts } from "./measure";
 import { BenchPipeline, benchPipelines, BenchPlaces } from "./pipelines";
 import { startSink } from "./sink";
@@ -57,14 +57,15 @@ async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: { tps
     try {
         await waitFor(`collector (${pipeline.name}) up`, async () => (await fetch(metricsUrl)).ok || undefined, 30_000)
             .catch((error: Error) => { throw new Error(`${error.message}\n${log}`); });
-        const loadSettings = {
-            telemetrygen: tools.telemetrygen, endpoint: `localhost:${places.ports.otlpGrpc}`, tracesPerSecond: opts.tps,
-            seconds: opts.warmup + opts.seconds + 5, service: "ivatar-bench",
+        const command = loadCommand({
+            endpoint: `localhost:${places.ports.otlpGrpc}`, tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3,
             caFile: pipeline.tls ? ca : undefined, token: pipeline.token ? token : undefined,
-        };
-        for (const command of loadCommands(loadSettings)) {
-            load.push(spawn("taskset", ["-c", otherCpus, ...command], { stdio: "ignore" }));
-        }
+        });
+        const generator = spawn("taskset", ["-c", otherCpus, ...command], { stdio: ["ignore", "pipe", "pipe"] });
+        let loadReport = "";
+        generator.stdout?.on("data", (chunk: Buffer) => (loadReport += chunk.toString()));
+        generator.stderr?.on("data", (chunk: Buffer) => (loadReport += chunk.toString()));
+        load.push(generator);
         await new Promise((r) => setTimeout(r, opts.warmup * 1000));
         const pid = collector.pid as number;
         const [cpu0, counts0] = [cpuSeconds(pid), await spanCounts(metricsUrl)];
@@ -72,11 +73,16 @@ async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: { tps
         const [cpu1, counts1] = [cpuSeconds(pid), await spanCounts(metricsUrl)];
         const delta = (k: keyof SpanCounts) => counts1[k] - counts0[k];
         const cpu = cpu1 - cpu0;
+        const peak = peakRssMb(pid);
+        // The generator stops on its own a few seconds later and reports what its requests met.
+        await new Promise<void>((resolve) => (generator.exitCode !== null ? resolve() : generator.once("exit", () => resolve())));
+        const report = JSON.parse(loadReport.trim().split("\n").pop() ?? "{}") as { failedRequests?: number; lastError?: string };
+        if (report.failedRequests) console.log(`\n    ${pipeline.name}: ${report.failedRequests} requests failed at the client, last: ${report.lastError}`);
         return {
             pipeline,
             acceptedPerSecond: delta("accepted") / opts.seconds,
             spansPerCpuSecond: cpu > 0 ? delta("accepted") / cpu : 0,
-            peakRssMb: peakRssMb(pid),
+            peakRssMb: peak,
             refused: delta("refused"),
             exported: delta("sent"),
         };
@@ -124,7 +130,8 @@ async function main(): Promise<void> {
         runOk("sh", ["-s"], { input: generateTlsScript(tlsStep) });
         const token = randomBytes(24).toString("hex");
         fs.writeFileSync(path.join(dir, "token"), token);
-        const rendered = planStack(validateStack(readStackValues(stackConfig("production")))).collector.config;
+        const rendered = Object.fromEntries(["production", "development", "local"].map((stack) =>
+            [stack, planStack(validateStack(readStackValues(stackConfig(stack)))).collector.config]));
         const pipelines = benchPipelines(rendered, places).filter((p) => !values.only || p.name.includes(values.only));
         console.log(`ivatar-otel bench: ${opts.tps} traces/s offered (${opts.tps * 10} spans/s), ${opts.warmup} s warm-up, ${opts.seconds} s measured per pipeline;`);
         console.log(`collector on CPU ${lastCpu} with GOMAXPROCS=1, load and sink on CPUs ${otherCpus}\n`);

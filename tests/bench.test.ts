@@ -2,17 +2,19 @@
 // different from it in exactly the one guarantee its name says it leaves out.
 import * as assert from "assert";
 import { BenchPipeline, benchPipelines, BenchPlaces } from "../bench/pipelines";
-import { loadCommands, spansPerTrace } from "../bench/load";
+import { errorShare, loadCommand, spansPerTrace } from "../bench/load";
+import { buildTemplate, stamp } from "../bench/loadgen";
 import { readStackValues, validateStack } from "../config/load";
 import { planStack } from "../config/plan";
 import { stackConfig } from "../config/stackFile";
 
-const rendered = planStack(validateStack(readStackValues(stackConfig("production")))).collector.config;
+const settingsOf = (stack: string) => planStack(validateStack(readStackValues(stackConfig(stack)))).collector.config;
+const rendered = settingsOf("production");
 const places: BenchPlaces = {
     dir: "/tmp/bench", sink: "127.0.0.1:5999",
     ports: { otlpGrpc: 5001, otlpHttp: 5002, prometheusExporter: 5003, health: 5004, internalMetrics: 5005 },
 };
-const pipelines = benchPipelines(rendered, places);
+const pipelines = benchPipelines({ production: rendered, local: settingsOf("local") }, places);
 const byName = (name: string) => pipelines.find((p) => p.name === name) as BenchPipeline;
 const traces = (p: BenchPipeline) => ((p.config.service as Record<string, unknown>).pipelines as Record<string, { processors: string[] }>).traces;
 
@@ -36,26 +38,40 @@ describe("benchmark pipelines", () => {
 
     it("leave out exactly the guarantee each is named for", () => {
         const production = byName("production").config;
-        assert.deepStrictEqual(differences(production, byName("- redaction").config).sort(),
+        assert.deepStrictEqual(differences(production, byName("production - redaction").config).sort(),
             ["processors.redaction/pii", "service.pipelines.metrics.processors", "service.pipelines.traces.processors"]);
-        assert.deepStrictEqual(differences(production, byName("- tail sampling").config).sort(), ["processors.tail_sampling", "service.pipelines.traces.processors"]);
-        assert.deepStrictEqual(differences(production, byName("- persistent queue").config).sort(),
+        assert.deepStrictEqual(differences(production, byName("production - tail sampling").config).sort(), ["processors.tail_sampling", "service.pipelines.traces.processors"]);
+        assert.deepStrictEqual(differences(production, byName("production - persistent queue").config).sort(),
             ["exporters.otlp_grpc/jaeger.sending_queue.storage", "extensions.file_storage/queue", "service.extensions"]);
-        assert.deepStrictEqual(differences(production, byName("- TLS").config).sort(),
+        assert.deepStrictEqual(differences(production, byName("production - TLS").config).sort(),
             ["receivers.otlp.protocols.grpc.tls", "receivers.otlp.protocols.http.tls"]);
         assert.deepStrictEqual(traces(byName("contrib default")).processors, ["memory_limiter", "batch"]);
+        // Clients use TLS and the token exactly where the config asks for them.
+        assert.deepStrictEqual(pipelines.map((p) => [p.name, p.tls, p.token]), [
+            ["contrib default", false, false], ["production", true, true], ["local", true, true],
+            ["production - redaction", true, true], ["production - tail sampling", true, true],
+            ["production - persistent queue", true, true], ["production - TLS", false, true],
+        ]);
     });
 
-    it("load: ordinary and error traces at the stated share, with TLS and the token only when asked", () => {
-        const [ordinary, errors] = loadCommands({ telemetrygen: "tg", endpoint: "localhost:5001", tracesPerSecond: 2000, seconds: 10, service: "s", caFile: "/ca", token: "t" });
-        const rate = (cmd: string[]) => Number(cmd[cmd.indexOf("--rate") + 1]);
-        // telemetrygen's rate is spans per second per worker (four workers).
-        assert.strictEqual(rate(ordinary) * 4 + rate(errors) * 4, 2000 * spansPerTrace);
-        assert.strictEqual(rate(errors) * 4, 100 * spansPerTrace);
-        assert.ok(errors.includes("Error") && !ordinary.includes("Error"));
-        assert.strictEqual(ordinary[ordinary.indexOf("--child-spans") + 1], String(spansPerTrace - 1));
-        assert.ok(ordinary.includes("--ca-cert") && ordinary.includes('authorization="Bearer t"'));
-        const plain = loadCommands({ telemetrygen: "tg", endpoint: "x:1", tracesPerSecond: 20, seconds: 1, service: "s" })[0];
-        assert.ok(plain.includes("--otlp-insecure") && !plain.includes("--otlp-header"));
+    it("load: the generator's command line asks for TLS and the token only when the pipeline does", () => {
+        const command = loadCommand({ endpoint: "localhost:5001", tracesPerSecond: 2000, seconds: 10, caFile: "/ca", token: "t" });
+        assert.strictEqual(command[command.indexOf("--spans-per-second") + 1], String(2000 * spansPerTrace));
+        assert.ok(command.includes("--ca") && command.includes("--token"));
+        const plain = loadCommand({ endpoint: "x:1", tracesPerSecond: 20, seconds: 1 });
+        assert.ok(!plain.includes("--ca") && !plain.includes("--token"));
+    });
+
+    it("load: each request is the template with fresh trace IDs, one trace in twenty an error", () => {
+        const template = buildTemplate(40);
+        assert.strictEqual(template.spans, 40 * spansPerTrace);
+        // Every span of a trace carries its trace ID: ten offsets per trace.
+        assert.ok(template.traceIdOffsets.every((o) => o.length === spansPerTrace), JSON.stringify(template.traceIdOffsets.map((o) => o.length)));
+        const [a, b] = [stamp(template), stamp(template)];
+        assert.strictEqual(a.length, template.bytes.length);
+        const idAt = (buf: Buffer, trace: number) => buf.subarray(template.traceIdOffsets[trace][0], template.traceIdOffsets[trace][0] + 16).toString("hex");
+        assert.notStrictEqual(idAt(a, 0), idAt(b, 0));
+        assert.strictEqual(a.subarray(template.traceIdOffsets[3][9], template.traceIdOffsets[3][9] + 16).toString("hex"), idAt(a, 3), "all spans of a trace agree");
+        assert.strictEqual(template.bytes.toString("latin1").split("avatar lookup failed").length - 1, 40 * errorShare);
     });
 });

@@ -29,12 +29,13 @@ describe("collector config renderer", () => {
         extensions: Record<string, unknown>;
     };
 
-    it("puts memory_limiter first and batch last in every pipeline", () => {
+    it("puts memory_limiter first and masks in every pipeline; traces are masked last, after sampling and batching", () => {
         for (const [name, pipeline] of Object.entries(config.service.pipelines)) {
             assert.strictEqual(pipeline.processors[0], "memory_limiter", name);
-            assert.strictEqual(pipeline.processors[pipeline.processors.length - 1], "batch", name);
             assert.ok(pipeline.processors.includes("redaction/pii"), `${name} redacts`);
+            assert.ok(pipeline.processors.includes("batch"), `${name} batches`);
         }
+        assert.deepStrictEqual(config.service.pipelines.traces.processors, ["memory_limiter", "tail_sampling", "batch", "redaction/pii"]);
     });
 
     it("uses only component types the test distribution builds", () => {
