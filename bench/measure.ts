@@ -25,6 +25,8 @@ export interface SpanCounts {
     refused: number;
     sent: number;
     sendFailed: number;
+    /** Traces tail sampling had to drop before deciding (more traces than num_traces held). */
+    evictedTraces: number;
 }
 
 /** The collector's span counters (summed over their series) from its internal metrics endpoint. */
@@ -38,6 +40,7 @@ export async function spanCounts(metricsUrl: string): Promise<SpanCounts> {
         refused: sum("otelcol_receiver_refused_spans"),
         sent: sum("otelcol_exporter_sent_spans"),
         sendFailed: sum("otelcol_exporter_send_failed_spans"),
+        evictedTraces: sum("otelcol_processor_tail_sampling_sampling_trace_dropped_too_early"),
     };
 }
 

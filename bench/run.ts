@@ -28,6 +28,7 @@ interface Result {
     peakRssMb: number;
     refused: number;
     exported: number;
+    evictedTraces: number;
 }
 
 const lastCpu = os.cpus().length - 1;
@@ -85,6 +86,7 @@ async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: { tps
             peakRssMb: peak,
             refused: delta("refused"),
             exported: delta("sent"),
+            evictedTraces: delta("evictedTraces"),
         };
     } finally {
         await Promise.all(load.map(stopProcess));
@@ -102,8 +104,9 @@ function table(results: Result[]): string {
         r.peakRssMb.toFixed(0),
         String(r.refused),
         String(r.exported),
+        String(r.evictedTraces),
     ]);
-    const header = ["pipeline", "accepted spans/s", "spans per CPU-second", "CPU per span vs default", "peak RSS MB", "refused", "exported"];
+    const header = ["pipeline", "accepted spans/s", "spans per CPU-second", "CPU per span vs default", "peak RSS MB", "refused", "exported", "traces evicted undecided"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
     return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
