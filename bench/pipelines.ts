@@ -112,7 +112,7 @@ export function benchPipelines(rendered: Record<string, CollectorConfigSettings>
     return [
         pipeline("contrib default", "every guarantee", contribDefault(production)),
         ...stacks,
-        pipeline("production - redaction", "masking", without(production, "redaction/pii")),
+        pipeline("production - masking", "masking", without(without(production, "redaction/pii"), "transform/pii")),
         pipeline("production - tail sampling", "sampling (every span exported)", without(production, "tail_sampling")),
         pipeline("production - persistent queue", "the queue on disk", inMemoryQueue(production)),
         pipeline("production - TLS", "TLS on the receivers", plaintext(production)),

@@ -38,8 +38,8 @@ describe("benchmark pipelines", () => {
 
     it("leave out exactly the guarantee each is named for", () => {
         const production = byName("production").config;
-        assert.deepStrictEqual(differences(production, byName("production - redaction").config).sort(),
-            ["processors.redaction/pii", "service.pipelines.metrics.processors", "service.pipelines.traces.processors"]);
+        assert.deepStrictEqual(differences(production, byName("production - masking").config).sort(),
+            ["processors.redaction/pii", "processors.transform/pii", "service.pipelines.metrics.processors", "service.pipelines.traces.processors"]);
         assert.deepStrictEqual(differences(production, byName("production - tail sampling").config).sort(), ["processors.tail_sampling", "service.pipelines.traces.processors"]);
         assert.deepStrictEqual(differences(production, byName("production - persistent queue").config).sort(),
             ["exporters.otlp_grpc/jaeger.sending_queue.storage", "extensions.file_storage/queue", "service.extensions"]);
@@ -49,7 +49,7 @@ describe("benchmark pipelines", () => {
         // Clients use TLS and the token exactly where the config asks for them.
         assert.deepStrictEqual(pipelines.map((p) => [p.name, p.tls, p.token]), [
             ["contrib default", false, false], ["production", true, true], ["local", true, true],
-            ["production - redaction", true, true], ["production - tail sampling", true, true],
+            ["production - masking", true, true], ["production - tail sampling", true, true],
             ["production - persistent queue", true, true], ["production - TLS", false, true],
         ]);
     });

@@ -16,6 +16,12 @@ export interface SpanBatch {
     children?: number;
     error?: boolean;
     attributes?: Record<string, string>;
+    /** Root span name (default "request <i>"). */
+    name?: string;
+    /** Status message of error traces (default "test error"). */
+    statusMessage?: string;
+    /** An event on each root span. */
+    event?: { name: string; attributes?: Record<string, string> };
 }
 
 /** Makes finished spans in memory; each root span starts a new trace. */
@@ -25,11 +31,12 @@ export function makeSpans(batch: SpanBatch): ReadableSpan[] {
     provider.addSpanProcessor(new SimpleSpanProcessor(memory));
     const tracer = provider.getTracer("ivatar-otel-tests");
     for (let i = 0; i < batch.traces; i++) {
-        const root = tracer.startSpan(`request ${i}`, { attributes: batch.attributes }, ROOT_CONTEXT);
+        const root = tracer.startSpan(batch.name ?? `request ${i}`, { attributes: batch.attributes }, ROOT_CONTEXT);
+        if (batch.event) root.addEvent(batch.event.name, batch.event.attributes);
         // Children name their parent explicitly: no context manager is registered here.
         const parent = trace.setSpan(ROOT_CONTEXT, root);
         for (let c = 0; c < (batch.children ?? 0); c++) tracer.startSpan(`step ${c}`, {}, parent).end();
-        if (batch.error) root.setStatus({ code: SpanStatusCode.ERROR, message: "test error" });
+        if (batch.error) root.setStatus({ code: SpanStatusCode.ERROR, message: batch.statusMessage ?? "test error" });
         root.end();
     }
     return memory.getFinishedSpans();

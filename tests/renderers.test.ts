@@ -5,7 +5,7 @@ import { renderFirewallUnit } from "../components/firewall/steps";
 import { providerCpus } from "../components/container";
 import { parse } from "yaml";
 import { appEnvironment, renderEnvFile } from "../components/appEnvironment";
-import { collectorConfig, credentialPattern, emailPattern } from "../components/collector/config";
+import { collectorConfig, credentialPattern, emailPattern, sensitiveTextPattern } from "../components/collector/config";
 import { goMemLimit } from "../components/collector/container";
 import { collectorModules, ComponentKind } from "../components/collector/distribution";
 import { renderRuleset } from "../components/firewall/ruleset";
@@ -35,7 +35,7 @@ describe("collector config renderer", () => {
             assert.ok(pipeline.processors.includes("redaction/pii"), `${name} redacts`);
             assert.ok(pipeline.processors.includes("batch"), `${name} batches`);
         }
-        assert.deepStrictEqual(config.service.pipelines.traces.processors, ["memory_limiter", "tail_sampling", "batch", "redaction/pii"]);
+        assert.deepStrictEqual(config.service.pipelines.traces.processors, ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"]);
     });
 
     it("uses only component types the test distribution builds", () => {
@@ -77,6 +77,11 @@ describe("collector config renderer", () => {
         for (const miss of ["/avatar/0bc83cb571cd1c50ba6f3e8a78ef1346", "user at example dot org"]) {
             assert.ok(!email.test(miss) && !credential.test(miss), miss);
         }
+        // The one pattern for names and messages catches the same, and needs no OTTL escaping.
+        const both = new RegExp(sensitiveTextPattern.replace("(?i:", "(?:").replace("[[:space:]]", "\\s"), "i");
+        for (const hit of ["alice@example.org", "Bearer abcdefgh12345678"]) assert.ok(both.test(hit), hit);
+        for (const miss of ["/avatar/0bc83cb571cd1c50ba6f3e8a78ef1346", "user at example dot org"]) assert.ok(!both.test(miss), miss);
+        assert.ok(!/[\\"]/.test(sensitiveTextPattern));
     });
 
     it("sets GOMEMLIMIT to 80 % of the container limit", () => {

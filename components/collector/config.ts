@@ -26,6 +26,16 @@ export const emailPattern = "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}";
 /** Bearer and basic credentials that instrumentation may copy from headers. */
 export const credentialPattern = "(?i)(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}";
 
+/**
+ * Both patterns as one, written without backslashes or quotes so it can stand inside an OTTL
+ * string as it is ("[.]" for a dot, "[[:space:]]" for white space).
+ */
+export const sensitiveTextPattern =
+    "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+[.][A-Za-z]{2,}|(?i:(bearer|basic)[[:space:]]+[A-Za-z0-9._~+/=-]{8,})";
+
+/** Texts outside attributes that the redaction processor does not look at. */
+const maskedTexts = ["span.name", "span.status.message", "spanevent.name"];
+
 // Tail sampling decides a trace this long after its root span arrived (ivatar's request span
 // ends last, after its children), or after decisionWait for a trace whose root never comes. It
 // holds at most maxTracesInMemory undecided traces and evicts the oldest beyond that, undecided:
@@ -72,6 +82,11 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                 allow_all_keys: true,
                 blocked_values: [emailPattern, credentialPattern],
                 summary: "silent",
+            },
+            // Masks the same patterns in span names, status messages and event names.
+            "transform/pii": {
+                error_mode: "ignore",
+                trace_statements: maskedTexts.map((path) => `replace_pattern(${path}, "${sensitiveTextPattern}", "****")`),
             },
             // Policies are OR-ed: every error trace, plus samplingRatio of the others.
             tail_sampling: {
@@ -127,7 +142,7 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                     receivers: ["otlp"],
                     // Masking runs on what tail sampling keeps, in whole batches: nothing leaves the
                     // collector unmasked, and the dropped share is never scanned (npm run bench).
-                    processors: ["memory_limiter", "tail_sampling", "batch", "redaction/pii"],
+                    processors: ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"],
                     exporters: ["otlp_grpc/jaeger"],
                 },
                 metrics: {

@@ -20,6 +20,7 @@ export const collectorModules: Record<ComponentKind, Record<string, string>> = {
         memory_limiter: `${core}/processor/memorylimiterprocessor ${release}`,
         batch: `${core}/processor/batchprocessor ${release}`,
         redaction: `${contrib}/processor/redactionprocessor ${release}`,
+        transform: `${contrib}/processor/transformprocessor ${release}`,
         tail_sampling: `${contrib}/processor/tailsamplingprocessor ${release}`,
     },
     exporters: {

@@ -65,17 +65,23 @@ describe("live: development stack on local Podman", function () {
         }
     }
 
-    it("stores no e-mail address or credential sent in span attributes", async () => {
+    it("stores no e-mail address or credential sent in attributes, span and event names or status messages", async () => {
         const service = `live-redaction-${runId}`;
         const email = `alice.${runId}@example.org`;
         const attributes = { "enduser.email": email, "http.url": `https://ivatar.example/avatar?email=${email}`, "http.request.header.authorization": `Bearer sekrit${runId}` };
-        const result = await exportSpans(stack.target("grpc"), makeSpans({ service, traces: 2, attributes }));
+        const result = await exportSpans(stack.target("grpc"), makeSpans({
+            service, traces: 2, attributes, error: true, name: `GET /avatar/${email}`, statusMessage: `no avatar for ${email} (Bearer sekrit${runId})`,
+            event: { name: `lookup ${email}`, attributes: { query: `email = '${email}'` } },
+        }));
         assert.ok(succeeded(result));
         assert.strictEqual(await tracesInJaeger(stack, service, 2), 2, stack.logs());
         const raw = JSON.stringify(await jaegerSpans(stack.jaegerUrl, service));
         assert.ok(!raw.includes(email), "the e-mail address reached Jaeger");
         assert.ok(!raw.includes(`sekrit${runId}`), "the credential reached Jaeger");
         assert.match(raw, /"key":"enduser.email","value":\{"stringValue":"\*+"/, "the attribute stays, masked");
+        assert.match(raw, /"name":"GET \/avatar\/\*\*\*\*"/, "the span name stays, masked");
+        assert.match(raw, /"message":"no avatar for \*\*\*\* \(\*\*\*\*\)"/, "the status message stays, masked");
+        assert.match(raw, /"name":"lookup \*\*\*\*"/, "the event name stays, masked");
     });
 
     it("keeps the token out of `podman inspect` and the containers' logs", () => {
