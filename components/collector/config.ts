@@ -77,7 +77,7 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
         processors: {
             // Refuses data (a retryable error for clients) before the container's limit is reached.
             memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
-            // Masks e-mail addresses and credentials in every attribute value before anything is stored.
+            // Masks e-mail addresses and credentials in resource, scope, span and event attribute values.
             "redaction/pii": {
                 allow_all_keys: true,
                 blocked_values: [emailPattern, credentialPattern],
