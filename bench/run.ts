@@ -77,7 +77,12 @@ async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: { tps
         const peak = peakRssMb(pid);
         // The generator stops on its own a few seconds later and reports what its requests met.
         await new Promise<void>((resolve) => (generator.exitCode !== null ? resolve() : generator.once("exit", () => resolve())));
-        const report = JSON.parse(loadReport.trim().split("\n").pop() ?? "{}") as { failedRequests?: number; lastError?: string };
+        let report: { failedRequests?: number; lastError?: string };
+        try {
+            report = JSON.parse(loadReport.trim().split("\n").pop() ?? "") as typeof report;
+        } catch {
+            throw new Error(`the load generator did not report (exit ${generator.exitCode}):\n${loadReport}`);
+        }
         if (report.failedRequests) console.log(`\n    ${pipeline.name}: ${report.failedRequests} requests failed at the client, last: ${report.lastError}`);
         return {
             pipeline,
