@@ -2,6 +2,7 @@
 // accounting of its process (never wall time), and span counters from its own metrics.
 import * as fs from "fs";
 import * as net from "net";
+import { metricSums } from "../tests/tools";
 
 const ticksPerSecond = 100; // USER_HZ on Linux
 
@@ -31,10 +32,8 @@ export interface SpanCounts {
 
 /** The collector's span counters (summed over their series) from its internal metrics endpoint. */
 export async function spanCounts(metricsUrl: string): Promise<SpanCounts> {
-    const text = await (await fetch(metricsUrl)).text();
-    const sum = (name: string) => text.split("\n")
-        .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-        .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+    const sums = metricSums(await (await fetch(metricsUrl)).text());
+    const sum = (name: string) => sums.get(name) ?? 0;
     return {
         accepted: sum("otelcol_receiver_accepted_spans"),
         refused: sum("otelcol_receiver_refused_spans"),

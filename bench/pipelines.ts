@@ -24,8 +24,6 @@ export interface BenchPipeline {
     token: boolean;
 }
 
-const tracesPipeline = (c: Config) => ((c.service as Config).pipelines as Config).traces as { processors: string[]; exporters: string[] };
-
 /** Every container path and published port of the rendered config, moved to the scratch places. */
 export function relocate(config: Config, rendered: CollectorConfigSettings, places: BenchPlaces): Config {
     const paths: [string, string][] = [
@@ -118,5 +116,3 @@ export function benchPipelines(rendered: Record<string, CollectorConfigSettings>
         pipeline("production - TLS", "TLS on the receivers", plaintext(production)),
     ];
 }
-
-export { tracesPipeline };

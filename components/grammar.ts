@@ -57,6 +57,11 @@ export function requireGrammar(ok: boolean, what: string, value: string): void {
     if (!ok) throw new Error(`refusing to render ${what}: ${JSON.stringify(value)} is outside its grammar`);
 }
 
+/** The second check for a file owner a step sets as root: numeric "uid:gid". */
+export function requireOwner(what: string, owner: string): void {
+    requireGrammar(/^\d+:\d+$/.test(owner), what, owner);
+}
+
 /** The second check for host paths a step writes, reads or removes as root. */
 export function requireSafePaths(what: string, ...paths: string[]): void {
     for (const path of paths) requireGrammar(isSafeAbsolutePath(path), what, path);

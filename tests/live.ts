@@ -9,7 +9,7 @@ import { planStack, StackPlan } from "../config/plan";
 import { stackConfig } from "../config/stackFile";
 import { Target } from "./otlp";
 import { containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
-import { runOk, tempDir, waitFor } from "./tools";
+import { metricSums, runOk, tempDir, waitFor } from "./tools";
 
 export interface LiveStack {
     plan: StackPlan;
@@ -81,14 +81,7 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${ports.health}/`)).ok || undefined, 60_000);
     };
     const internalMetrics = async () => {
-        const text = await (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text();
-        const sums = new Map<string, number>();
-        for (const line of text.split("\n")) {
-            if (!line || line.startsWith("#")) continue;
-            const name = line.split(/[{ ]/)[0];
-            sums.set(name, (sums.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
-        }
-        return sums;
+        return metricSums(await (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text());
     };
     try {
         startContainer(jaeger);

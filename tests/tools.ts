@@ -82,6 +82,27 @@ export function writeTree(dir: string, files: Record<string, string>): void {
     }
 }
 
+/** Each metric's value summed over its series, from Prometheus's text format. */
+export function metricSums(text: string): Map<string, number> {
+    const sums = new Map<string, number>();
+    for (const line of text.split("\n")) {
+        if (!line || line.startsWith("#")) continue;
+        const name = line.split(/[{ ]/)[0];
+        sums.set(name, (sums.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+    }
+    return sums;
+}
+
+/** Runs fn with a fresh temporary directory, removed afterwards whatever happens. */
+export function inTempDir<T>(prefix: string, fn: (dir: string) => T): T {
+    const dir = tempDir(prefix);
+    try {
+        return fn(dir);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 /** Polls until check() returns a value, or fails after timeoutMs with the last error. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,5 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
-import { isSafeAbsolutePath, requireGrammar, requireSafePaths } from "../grammar";
+import { requireSafePaths } from "../grammar";
 import { hasSystemd, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { firewallTable } from "./ruleset";
 
@@ -12,7 +12,7 @@ export const firewallUnit = "ivatar-otel-firewall.service";
  */
 export function renderFirewallUnit(rulesetPath: string): string {
     // A '%' would be a systemd specifier, a space a second argument: the path grammar allows neither.
-    requireGrammar(isSafeAbsolutePath(rulesetPath), "the ruleset path in a systemd unit", rulesetPath);
+    requireSafePaths("the ruleset path in a systemd unit", rulesetPath);
     return [
         "# Written by ivatar-otel: loads its nftables table at boot.",
         "[Unit]",
@@ -45,7 +45,7 @@ export const firewallCheckInterval = "1min";
 
 /** Loads the table again if anything removed it; does nothing while it is there. */
 export function renderFirewallCheckService(rulesetPath: string): string {
-    requireGrammar(isSafeAbsolutePath(rulesetPath), "the ruleset path in a systemd unit", rulesetPath);
+    requireSafePaths("the ruleset path in a systemd unit", rulesetPath);
     return [
         "# Written by ivatar-otel: loads its nftables table again if a flush removed it.",
         "[Unit]",

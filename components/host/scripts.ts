@@ -1,7 +1,7 @@
 // Shell building blocks for the steps run on hosts (over SSH, or locally for the local stack).
 // Pure: they return POSIX sh text. Every step is idempotent: running it twice changes nothing.
 
-import { requireGrammar, requireSafePaths } from "../grammar";
+import { requireGrammar, requireOwner, requireSafePaths } from "../grammar";
 
 export interface HostFile {
     path: string;
@@ -39,7 +39,7 @@ export function writeFiles(files: HostFile[]): string {
     return files.map((f) => {
         requireSafePaths("a host file path", f.path);
         requireGrammar(/^0[0-7]{3}$/.test(f.mode), "a file mode", f.mode);
-        requireGrammar(f.owner === undefined || /^\d+:\d+$/.test(f.owner), "a file owner (uid:gid)", f.owner ?? "");
+        if (f.owner !== undefined) requireOwner("a file owner (uid:gid)", f.owner);
         const encoded = Buffer.from(f.content).toString("base64");
         const path = shQuote(f.path);
         const owner = f.owner ?? "0:0";

@@ -2,7 +2,7 @@
 // the TLS step is kept on the host (root-only, beside the CA) and a systemd timer runs it daily.
 // It re-issues only when the certificate nears expiry (or its names or CA changed); the collector
 // re-reads the files every tls.reloadInterval, so no `pulumi up` and no restart is needed.
-import { isSafeAbsolutePath, requireGrammar } from "../grammar";
+import { requireSafePaths } from "../grammar";
 import { hasSystemd, removeFiles, writeFiles } from "../host/scripts";
 
 export const renewalUnit = "ivatar-otel-tls-renew";
@@ -12,7 +12,7 @@ const unitDir = "/etc/systemd/system";
 export const renewalScriptPath = (caDir: string) => `${caDir}/renew.sh`;
 
 export function renderRenewalService(caDir: string): string {
-    requireGrammar(isSafeAbsolutePath(caDir), "the CA directory in a systemd unit", caDir);
+    requireSafePaths("the CA directory in a systemd unit", caDir);
     return [
         "# Written by ivatar-otel: re-issues the collector's server certificate when it nears expiry.",
         "[Unit]",

@@ -6,7 +6,7 @@
 // server certificate is re-issued when its names change or it nears expiry, by the step and by a
 // daily timer on the host (renewal.ts).
 // provided: the configured certificate and key are written as they are.
-import { isHostAddress, requireGrammar, requireSafePaths } from "../grammar";
+import { isHostAddress, requireGrammar, requireOwner, requireSafePaths } from "../grammar";
 import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { placeRenewal, removeRenewal } from "./renewal";
 
@@ -38,6 +38,12 @@ function clientCaFile(s: TlsStepSettings): HostFile[] {
 const relabel = (dir: string) =>
     `if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then chcon -R -t container_file_t ${shQuote(dir)}; fi\n`;
 
+/** The second check for where the TLS files go and who owns them. */
+function requireTlsPlaces(s: Pick<TlsStepSettings, "dir" | "caDir" | "owner">): void {
+    requireSafePaths("a TLS directory", s.dir, s.caDir);
+    requireOwner("the TLS files' owner (uid:gid)", s.owner);
+}
+
 /** The generate step: issue what is missing or stale, keep renewing on the host, print the CA. */
 export function generateTlsScript(s: TlsStepSettings): string {
     const issue = issueScript(s);
@@ -48,8 +54,7 @@ export function generateTlsScript(s: TlsStepSettings): string {
 /** Makes the CA if missing and (re-)issues the server certificate when needed; idempotent. */
 function issueScript(s: TlsStepSettings): string {
     for (const name of s.serverNames) requireGrammar(isHostAddress(name), "a certificate name", name);
-    requireSafePaths("a TLS directory", s.dir, s.caDir);
-    requireGrammar(/^\d+:\d+$/.test(s.owner), "the TLS files' owner (uid:gid)", s.owner);
+    requireTlsPlaces(s);
     const dir = shQuote(s.dir);
     const sans = subjectAltNames(s.serverNames);
     return preamble + [
@@ -84,8 +89,7 @@ function issueScript(s: TlsStepSettings): string {
 }
 
 export function providedTlsScript(s: TlsStepSettings, certificate: string, privateKey: string): string {
-    requireSafePaths("a TLS directory", s.dir, s.caDir);
-    requireGrammar(/^\d+:\d+$/.test(s.owner), "the TLS files' owner (uid:gid)", s.owner);
+    requireTlsPlaces(s);
     const files: HostFile[] = [
         { path: `${s.dir}/server.crt`, content: certificate, mode: "0444", owner: s.owner },
         { path: `${s.dir}/server.key`, content: privateKey, mode: "0400", owner: s.owner },

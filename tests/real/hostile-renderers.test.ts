@@ -14,7 +14,7 @@ import { renderRenewalService } from "../../components/tls/renewal";
 import { generateTlsScript } from "../../components/tls/steps";
 import { canonicalCidr } from "../../config/cidr";
 import { canary, leaves, near, networks, readEnvFile, scratchWithCurl } from "../hostileInput";
-import { ensureToolchain, run, tempDir, Tools } from "../tools";
+import { ensureToolchain, inTempDir, run, Tools } from "../tools";
 
 describe("renderers fed hostile strings past the schema: refused, or safe", function () {
     this.timeout(300_000);
@@ -48,22 +48,18 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
     afterEach(() => assert.ok(!fs.existsSync(canary), `a hostile string ran a command: ${canary} exists`));
 
     it("env file: a value is refused, or both a shell and podman read it unchanged", () => {
-        const dir = tempDir("hostile-env");
-        try {
+        inTempDir("hostile-env", (dir) => {
             fc.assert(fc.property(near("1.8.0"), (value) => refusedOr(() => renderEnvFile({ IVATAR_VERSION: value, OTEL_ENABLED: "true" }), (text) => {
                 fs.writeFileSync(`${dir}/app.env`, text);
                 const env = readEnvFile(`${dir}/app.env`);
                 assert.deepStrictEqual([env.sourced.IVATAR_VERSION, env.split.IVATAR_VERSION, env.sourced.OTEL_ENABLED], [value, value, "true"]);
                 assert.deepStrictEqual(Object.keys(env.split), ["IVATAR_VERSION", "OTEL_ENABLED"]);
             })), { numRuns: 200 });
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 
     it("TLS step: a certificate name or directory is refused, or the script runs in its directory and issues exactly that name", () => {
-        const dir = tempDir("hostile-tls");
-        try {
+        inTempDir("hostile-tls", (dir) => {
             fc.assert(fc.property(fc.oneof(near("collector.internal"), near("10.1.2.3")), near("ls"), (name, sub) => refusedOr(
                 () => generateTlsScript({ dir: `${dir}/t${sub}`, caDir: `${dir}/ca`, owner: "0:0", serverNames: [name] }),
                 (script) => {
@@ -73,14 +69,11 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                     assert.match(text, new RegExp(`(DNS|IP Address):${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`, "i"));
                     fs.rmSync(`${dir}/t${sub}`, { recursive: true, force: true });
                 })), { numRuns: 150 });
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 
     it("systemd units: a path is refused, or the unit verifies and runs exactly that path", () => {
-        const dir = tempDir("hostile-unit");
-        try {
+        inTempDir("hostile-unit", (dir) => {
             fc.assert(fc.property(near("firewall.nft"), (sub) => {
                 const target = `/etc/ivatar-otel/${sub}`;
                 for (const [unit, render] of [["f.service", renderFirewallUnit], ["r.service", renderRenewalService]] as const) {
@@ -92,14 +85,11 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                     });
                 }
             }), { numRuns: 60 });
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 
     it("alert rules: a runbook base is refused, or Prometheus's template engine leaves each link as written", () => {
-        const dir = tempDir("hostile-rules");
-        try {
+        inTempDir("hostile-rules", (dir) => {
             fc.assert(fc.property(fc.oneof(near("https://wiki.internal/runbook"), near("docs/runbook.md")), (base) => {
                 const settings = { environment: "production", cpus: 4, memoryMb: 8192, runbookBaseUrl: base };
                 refusedOr(() => renderRules(settings), (text) => {
@@ -111,24 +101,19 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                     assert.ok(links.length > 0 && links.every((l) => l.startsWith(`${base}#`)), JSON.stringify(links));
                 });
             }), { numRuns: 60 });
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 
     it("nftables ruleset: a network is refused, or nft accepts the table with exactly that network", () => {
-        const dir = tempDir("hostile-nft");
         const network = fc.oneof(near("10.10.1.0/24"), networks);
-        try {
+        inTempDir("hostile-nft", (dir) => {
             fc.assert(fc.property(network, (cidr) => refusedOr(() => renderRuleset({ classes: [{ name: "ingest", purpose: "OTLP", ports: [4317], networks: [cidr] }] }), (text) => {
                 fs.writeFileSync(`${dir}/r.nft`, text);
                 const checked = run("nft", ["-c", "-f", `${dir}/r.nft`]);
                 assert.strictEqual(checked.status, 0, checked.stderr);
                 assert.ok(text.includes(`elements = { ${canonicalCidr(cidr)} }`), text);
             })), { numRuns: 150 });
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 
     it("Prometheus step: a path or reload URL is refused, or the files land exactly there and curl gets exactly that URL", () => {
