@@ -31,7 +31,8 @@ export function cidrProblem(value: string): string | undefined {
     const address = slash < 0 ? value : value.slice(0, slash);
     const bitsText = slash < 0 ? "" : value.slice(slash + 1);
     const parsed = addressBits(address);
-    if (!parsed || !/^\d{1,3}$/.test(bitsText) || Number(bitsText) > parsed.width) return "not a network in CIDR form";
+    // No leading zeros in the prefix length: nft refuses "/048", and "/00" would hide a /0.
+    if (!parsed || !/^(0|[1-9]\d{0,2})$/.test(bitsText) || Number(bitsText) > parsed.width) return "not a network in CIDR form";
     const hostBits = BigInt(parsed.width - Number(bitsText));
     if ((parsed.value & ((1n << hostBits) - 1n)) !== 0n) return "host bits set after the prefix (write the network's first address)";
     return undefined;

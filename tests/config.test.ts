@@ -73,6 +73,7 @@ const badCases: BadCase[] = [
     { what: "IPv6 network with host bits", set: { trustedNetworks: json({ ingest: ["fd00::1/64"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"] },
     { what: "IPv6 network with a zone id", set: { trustedNetworks: json({ ingest: ["fe80::1%eth0/128"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"] },
     { what: "ingest open to every IPv4 address", set: { trustedNetworks: json({ ingest: ["0.0.0.0/0"], metrics: ["10.1.1.1/32"], admin: [] }) }, names: ["trustedNetworks.ingest[0]"], mentions: ["never admits every address"] },
+    { what: "admin open to everywhere, written with a leading zero", set: { trustedNetworks: json({ ingest: ["10.0.0.0/8"], metrics: ["10.1.1.1/32"], admin: ["0.0.0.0/00"] }) }, names: ["trustedNetworks.admin[0]"] },
     { what: "admin open to every IPv6 address", set: { trustedNetworks: json({ ingest: ["10.0.0.0/8"], metrics: ["10.1.1.1/32"], admin: ["::/0"] }) }, names: ["trustedNetworks.admin[0]"] },
     { what: "Jaeger UI on the SSH port", set: { jaeger: json({ uiPort: 22 }) }, names: ["jaeger.uiPort"], mentions: ["SSH port"] },
     { what: "OTLP on a custom SSH port", set: { collectorHost: json({ ...productionObject("collectorHost"), port: 4317 }) }, names: ["collector.ports.otlpGrpc"], mentions: ["SSH port"] },
@@ -228,7 +229,8 @@ describe("stack config validation", () => {
 
     it("knows a CIDR when it sees one", () => {
         for (const good of ["10.0.0.0/8", "127.0.0.1/32", "0.0.0.0/0", "fd00::/64", "::1/128"]) assert.ok(isCidr(good), good);
-        for (const bad of ["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "fd00::/129", "10.0.0.0/8/8", "host/24", ""]) assert.ok(!isCidr(bad), bad);
+        for (const bad of ["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "fd00::/129", "10.0.0.0/8/8", "host/24", "",
+            "fd00:10:8::/048", "10.0.0.0/08", "0.0.0.0/00"]) assert.ok(!isCidr(bad), bad);
         // What the ruleset writes: nft rejects some IPv6 forms with an IPv4 tail, never this one.
         assert.deepStrictEqual(["::0:0:1.2.3.4/128", "FD00:0:0::/48", "2001:db8:0:0:1:0:0:1/128", "10.0.0.0/8"].map(canonicalCidr),
             ["::102:304/128", "fd00::/48", "2001:db8::1:0:0:1/128", "10.0.0.0/8"]);

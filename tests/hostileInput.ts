@@ -12,6 +12,16 @@ import { run, tempDir } from "./tools";
 export const canary = path.join(os.tmpdir(), `ivatar-otel-canary-${process.pid}`);
 export const secrets = { bearerToken: "hostile-test-token-0123456789" };
 
+/**
+ * fast-check run options: `runs` cases per property, scaled by HOSTILE_RUNS_SCALE for a longer
+ * hunt, with HOSTILE_SEED to replay a failure exactly (fast-check prints the seed when one fails).
+ */
+export function hostileRuns(runs: number): { numRuns: number; seed?: number } {
+    const scale = Number(process.env.HOSTILE_RUNS_SCALE ?? "1");
+    const seed = process.env.HOSTILE_SEED === undefined ? undefined : Number(process.env.HOSTILE_SEED);
+    return { numRuns: Math.max(1, Math.round(runs * scale)), ...(seed === undefined ? {} : { seed }) };
+}
+
 /** Pieces that become code, a second line or a second argument if a sink forgets its language. */
 export const pieces = [
     `$(touch ${canary})`, `\`touch ${canary}\``, `'; touch ${canary}; '`, `"; touch ${canary}; "`, `\ntouch ${canary}\n`,

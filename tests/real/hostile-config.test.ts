@@ -15,7 +15,7 @@ import { canonicalCidr } from "../../config/cidr";
 import { readStackValues, StackConfigError, validateStack } from "../../config/load";
 import { planStack, StackPlan } from "../../config/plan";
 import { stackConfig } from "../../config/stackFile";
-import { canary, durations, leaves, networks, readEnvFile, scratchWithCurl, secrets, variantOf } from "../hostileInput";
+import { canary, durations, hostileRuns, leaves, networks, readEnvFile, scratchWithCurl, secrets, variantOf } from "../hostileInput";
 import { ensureToolchain, run, Tools } from "../tools";
 
 type Values = Record<string, unknown>;
@@ -159,7 +159,7 @@ describe("hostile strings in every free-form key, checked by the real readers", 
                 const decoded = proveChanged(tools, plan, stackArtifacts(plan, secrets), baseline);
                 const landed = target.landsAs ? target.landsAs(value) : value;
                 assert.ok(decoded.some((d) => d.includes(landed)), `${JSON.stringify(landed)} should land unchanged; decoded: ${JSON.stringify(decoded)}`);
-            }), { numRuns: 60 });
+            }), hostileRuns(60));
             // Both sides of the grammar were exercised.
             assert.ok(counts.refused > 0 && counts.accepted > 0, `${name}: ${counts.accepted} accepted, ${counts.refused} refused`);
             console.log(`      ${name}: ${counts.accepted} accepted, ${counts.refused} refused`);

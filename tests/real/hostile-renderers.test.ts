@@ -13,7 +13,7 @@ import { placePrometheusFilesScript } from "../../components/prometheus/steps";
 import { renderRenewalService } from "../../components/tls/renewal";
 import { generateTlsScript } from "../../components/tls/steps";
 import { canonicalCidr } from "../../config/cidr";
-import { canary, leaves, near, networks, readEnvFile, scratchWithCurl } from "../hostileInput";
+import { canary, hostileRuns, leaves, near, networks, readEnvFile, scratchWithCurl } from "../hostileInput";
 import { ensureToolchain, inTempDir, run, Tools } from "../tools";
 
 describe("renderers fed hostile strings past the schema: refused, or safe", function () {
@@ -54,7 +54,7 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                 const env = readEnvFile(`${dir}/app.env`);
                 assert.deepStrictEqual([env.sourced.IVATAR_VERSION, env.split.IVATAR_VERSION, env.sourced.OTEL_ENABLED], [value, value, "true"]);
                 assert.deepStrictEqual(Object.keys(env.split), ["IVATAR_VERSION", "OTEL_ENABLED"]);
-            })), { numRuns: 200 });
+            })), hostileRuns(200));
         });
     });
 
@@ -68,7 +68,7 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                     const text = run("openssl", ["x509", "-noout", "-ext", "subjectAltName", "-in", `${dir}/t${sub}/server.crt`]).stdout;
                     assert.match(text, new RegExp(`(DNS|IP Address):${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`, "i"));
                     fs.rmSync(`${dir}/t${sub}`, { recursive: true, force: true });
-                })), { numRuns: 150 });
+                })), hostileRuns(150));
         });
     });
 
@@ -84,7 +84,7 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                         assert.ok(text.split("\n").some((l) => l.startsWith("ExecStart=") && l.split(" ").some((w) => w === target || w === `${target}/renew.sh`)), text);
                     });
                 }
-            }), { numRuns: 60 });
+            }), hostileRuns(60));
         });
     });
 
@@ -100,7 +100,7 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                     const links = leaves(parseDocument(text).toJS()).filter((l) => l.includes("#otelcollector"));
                     assert.ok(links.length > 0 && links.every((l) => l.startsWith(`${base}#`)), JSON.stringify(links));
                 });
-            }), { numRuns: 60 });
+            }), hostileRuns(60));
         });
     });
 
@@ -112,7 +112,7 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
                 const checked = run("nft", ["-c", "-f", `${dir}/r.nft`]);
                 assert.strictEqual(checked.status, 0, checked.stderr);
                 assert.ok(text.includes(`elements = { ${canonicalCidr(cidr)} }`), text);
-            })), { numRuns: 150 });
+            })), hostileRuns(150));
         });
     });
 
@@ -130,6 +130,6 @@ describe("renderers fed hostile strings past the schema: refused, or safe", func
             } finally {
                 fs.rmSync(scratch.dir, { recursive: true, force: true });
             }
-        }), { numRuns: 100 });
+        }), hostileRuns(100));
     });
 });
