@@ -22,6 +22,11 @@ export class StackConfigError extends pulumi.RunError {
     }
 }
 
+/** Keys an earlier version read, and what replaced them. */
+const renamedKeys: Record<string, string> = {
+    "collector.queueSize": "collector.queueDiskGiB: the queue is sized in bytes on disk, not in batches",
+};
+
 /** Marks a value that must not be printed: that of a key the schema does not know. */
 const notShown = Symbol("not shown");
 
@@ -94,7 +99,9 @@ function problemsFrom(issues: readonly z.core.$ZodIssue[], input: unknown, base:
         const path = [...base, ...issue.path];
         if (issue.code === "unrecognized_keys") {
             for (const key of issue.keys) {
-                problems.push({ path: joinPath([...path, key]), expected: "expected no such key (unknown key)", found: notShown });
+                const full = joinPath([...path, key]);
+                const expected = renamedKeys[full] ? `expected no such key (replaced by ${renamedKeys[full]})` : "expected no such key (unknown key)";
+                problems.push({ path: full, expected, found: notShown });
             }
         } else if (issue.code === "invalid_union" && issue.errors.length === 2) {
             // Host entries: report the inner problems of the form the value is trying to be.

@@ -2,7 +2,7 @@
 // the program (index.ts), `npm run render` and the tests share.
 import { AppEnvironmentSettings } from "../components/appEnvironment";
 import { CollectorConfigSettings } from "../components/collector/config";
-import { collectorUser, goMemLimit } from "../components/collector/container";
+import { collectorQueueVolume, collectorUser, goMemLimit } from "../components/collector/container";
 import { PortClass } from "../components/firewall/ruleset";
 import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
 import { RuleSettings } from "../components/prometheus/rules";
@@ -60,13 +60,15 @@ export function planStack(s: StackSettings): StackPlan {
         ports: { prometheusExporter: c.ports.prometheusExporter, internalMetrics: c.ports.internalMetrics },
     };
     const fileStem = `ivatar-otel-${s.environment}`;
+    const queueBytes = Math.floor(c.queueDiskGiB * 2 ** 30);
     return {
         environment: s.environment,
         collector: {
             config: {
                 samplingRatio: s.samplingRatio,
                 ports: c.ports,
-                queueSize: c.queueSize,
+                queueBytes,
+                samplingShards: Math.max(1, Math.ceil(c.cpus)),
                 tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined, reloadInterval: s.tls.reloadInterval },
                 jaegerEndpoint: jaegerOtlpEndpoint,
             },
@@ -115,6 +117,7 @@ export function planStack(s: StackSettings): StackPlan {
                     ...(s.tls.mode === "generate" ? [{ command: "openssl", neededFor: "the collector's TLS certificate" }] : []),
                 ],
                 optionalTools: [],
+                volumeRoom: { volume: collectorQueueVolume, bytes: queueBytes, setBy: "collector.queueDiskGiB" },
             },
             prometheus: {
                 podman: false,

@@ -120,9 +120,9 @@ export const stackSchema = z.strictObject({
         ports: z.strictObject({
             otlpGrpc: port(), otlpHttp: port(), prometheusExporter: port(), health: port(), internalMetrics: port(),
         }),
-        /** Size of the persistent sending queue, in batches. */
-        queueSize: integer("a whole number of batches from 1 to 1000000").min(1, { error: "expected a whole number of batches from 1 to 1000000" })
-            .max(1_000_000, { error: "expected a whole number of batches from 1 to 1000000" }),
+        /** Disk the persistent sending queue may fill while Jaeger is unreachable, in GiB. */
+        queueDiskGiB: number("a size in GiB from 0.1 to 16384").min(0.1, { error: "expected a size in GiB of at least 0.1" })
+            .max(16_384, { error: "expected a size in GiB of at most 16384" }),
         /** Host directory that holds the collector's TLS material and token. */
         hostDir: absolutePath("the collector's host directory"),
     }),

@@ -22,6 +22,8 @@ export interface SpanBatch {
     statusMessage?: string;
     /** An event on each root span. */
     event?: { name: string; attributes?: Record<string, string> };
+    /** Attributes of a link from each root span to a span of another trace. */
+    linkAttributes?: Record<string, string>;
 }
 
 /** Makes finished spans in memory; each root span starts a new trace. */
@@ -31,7 +33,10 @@ export function makeSpans(batch: SpanBatch): ReadableSpan[] {
     provider.addSpanProcessor(new SimpleSpanProcessor(memory));
     const tracer = provider.getTracer("ivatar-otel-tests");
     for (let i = 0; i < batch.traces; i++) {
-        const root = tracer.startSpan(batch.name ?? `request ${i}`, { attributes: batch.attributes }, ROOT_CONTEXT);
+        const links = batch.linkAttributes
+            ? [{ context: { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: 1 }, attributes: batch.linkAttributes }]
+            : [];
+        const root = tracer.startSpan(batch.name ?? `request ${i}`, { attributes: batch.attributes, links }, ROOT_CONTEXT);
         if (batch.event) root.addEvent(batch.event.name, batch.event.attributes);
         // Children name their parent explicitly: no context manager is registered here.
         const parent = trace.setSpan(ROOT_CONTEXT, root);

@@ -13,8 +13,10 @@ export interface CollectorConfigSettings {
     /** Share of non-error traces kept by tail sampling (0..1). */
     samplingRatio: number;
     ports: { otlpGrpc: number; otlpHttp: number; prometheusExporter: number; health: number; internalMetrics: number };
-    /** Persistent sending queue size, in batches. */
-    queueSize: number;
+    /** Bytes the persistent sending queue may hold (the protobuf size of the queued spans). */
+    queueBytes: number;
+    /** Tail sampling's event loops (by trace ID): one per CPU, or one core caps the collector. */
+    samplingShards: number;
     /** TLS on the OTLP receivers; clientCa turns on mutual TLS; the certificate is re-read every reloadInterval. */
     tls: { enabled: boolean; clientCa: boolean; reloadInterval: string };
     /** host:port of Jaeger's OTLP gRPC receiver on the private network. */
@@ -36,15 +38,22 @@ export const sensitiveTextPattern =
 /** Texts outside attributes that the redaction processor does not look at. */
 const maskedTexts = ["span.name", "span.status.message", "spanevent.name"];
 
+// Span links can carry attributes, and neither the redaction processor nor OTTL (collector 0.161)
+// reaches them. Links are removed after sampling; dropped_links_count keeps how many there were.
+const linkRemoval = [
+    "set(span.dropped_links_count, span.dropped_links_count + Len(span.links)) where Len(span.links) > 0",
+    "set(span.links, nil) where Len(span.links) > 0",
+];
+
 // Tail sampling decides a trace this long after its root span arrived (ivatar's request span
 // ends last, after its children), or after decisionWait for a trace whose root never comes. It
-// holds at most maxTracesInMemory undecided traces and evicts the oldest beyond that, undecided:
-// deciding soon after the root keeps that number low (npm run bench counts evictions).
+// holds at most tracesPerShard undecided traces per shard and evicts the oldest beyond that,
+// undecided: deciding soon after the root keeps that number low (npm run bench counts evictions).
 const decisionWaitAfterRoot = "1s";
 const decisionWait = "10s";
-const maxTracesInMemory = 50_000;
+const tracesPerShard = 25_000;
 // Decisions are remembered for spans that arrive after them (an error trace stays whole).
-const decisionCacheSize = 200_000;
+const decisionsPerShard = 100_000;
 
 export function collectorConfig(s: CollectorConfigSettings): Record<string, unknown> {
     const tls = s.tls.enabled
@@ -83,17 +92,23 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                 blocked_values: [emailPattern, credentialPattern],
                 summary: "silent",
             },
-            // Masks the same patterns in span names, status messages and event names.
+            // Masks the same patterns in span names, status messages and event names, and removes
+            // span links, counting them as dropped: no processor can reach a link's attributes.
             "transform/pii": {
                 error_mode: "ignore",
-                trace_statements: maskedTexts.map((path) => `replace_pattern(${path}, "${sensitiveTextPattern}", "****")`),
+                trace_statements: [
+                    ...maskedTexts.map((path) => `replace_pattern(${path}, "${sensitiveTextPattern}", "****")`),
+                    ...linkRemoval,
+                ],
             },
             // Policies are OR-ed: every error trace, plus samplingRatio of the others.
             tail_sampling: {
                 decision_wait: decisionWait,
                 decision_wait_after_root_received: decisionWaitAfterRoot,
-                num_traces: maxTracesInMemory,
-                decision_cache: { sampled_cache_size: decisionCacheSize, non_sampled_cache_size: decisionCacheSize },
+                // Both limits are shared out among the shards.
+                num_shards: s.samplingShards,
+                num_traces: tracesPerShard * s.samplingShards,
+                decision_cache: { sampled_cache_size: decisionsPerShard * s.samplingShards, non_sampled_cache_size: decisionsPerShard * s.samplingShards },
                 policies: [
                     { name: "keep-every-error", type: "status_code", status_code: { status_codes: ["ERROR"] } },
                     { name: "sample-the-rest", type: "probabilistic", probabilistic: { sampling_percentage: round(s.samplingRatio * 100) } },
@@ -111,7 +126,7 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                 compression: "none",
                 // Retry until delivered; the persistent queue keeps the backlog across restarts.
                 retry_on_failure: { enabled: true, initial_interval: "5s", max_interval: "30s", max_elapsed_time: "0s" },
-                sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: s.queueSize },
+                sending_queue: { enabled: true, storage: "file_storage/queue", sizer: "bytes", queue_size: s.queueBytes },
             },
             prometheus: { endpoint: `0.0.0.0:${s.ports.prometheusExporter}`, resource_to_telemetry_conversion: { enabled: true } },
         },

@@ -22,6 +22,27 @@ export interface HostRequirements {
     tools: HostTool[];
     /** Commands used when present; their absence is reported as a warning only. */
     optionalTools: HostTool[];
+    /** A Podman volume that may grow to this many bytes: the disk under Podman's volumes must have room. */
+    volumeRoom?: { volume: string; bytes: number; setBy: string };
+}
+
+/**
+ * Free space where Podman keeps volumes, plus what the volume already holds (an update reuses
+ * it), must reach the volume's limit: otherwise the disk fills before the limit is reached.
+ */
+function volumeRoomCheck(room: NonNullable<HostRequirements["volumeRoom"]>): string[] {
+    const neededKiB = Math.ceil(room.bytes / 1024);
+    const gib = (room.bytes / 2 ** 30).toFixed(1);
+    return [
+        `  volumes=$(podman info --format '{{.Store.VolumePath}}' 2>/dev/null || echo /var/lib/containers/storage/volumes)`,
+        `  where=$volumes`,
+        `  while [ ! -d "$where" ]; do where=$(dirname "$where"); done`,
+        `  free_kib=$(df -Pk "$where" | awk 'NR == 2 { print $4 }')`,
+        `  held_kib=$(du -sk "$volumes"/${shQuote(room.volume)} 2>/dev/null | cut -f1)`,
+        `  if [ $(( \${free_kib:-0} + \${held_kib:-0} )) -lt ${neededKiB} ]; then`,
+        `    problem "$where has $(( \${free_kib:-0} / 1048576 )) GiB free, and volume ${room.volume} may grow to ${gib} GiB (${room.setBy}): free the space or lower ${room.setBy}"`,
+        `  fi`,
+    ];
 }
 
 /** The check script. Prints a one-line summary on stdout; problems go to stderr with exit 1. */
@@ -53,6 +74,7 @@ export function preflightScript(r: HostRequirements): string {
             `    [ -n "$dns" ] || problem "aardvark-dns is not installed: netavark needs it to resolve container names; install aardvark-dns"`,
             `  fi`,
             `  summary="podman $version, $backend"`,
+            ...(r.volumeRoom ? volumeRoomCheck(r.volumeRoom) : []),
             `fi`,
             // Without systemd (test machines) nothing restarts containers at boot anyway.
             `if [ -d /run/systemd/system ]; then`,

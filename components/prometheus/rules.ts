@@ -13,6 +13,7 @@ export const collectorMetrics = {
     enqueueFailedSpans: "otelcol_exporter_enqueue_failed_spans",
     queueSize: "otelcol_exporter_queue_size",
     queueCapacity: "otelcol_exporter_queue_capacity",
+    tracesEvictedUndecided: "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early",
 };
 
 export const scrapeJobs = { health: "otel-collector-health", exporter: "otel-collector-exporter" };
@@ -153,6 +154,15 @@ function alertCases(s: RuleSettings): AlertCase[] {
                 { series: series(collectorMetrics.queueSize, exporter), values: "100x30" },
                 { series: series(collectorMetrics.queueCapacity, exporter), values: "1000x30" },
             ],
+        },
+        {
+            // More traces arrive than tail sampling holds: the oldest go undecided, errors included.
+            rule: rule("OtelCollectorTracesEvictedUndecided", `sum by (job, instance) (rate(${collectorMetrics.tracesEvictedUndecided}{${selector}}[5m])) > 0`, "2m", "critical",
+                "Collector drops traces before sampling them",
+                "Tail sampling on {{ $labels.instance }} evicts traces before deciding on them: error traces among them are lost."),
+            labels: base,
+            firing: [{ series: series(collectorMetrics.tracesEvictedUndecided), values: rising }],
+            healthy: [{ series: series(collectorMetrics.tracesEvictedUndecided), values: flat }],
         },
     ];
 }

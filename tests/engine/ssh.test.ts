@@ -30,7 +30,8 @@ function stackValues(host: TestHost, hostKey: string, work: string): Record<stri
         environment: "development",
         serviceVersion: "engine-test",
         collectorHost: sshHost,
-        collector: { cpus: 1, memoryMb: 1024, endpointHost: "localhost", hostDir: path.join(work, "host") },
+        // A small queue: the preflight checks the disk has room for it (test machines vary).
+        collector: { cpus: 1, memoryMb: 1024, queueDiskGiB: 1, endpointHost: "localhost", hostDir: path.join(work, "host") },
         prometheus: {
             host: sshHost, rulesDir: path.join(work, "rules.d"), scrapeConfigDir: path.join(work, "scrape.d"),
             reloadUrl: "", scrapeAddress: "localhost",

@@ -65,13 +65,14 @@ describe("live: development stack on local Podman", function () {
         }
     }
 
-    it("stores no e-mail address or credential sent in attributes, span and event names or status messages", async () => {
+    it("stores no e-mail address or credential sent in attributes, span and event names, status messages or links", async () => {
         const service = `live-redaction-${runId}`;
         const email = `alice.${runId}@example.org`;
         const attributes = { "enduser.email": email, "http.url": `https://ivatar.example/avatar?email=${email}`, "http.request.header.authorization": `Bearer sekrit${runId}` };
         const result = await exportSpans(stack.target("grpc"), makeSpans({
             service, traces: 2, attributes, error: true, name: `GET /avatar/${email}`, statusMessage: `no avatar for ${email} (Bearer sekrit${runId})`,
             event: { name: `lookup ${email}`, attributes: { query: `email = '${email}'` } },
+            linkAttributes: { "messaging.destination": `avatars-for-${email}` },
         }));
         assert.ok(succeeded(result));
         assert.strictEqual(await tracesInJaeger(stack, service, 2), 2, stack.logs());
@@ -82,6 +83,7 @@ describe("live: development stack on local Podman", function () {
         assert.match(raw, /"name":"GET \/avatar\/\*\*\*\*"/, "the span name stays, masked");
         assert.match(raw, /"message":"no avatar for \*\*\*\* \(\*\*\*\*\)"/, "the status message stays, masked");
         assert.match(raw, /"name":"lookup \*\*\*\*"/, "the event name stays, masked");
+        assert.ok(!raw.includes("b7ad6b7169203331"), "the link was stored");
     });
 
     it("keeps the token out of `podman inspect` and the containers' logs", () => {
@@ -167,18 +169,22 @@ describe("live: alert rule metric names on the pinned collector", function () {
 
         const names = await exposedNames(stack);
 
-        // Failure counters appear only once something fails. Provoke both with Jaeger gone and
-        // two variants of the rendered config that change only the exporter's retry and queue:
-        // one gives up at once (send failures), one holds a single batch (enqueue failures).
+        // Failure counters appear only once something fails. Provoke them with Jaeger gone and
+        // variants of the rendered config that change one thing: one gives up at once (send
+        // failures), one holds a single batch (enqueue failures).
         run("podman", ["stop", "--time", "2", stack.artifacts.containers.jaeger.name]);
         const { collector } = stack.artifacts.containers;
-        const variants: [string, Record<string, unknown>][] = [
-            ["otelcol_exporter_send_failed_spans", { retry_on_failure: { enabled: false } }],
-            ["otelcol_exporter_enqueue_failed_spans", { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } }],
+        // A third holds one trace in tail sampling (evictions).
+        type Config = { exporters: Record<string, Record<string, unknown>>; processors: Record<string, Record<string, unknown>> };
+        const variants: [string, (config: Config) => void][] = [
+            ["otelcol_exporter_send_failed_spans", (c) => Object.assign(c.exporters["otlp_grpc/jaeger"], { retry_on_failure: { enabled: false } })],
+            ["otelcol_exporter_enqueue_failed_spans", (c) => Object.assign(c.exporters["otlp_grpc/jaeger"],
+                { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } })],
+            ["otelcol_processor_tail_sampling_sampling_trace_dropped_too_early", (c) => Object.assign(c.processors.tail_sampling, { num_shards: 1, num_traces: 1 })],
         ];
         for (const [counter, change] of variants) {
-            const config = parse(collector.files[0].content) as { exporters: Record<string, Record<string, unknown>> };
-            Object.assign(config.exporters["otlp_grpc/jaeger"], change);
+            const config = parse(collector.files[0].content) as Config;
+            change(config);
             startContainer({ ...collector, files: [{ ...collector.files[0], content: stringify(config) }, ...collector.files.slice(1)] });
             await stack.waitHealthy();
             await waitFor(counter, async () => {

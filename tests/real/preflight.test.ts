@@ -24,7 +24,9 @@ describe("live: host preflight against this machine's Podman", () => {
     for (const stack of stackNames) {
         it(`passes for both hosts of Pulumi.${stack}.yaml on a host the toolchain set up`, () => {
             const plan = planStack(validateStack(readStackValues(stackConfig(stack))));
-            for (const requirements of [plan.hosts.collector, plan.hosts.prometheus]) {
+            // Room for the queue is checked below: test machines' disks vary, production's queue is 64 GiB.
+            const collector = { ...plan.hosts.collector, volumeRoom: undefined };
+            for (const requirements of [collector, plan.hosts.prometheus]) {
                 // The SSH stacks' docker provider needs a docker command; this machine has the Docker CLI.
                 const result = run("sh", ["-s"], { input: preflightScript(requirements) });
                 assert.strictEqual(result.status, 0, result.stderr);
@@ -32,6 +34,18 @@ describe("live: host preflight against this machine's Podman", () => {
             }
         });
     }
+
+    it("refuses a queue limit larger than the disk under Podman's volumes, naming the key; passes one that fits", () => {
+        const collector = development().hosts.collector;
+        const room = collector.volumeRoom;
+        assert.ok(room, "the collector host checks room for its queue");
+        const tooBig = preflightScript({ ...collector, volumeRoom: { ...room, bytes: 2 ** 60 } });
+        const refused = run("sh", ["-s"], { input: tooBig });
+        assert.strictEqual(refused.status, 1, refused.stdout);
+        assert.match(refused.stderr, /GiB free, and volume ivatar-otel-collector-queue may grow to 1073741824\.0 GiB \(collector\.queueDiskGiB\): free the space or lower collector\.queueDiskGiB/);
+        const fits = run("sh", ["-s"], { input: preflightScript({ ...collector, volumeRoom: { ...room, bytes: 2 ** 20 } }) });
+        assert.strictEqual(fits.status, 0, fits.stderr);
+    });
 
     it("refuses a host whose Podman uses the CNI backend, naming the backend and the fix", () => {
         const conf = path.join(dir, "cni.conf");
