@@ -14,12 +14,16 @@ export function cpuSeconds(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
-/** Peak resident memory of the process, in MB. */
-export function peakRssMb(pid: number): number {
+function statusKb(pid: number, field: string): number {
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? NaN);
-    return kb / 1024;
+    return Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN);
 }
+
+/** Peak resident memory of the process, in MB. */
+export const peakRssMb = (pid: number) => statusKb(pid, "VmHWM") / 1024;
+
+/** Resident memory of the process now, in MB. */
+export const rssMb = (pid: number) => statusKb(pid, "VmRSS") / 1024;
 
 export interface SpanCounts {
     accepted: number;
@@ -28,6 +32,9 @@ export interface SpanCounts {
     sendFailed: number;
     /** Traces tail sampling had to drop before deciding (more traces than num_traces held). */
     evictedTraces: number;
+    /** What the sending queue holds now (bytes, with the bytes sizer), and spans it could not take. */
+    queued: number;
+    enqueueFailed: number;
 }
 
 /** The collector's span counters (summed over their series) from its internal metrics endpoint. */
@@ -40,6 +47,8 @@ export async function spanCounts(metricsUrl: string): Promise<SpanCounts> {
         sent: sum("otelcol_exporter_sent_spans"),
         sendFailed: sum("otelcol_exporter_send_failed_spans"),
         evictedTraces: sum("otelcol_processor_tail_sampling_sampling_trace_dropped_too_early"),
+        queued: sum("otelcol_exporter_queue_size"),
+        enqueueFailed: sum("otelcol_exporter_enqueue_failed_spans"),
     };
 }
 

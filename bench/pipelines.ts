@@ -75,6 +75,19 @@ function plaintext(config: Config): Config {
     return copy;
 }
 
+/**
+ * The config as it behaves in a container of `memoryMb`: memory_limiter's percentages become the
+ * same limits in MiB (outside a container they would apply to the whole machine's memory).
+ */
+export function atContainerSize(config: Config, memoryMb: number): Config {
+    const copy = structuredClone(config);
+    const processors = copy.processors as Record<string, Config>;
+    const limiter = processors.memory_limiter;
+    const share = (key: string) => Math.floor((memoryMb * Number(limiter[key])) / 100);
+    processors.memory_limiter = { check_interval: limiter.check_interval, limit_mib: share("limit_percentage"), spike_limit_mib: share("spike_limit_percentage") };
+    return copy;
+}
+
 /** The contrib default: same receiver port, limiter settings, sink and self-metrics as production. */
 export function contribDefault(production: Config): Config {
     const grpc = (((production.receivers as Config).otlp as Config).protocols as Record<string, Config>).grpc;

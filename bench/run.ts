@@ -1,164 +1,91 @@
-// npm run bench -- [--traces-per-second N] [--seconds S] [--warmup W]
-// Runs the pinned collector (the toolchain's build) with each benchmark pipeline in turn, pinned
-// to this machine's last CPU with GOMAXPROCS=1, under the same ivatar-like load, and prints per
-// pipeline: spans accepted per second, spans per collector CPU-second, CPU per span as a ratio
-// to the contrib default, peak memory, spans refused and exported. CPU is the process's own
-// accounting over a window after a warm-up; the ratios are the figures to trust on a shared machine.
-import { ChildProcess, spawn } from "child_process";
+// npm run bench -- [compare|sustain|outage] [--traces-per-second N] [--seconds S] [--warmup W] [--only <name>] [--stack <name>]
+// The collector benchmarks, with the toolchain's pinned collector and each stack's config as
+// rendered (paths and ports moved to a scratch directory), TLS and the token as apps send them:
+//   compare  each pipeline on one CPU, beside the contrib default and production with one guarantee
+//            removed at a time: CPU per span (the process's own accounting), memory, counts;
+//   sustain  one stack at its container size under a steady load for minutes (default development);
+//   outage   the export target down under load: queue bytes per span, then the drain.
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { stringify } from "yaml";
 import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
 import { planStack } from "../config/plan";
 import { stackConfig } from "../config/stackFile";
-import { ensureToolchain, runOk, tempDir, waitFor } from "../tests/tools";
-import { loadCommand } from "./load";
-import { cpuSeconds, freePort, peakRssMb, SpanCounts, spanCounts } from "./measure";
-import { BenchPipeline, benchPipelines, BenchPlaces } from "./pipelines";
+import { runOk, tempDir } from "../tests/tools";
+import { compare } from "./compare";
+import { freePort } from "./measure";
+import { outage } from "./outage";
+import { benchPipelines, BenchPlaces } from "./pipelines";
 import { startSink } from "./sink";
-
-interface Result {
-    pipeline: BenchPipeline;
-    acceptedPerSecond: number;
-    spansPerCpuSecond: number;
-    peakRssMb: number;
-    refused: number;
-    exported: number;
-    evictedTraces: number;
-}
+import { sustain } from "./sustain";
 
 const lastCpu = os.cpus().length - 1;
 const otherCpus = `0-${Math.max(0, lastCpu - 1)}`;
+const allCpus = `0-${lastCpu}`;
+const stacks = ["production", "development", "local"];
 
-function stopProcess(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
-    });
-}
-
-async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: { tps: number; seconds: number; warmup: number }, ca: string, token: string): Promise<Result> {
-    const tools = ensureToolchain();
-    const configFile = path.join(places.dir, `${pipeline.name.replace(/\W+/g, "-")}.yaml`);
-    fs.writeFileSync(configFile, stringify(pipeline.config));
-    fs.rmSync(path.join(places.dir, "queue"), { recursive: true, force: true });
-    fs.mkdirSync(path.join(places.dir, "queue"));
-    const collector = spawn("taskset", ["-c", String(lastCpu), tools.collector, "--config", configFile],
-        { env: { ...process.env, GOMAXPROCS: "1" }, stdio: ["ignore", "ignore", "pipe"] });
-    let log = "";
-    collector.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-    const metricsUrl = `http://127.0.0.1:${places.ports.internalMetrics}/metrics`;
-    const load: ChildProcess[] = [];
-    try {
-        await waitFor(`collector (${pipeline.name}) up`, async () => (await fetch(metricsUrl)).ok || undefined, 30_000)
-            .catch((error: Error) => { throw new Error(`${error.message}\n${log}`); });
-        const command = loadCommand({
-            endpoint: `localhost:${places.ports.otlpGrpc}`, tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3,
-            caFile: pipeline.tls ? ca : undefined, token: pipeline.token ? token : undefined,
-        });
-        const generator = spawn("taskset", ["-c", otherCpus, ...command], { stdio: ["ignore", "pipe", "pipe"] });
-        let loadReport = "";
-        generator.stdout?.on("data", (chunk: Buffer) => (loadReport += chunk.toString()));
-        generator.stderr?.on("data", (chunk: Buffer) => (loadReport += chunk.toString()));
-        load.push(generator);
-        await new Promise((r) => setTimeout(r, opts.warmup * 1000));
-        const pid = collector.pid as number;
-        const [cpu0, counts0] = [cpuSeconds(pid), await spanCounts(metricsUrl)];
-        await new Promise((r) => setTimeout(r, opts.seconds * 1000));
-        const [cpu1, counts1] = [cpuSeconds(pid), await spanCounts(metricsUrl)];
-        const delta = (k: keyof SpanCounts) => counts1[k] - counts0[k];
-        const cpu = cpu1 - cpu0;
-        const peak = peakRssMb(pid);
-        // The generator stops on its own a few seconds later and reports what its requests met.
-        await new Promise<void>((resolve) => (generator.exitCode !== null ? resolve() : generator.once("exit", () => resolve())));
-        let report: { failedRequests?: number; lastError?: string };
-        try {
-            report = JSON.parse(loadReport.trim().split("\n").pop() ?? "") as typeof report;
-        } catch {
-            throw new Error(`the load generator did not report (exit ${generator.exitCode}):\n${loadReport}`);
-        }
-        if (report.failedRequests) console.log(`\n    ${pipeline.name}: ${report.failedRequests} requests failed at the client, last: ${report.lastError}`);
-        return {
-            pipeline,
-            acceptedPerSecond: delta("accepted") / opts.seconds,
-            spansPerCpuSecond: cpu > 0 ? delta("accepted") / cpu : 0,
-            peakRssMb: peak,
-            refused: delta("refused"),
-            exported: delta("sent"),
-            evictedTraces: delta("evictedTraces"),
-        };
-    } finally {
-        await Promise.all(load.map(stopProcess));
-        await stopProcess(collector);
-    }
-}
-
-function table(results: Result[]): string {
-    const base = results.find((r) => r.pipeline.name === "contrib default");
-    const rows = results.map((r) => [
-        r.pipeline.name,
-        r.acceptedPerSecond.toFixed(0),
-        r.spansPerCpuSecond.toFixed(0),
-        base && r.spansPerCpuSecond > 0 ? `${(base.spansPerCpuSecond / r.spansPerCpuSecond).toFixed(2)}x` : "-",
-        r.peakRssMb.toFixed(0),
-        String(r.refused),
-        String(r.exported),
-        String(r.evictedTraces),
-    ]);
-    const header = ["pipeline", "accepted spans/s", "spans per CPU-second", "CPU per span vs default", "peak RSS MB", "refused", "exported", "traces evicted undecided"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-    return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
-}
-
-async function main(): Promise<void> {
-    const { values } = parseArgs({ options: {
-        "traces-per-second": { type: "string", default: "4000" }, seconds: { type: "string", default: "30" }, warmup: { type: "string", default: "15" },
-        only: { type: "string" },
+async function main(): Promise<boolean> {
+    const { values, positionals } = parseArgs({ allowPositionals: true, options: {
+        "traces-per-second": { type: "string" }, seconds: { type: "string" }, warmup: { type: "string" },
+        only: { type: "string" }, stack: { type: "string", default: "development" },
     } });
+    const mode = positionals[0] ?? "compare";
+    if (!["compare", "sustain", "outage"].includes(mode)) throw new Error(`unknown mode ${mode}: expected compare, sustain or outage`);
+    if (!stacks.includes(values.stack as string)) throw new Error(`--stack: expected one of ${stacks.join(", ")}, found ${values.stack}`);
     if (lastCpu < 1) throw new Error("the benchmark needs two CPUs: one for the collector, one for the load");
-    // This process and the load stay off the collector's CPU.
-    runOk("taskset", ["-p", "-c", otherCpus, String(process.pid)]);
-    const opts = { tps: Number(values["traces-per-second"]), seconds: Number(values.seconds), warmup: Number(values.warmup) };
+    const number = (key: "traces-per-second" | "seconds" | "warmup", fallback: number) => {
+        const value = Number(values[key] ?? fallback);
+        if (!(value > 0)) throw new Error(`--${key}: expected a positive number, found ${values[key]}`);
+        return value;
+    };
     const dir = tempDir("bench");
     const tlsStep = { dir: `${dir}/tls`, caDir: `${dir}/ca`, owner: "0:0", serverNames: ["localhost"] };
-    const sink = await startSink();
+    // In outage mode nothing listens where the sink would be until the drain.
+    const sink = mode === "outage" ? undefined : await startSink();
     try {
         const places: BenchPlaces = {
-            dir, sink: sink.endpoint,
+            dir, sink: sink?.endpoint ?? `127.0.0.1:${await freePort()}`,
             ports: { otlpGrpc: await freePort(), otlpHttp: await freePort(), prometheusExporter: await freePort(), health: await freePort(), internalMetrics: await freePort() },
         };
         // The program's own TLS step makes the certificate (its renewal units are removed after).
         runOk("sh", ["-s"], { input: generateTlsScript(tlsStep) });
         const token = randomBytes(24).toString("hex");
         fs.writeFileSync(path.join(dir, "token"), token);
-        const rendered = Object.fromEntries(["production", "development", "local"].map((stack) =>
-            [stack, planStack(validateStack(readStackValues(stackConfig(stack)))).collector.config]));
-        const pipelines = benchPipelines(rendered, places).filter((p) => !values.only || p.name.includes(values.only));
-        console.log(`ivatar-otel bench: ${opts.tps} traces/s offered (${opts.tps * 10} spans/s), ${opts.warmup} s warm-up, ${opts.seconds} s measured per pipeline;`);
-        console.log(`collector on CPU ${lastCpu} with GOMAXPROCS=1, load and sink on CPUs ${otherCpus}\n`);
-        const results: Result[] = [];
-        for (const pipeline of pipelines) {
-            process.stdout.write(`  ${pipeline.name} ...`);
-            results.push(await measure(pipeline, places, opts, `${dir}/ca/ca.crt`, token));
-            process.stdout.write(" done\n");
+        const plans = Object.fromEntries(stacks.map((stack) => [stack, planStack(validateStack(readStackValues(stackConfig(stack))))]));
+        const pipelines = benchPipelines(Object.fromEntries(stacks.map((s) => [s, plans[s].collector.config])), places);
+        const ca = path.join(dir, "ca", "ca.crt");
+        if (mode === "compare") {
+            // This process and the load stay off the collector's CPU.
+            runOk("taskset", ["-p", "-c", otherCpus, String(process.pid)]);
+            const chosen = pipelines.filter((p) => !values.only || p.name.includes(values.only));
+            await compare(chosen, places, { tps: number("traces-per-second", 4000), seconds: number("seconds", 30), warmup: number("warmup", 15) },
+                { collector: String(lastCpu), load: otherCpus }, ca, token);
+            return true;
         }
-        console.log(`\n${table(results)}`);
-        console.log(`\nsink: ${sink.counts().requests} export requests, ${(sink.counts().bytes / 1e6).toFixed(1)} MB`);
+        if (mode === "sustain") {
+            const stack = values.stack as string;
+            const size = plans[stack].collector;
+            const pipeline = pipelines.find((p) => p.name === stack);
+            if (!pipeline) throw new Error(`no pipeline for ${stack}`);
+            return await sustain(pipeline, places, {
+                tps: number("traces-per-second", 3000), seconds: number("seconds", 300), warmup: number("warmup", 20), interval: 30,
+                cpus: Math.ceil(size.cpus), memoryMb: size.memoryMb,
+            }, allCpus, ca, token);
+        }
+        await outage(pipelines.filter((p) => ["production", "development"].includes(p.name)), places,
+            { tps: number("traces-per-second", 2000), seconds: number("seconds", 60) }, allCpus, 2, ca, token);
+        return true;
     } finally {
-        await sink.stop();
+        await sink?.stop();
         runOk("sh", ["-s"], { input: removeTlsScript(tlsStep) });
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
-main().catch((error: Error) => {
+main().then((passed) => process.exit(passed ? 0 : 1), (error: Error) => {
     console.error(error.message);
     process.exit(1);
 });

@@ -23,7 +23,8 @@ const traceService: grpc.ServiceDefinition = {
     },
 };
 
-export async function startSink(): Promise<Sink> {
+/** Starts the sink on loopback, on `port` or any free one. */
+export async function startSink(port = 0): Promise<Sink> {
     let requests = 0;
     let bytes = 0;
     const server = new grpc.Server({ "grpc.max_receive_message_length": 64 * 1024 * 1024 });
@@ -34,10 +35,10 @@ export async function startSink(): Promise<Sink> {
             callback(null, {});
         },
     });
-    const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    const bound = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
     return {
-        endpoint: `127.0.0.1:${port}`,
+        endpoint: `127.0.0.1:${bound}`,
         counts: () => ({ requests, bytes }),
         stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
     };

@@ -1,7 +1,7 @@
 // The benchmark's pipelines: the production config moved to scratch places, and each variant
 // different from it in exactly the one guarantee its name says it leaves out.
 import * as assert from "assert";
-import { BenchPipeline, benchPipelines, BenchPlaces } from "../bench/pipelines";
+import { atContainerSize, BenchPipeline, benchPipelines, BenchPlaces } from "../bench/pipelines";
 import { errorShare, loadCommand, spansPerTrace } from "../bench/load";
 import { buildTemplate, stamp } from "../bench/loadgen";
 import { readStackValues, validateStack } from "../config/load";
@@ -52,6 +52,15 @@ describe("benchmark pipelines", () => {
             ["production - masking", true, true], ["production - tail sampling", true, true],
             ["production - persistent queue", true, true], ["production - TLS", false, true],
         ]);
+    });
+
+    it("at a container's size, memory_limiter's shares of the container become the same limits in MiB", () => {
+        const production = byName("production").config;
+        const sized = atContainerSize(production, 4096);
+        assert.deepStrictEqual(differences(production, sized).sort(), ["processors.memory_limiter.limit_mib", "processors.memory_limiter.limit_percentage",
+            "processors.memory_limiter.spike_limit_mib", "processors.memory_limiter.spike_limit_percentage"]);
+        const limiter = (sized.processors as Record<string, Record<string, unknown>>).memory_limiter;
+        assert.deepStrictEqual(limiter, { check_interval: "1s", limit_mib: 3276, spike_limit_mib: 1024 });
     });
 
     it("load: the generator's command line asks for TLS and the token only when the pipeline does", () => {

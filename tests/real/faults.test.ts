@@ -53,7 +53,7 @@ describe("live faults: nothing sent is lost", function () {
         assert.ok(queued > 0, "the spans wait in the sending queue while Jaeger is away");
         runOk("podman", ["start", jaegerName()]);
         const held = await spansInJaeger(stack.jaegerUrl, service, 10_000, 180_000);
-        console.log(`      Jaeger outage: ${held} of 10000 spans arrived (${queued} batches had waited in the queue)`);
+        console.log(`      Jaeger outage: ${held} of 10000 spans arrived (${queued} bytes had waited in the queue)`);
         assert.strictEqual(held, 10_000, stack.logs());
     });
 

@@ -174,13 +174,11 @@ describe("live: alert rule metric names on the pinned collector", function () {
         // failures), one holds a single batch (enqueue failures).
         run("podman", ["stop", "--time", "2", stack.artifacts.containers.jaeger.name]);
         const { collector } = stack.artifacts.containers;
-        // A third holds one trace in tail sampling (evictions).
-        type Config = { exporters: Record<string, Record<string, unknown>>; processors: Record<string, Record<string, unknown>> };
+        type Config = { exporters: Record<string, Record<string, unknown>> };
         const variants: [string, (config: Config) => void][] = [
             ["otelcol_exporter_send_failed_spans", (c) => Object.assign(c.exporters["otlp_grpc/jaeger"], { retry_on_failure: { enabled: false } })],
             ["otelcol_exporter_enqueue_failed_spans", (c) => Object.assign(c.exporters["otlp_grpc/jaeger"],
                 { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } })],
-            ["otelcol_processor_tail_sampling_sampling_trace_dropped_too_early", (c) => Object.assign(c.processors.tail_sampling, { num_shards: 1, num_traces: 1 })],
         ];
         for (const [counter, change] of variants) {
             const config = parse(collector.files[0].content) as Config;
