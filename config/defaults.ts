@@ -33,7 +33,7 @@ const perEnvironment: Record<Environment, Plain> = {
         serviceName: "ivatar-production",
         samplingRatio: 0.1,
         // Over an hour of Jaeger outage at the rated load (README, Performance).
-        collector: { cpus: 4, memoryMb: 8192, queueDiskGiB: 64 },
+        collector: { cpus: 4, memoryMb: 8192, queueDiskGiB: 96 },
         firewall: { enabled: true },
     },
     // 100 % sampling for debugging, the plan's minimum of 2 CPUs / 4 GB.
