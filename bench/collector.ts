@@ -5,6 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ensureToolchain, waitFor } from "../tests/tools";
+import { loadCommand } from "./load";
+import { BenchPipeline, BenchPlaces } from "./pipelines";
 
 export interface RunningCollector {
     pid: number;
@@ -50,16 +52,30 @@ export async function startCollector(o: {
     return running;
 }
 
-/** Starts the load generator on `cpus`; `done` resolves with its JSON report when it exits. */
-export function startLoad(command: string[], cpus: string): { child: ChildProcess; done: Promise<{ failedRequests?: number; okRequests?: number; lastError?: string }> } {
+/** What the load generator prints when it is done. */
+export interface LoadReport { okRequests?: number; failedRequests?: number; lastError?: string }
+
+/** What a client of the benchmarked collector holds: the CA file and the token. */
+export interface BenchClient { caFile: string; token: string }
+
+/**
+ * Starts the load generator on `cpus` against the pipeline's receiver, with TLS and the token
+ * where the pipeline asks for them; `done` resolves with its report when it exits.
+ */
+export function startLoad(pipeline: BenchPipeline, places: BenchPlaces, rate: { tracesPerSecond: number; seconds: number }, client: BenchClient, cpus: string):
+    { child: ChildProcess; done: Promise<LoadReport> } {
+    const command = loadCommand({
+        endpoint: `localhost:${places.ports.otlpGrpc}`, ...rate,
+        caFile: pipeline.tls ? client.caFile : undefined, token: pipeline.token ? client.token : undefined,
+    });
     const child = spawn("taskset", ["-c", cpus, ...command], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const done = new Promise<{ failedRequests?: number; okRequests?: number; lastError?: string }>((resolve, reject) => {
+    const done = new Promise<LoadReport>((resolve, reject) => {
         child.once("exit", (code) => {
             try {
-                resolve(JSON.parse(output.trim().split("\n").pop() ?? "") as { failedRequests?: number });
+                resolve(JSON.parse(output.trim().split("\n").pop() ?? "") as LoadReport);
             } catch {
                 reject(new Error(`the load generator did not report (exit ${code}):\n${output}`));
             }

@@ -1,8 +1,7 @@
 // The comparison: each pipeline in turn on one CPU (GOMAXPROCS=1) under the same load, and one
 // table of spans accepted per second, spans per collector CPU-second, CPU per span against the
 // contrib default, peak memory, spans refused and exported, and traces evicted undecided.
-import { startCollector, startLoad, sleep } from "./collector";
-import { loadCommand } from "./load";
+import { BenchClient, startCollector, startLoad, sleep } from "./collector";
 import { cpuSeconds, peakRssMb, SpanCounts, spanCounts } from "./measure";
 import { BenchPipeline, BenchPlaces } from "./pipelines";
 
@@ -20,12 +19,9 @@ interface Result {
 
 export interface CpuSplit { collector: string; load: string }
 
-async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: CompareOptions, cpus: CpuSplit, ca: string, token: string): Promise<Result> {
+async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: CompareOptions, cpus: CpuSplit, client: BenchClient): Promise<Result> {
     const collector = await startCollector({ dir: places.dir, name: pipeline.name, config: pipeline.config, metricsPort: places.ports.internalMetrics, cpus: cpus.collector, procs: 1 });
-    const load = startLoad(loadCommand({
-        endpoint: `localhost:${places.ports.otlpGrpc}`, tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3,
-        caFile: pipeline.tls ? ca : undefined, token: pipeline.token ? token : undefined,
-    }), cpus.load);
+    const load = startLoad(pipeline, places, { tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3 }, client, cpus.load);
     try {
         await sleep(opts.warmup * 1000);
         const [cpu0, counts0] = [cpuSeconds(collector.pid), await spanCounts(collector.metricsUrl)];
@@ -75,13 +71,13 @@ function table(results: Result[]): string {
         ]));
 }
 
-export async function compare(pipelines: BenchPipeline[], places: BenchPlaces, opts: CompareOptions, cpus: CpuSplit, ca: string, token: string): Promise<void> {
+export async function compare(pipelines: BenchPipeline[], places: BenchPlaces, opts: CompareOptions, cpus: CpuSplit, client: BenchClient): Promise<void> {
     console.log(`compare: ${opts.tps} traces/s offered (${opts.tps * 10} spans/s), ${opts.warmup} s warm-up, ${opts.seconds} s measured per pipeline;`);
     console.log(`collector on CPU ${cpus.collector} with GOMAXPROCS=1, load and sink on CPUs ${cpus.load}\n`);
     const results: Result[] = [];
     for (const pipeline of pipelines) {
         process.stdout.write(`  ${pipeline.name} ...`);
-        results.push(await measure(pipeline, places, opts, cpus, ca, token));
+        results.push(await measure(pipeline, places, opts, cpus, client));
         process.stdout.write(" done\n");
     }
     console.log(`\n${table(results)}`);

@@ -4,9 +4,8 @@
 // drain. With the stack's queue limit and a load, that gives the outage a stack survives.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { startCollector, startLoad, sleep } from "./collector";
+import { BenchClient, startCollector, startLoad, sleep } from "./collector";
 import { markdownTable } from "./compare";
-import { loadCommand } from "./load";
 import { spanCounts } from "./measure";
 import { BenchPipeline, BenchPlaces } from "./pipelines";
 import { startSink } from "./sink";
@@ -17,13 +16,10 @@ export interface OutageOptions { tps: number; seconds: number }
 /** What one stack's queue held after the outage, per span offered, and how long it took to drain. */
 interface Filled { name: string; accepted: number; queuedBytes: number; diskBytes: number; enqueueFailed: number; drainSeconds: number; leftQueued: number }
 
-async function fill(pipeline: BenchPipeline, places: BenchPlaces, opts: OutageOptions, cpus: string, procs: number, ca: string, token: string): Promise<Filled> {
+async function fill(pipeline: BenchPipeline, places: BenchPlaces, opts: OutageOptions, cpus: string, procs: number, client: BenchClient): Promise<Filled> {
     const sinkPort = Number(places.sink.split(":").pop());
     const collector = await startCollector({ dir: places.dir, name: `${pipeline.name}-outage`, config: pipeline.config, metricsPort: places.ports.internalMetrics, cpus, procs });
-    const load = startLoad(loadCommand({
-        endpoint: `localhost:${places.ports.otlpGrpc}`, tracesPerSecond: opts.tps, seconds: opts.seconds,
-        caFile: pipeline.tls ? ca : undefined, token: pipeline.token ? token : undefined,
-    }), cpus);
+    const load = startLoad(pipeline, places, { tracesPerSecond: opts.tps, seconds: opts.seconds }, client, cpus);
     try {
         await load.done;
         // Tail sampling's last decisions reach the queue within its wait.
@@ -48,12 +44,12 @@ async function fill(pipeline: BenchPipeline, places: BenchPlaces, opts: OutageOp
     }
 }
 
-export async function outage(pipelines: BenchPipeline[], places: BenchPlaces, opts: OutageOptions, cpus: string, procs: number, ca: string, token: string): Promise<void> {
+export async function outage(pipelines: BenchPipeline[], places: BenchPlaces, opts: OutageOptions, cpus: string, procs: number, client: BenchClient): Promise<void> {
     console.log(`outage: ${opts.tps * 10} spans/s offered for ${opts.seconds} s with the export target down, then up again\n`);
     const rows: string[][] = [];
     for (const pipeline of pipelines) {
         process.stdout.write(`  ${pipeline.name} ...`);
-        const f = await fill(pipeline, places, opts, cpus, procs, ca, token);
+        const f = await fill(pipeline, places, opts, cpus, procs, client);
         process.stdout.write(" done\n");
         rows.push([
             f.name, String(f.accepted), (f.queuedBytes / 1e6).toFixed(1), (f.diskBytes / 1e6).toFixed(1),

@@ -56,13 +56,13 @@ async function main(): Promise<boolean> {
         fs.writeFileSync(path.join(dir, "token"), token);
         const plans = Object.fromEntries(stacks.map((stack) => [stack, planStack(validateStack(readStackValues(stackConfig(stack))))]));
         const pipelines = benchPipelines(Object.fromEntries(stacks.map((s) => [s, plans[s].collector.config])), places);
-        const ca = path.join(dir, "ca", "ca.crt");
+        const client = { caFile: path.join(dir, "ca", "ca.crt"), token };
         if (mode === "compare") {
             // This process and the load stay off the collector's CPU.
             runOk("taskset", ["-p", "-c", otherCpus, String(process.pid)]);
             const chosen = pipelines.filter((p) => !values.only || p.name.includes(values.only));
             await compare(chosen, places, { tps: number("traces-per-second", 4000), seconds: number("seconds", 30), warmup: number("warmup", 15) },
-                { collector: String(lastCpu), load: otherCpus }, ca, token);
+                { collector: String(lastCpu), load: otherCpus }, client);
             return true;
         }
         if (mode === "sustain") {
@@ -73,10 +73,10 @@ async function main(): Promise<boolean> {
             return await sustain(pipeline, places, {
                 tps: number("traces-per-second", 3000), seconds: number("seconds", 300), warmup: number("warmup", 20), interval: 30,
                 cpus: Math.ceil(size.cpus), memoryMb: size.memoryMb,
-            }, allCpus, ca, token);
+            }, allCpus, client);
         }
         await outage(pipelines.filter((p) => ["production", "development"].includes(p.name)), places,
-            { tps: number("traces-per-second", 2000), seconds: number("seconds", 60) }, allCpus, 2, ca, token);
+            { tps: number("traces-per-second", 2000), seconds: number("seconds", 60) }, allCpus, 2, client);
         return true;
     } finally {
         await sink?.stop();

@@ -4,26 +4,22 @@
 // the run passes only with nothing refused, no trace evicted undecided, memory under the limit
 // and the export keeping up (the queue empty at the end).
 import { goMemLimit } from "../components/collector/container";
-import { startCollector, startLoad, sleep } from "./collector";
+import { BenchClient, startCollector, startLoad, sleep } from "./collector";
 import { markdownTable } from "./compare";
-import { loadCommand } from "./load";
 import { cpuSeconds, peakRssMb, rssMb, spanCounts } from "./measure";
 import { atContainerSize, BenchPipeline, BenchPlaces } from "./pipelines";
 
 export interface SustainOptions { tps: number; seconds: number; warmup: number; interval: number; cpus: number; memoryMb: number }
 
 /** Returns whether the run passed. */
-export async function sustain(pipeline: BenchPipeline, places: BenchPlaces, opts: SustainOptions, allCpus: string, ca: string, token: string): Promise<boolean> {
+export async function sustain(pipeline: BenchPipeline, places: BenchPlaces, opts: SustainOptions, allCpus: string, client: BenchClient): Promise<boolean> {
     console.log(`sustain: ${pipeline.name} at ${opts.cpus} CPUs / ${opts.memoryMb} MB, ${opts.tps * 10} spans/s offered for ${opts.seconds} s after ${opts.warmup} s;`);
     console.log(`collector, load and sink share CPUs ${allCpus}\n`);
     const collector = await startCollector({
         dir: places.dir, name: `${pipeline.name}-sustained`, config: atContainerSize(pipeline.config, opts.memoryMb),
         metricsPort: places.ports.internalMetrics, cpus: allCpus, procs: opts.cpus, env: { GOMEMLIMIT: goMemLimit(opts.memoryMb) },
     });
-    const load = startLoad(loadCommand({
-        endpoint: `localhost:${places.ports.otlpGrpc}`, tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3,
-        caFile: pipeline.tls ? ca : undefined, token: pipeline.token ? token : undefined,
-    }), allCpus);
+    const load = startLoad(pipeline, places, { tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3 }, client, allCpus);
     try {
         await sleep(opts.warmup * 1000);
         const start = { cpu: cpuSeconds(collector.pid), counts: await spanCounts(collector.metricsUrl) };

@@ -169,20 +169,18 @@ describe("live: alert rule metric names on the pinned collector", function () {
 
         const names = await exposedNames(stack);
 
-        // Failure counters appear only once something fails. Provoke them with Jaeger gone and
-        // variants of the rendered config that change one thing: one gives up at once (send
-        // failures), one holds a single batch (enqueue failures).
+        // Failure counters appear only once something fails. Provoke both with Jaeger gone and
+        // two variants of the rendered config that change only the exporter's retry and queue:
+        // one gives up at once (send failures), one holds a single batch (enqueue failures).
         run("podman", ["stop", "--time", "2", stack.artifacts.containers.jaeger.name]);
         const { collector } = stack.artifacts.containers;
-        type Config = { exporters: Record<string, Record<string, unknown>> };
-        const variants: [string, (config: Config) => void][] = [
-            ["otelcol_exporter_send_failed_spans", (c) => Object.assign(c.exporters["otlp_grpc/jaeger"], { retry_on_failure: { enabled: false } })],
-            ["otelcol_exporter_enqueue_failed_spans", (c) => Object.assign(c.exporters["otlp_grpc/jaeger"],
-                { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } })],
+        const variants: [string, Record<string, unknown>][] = [
+            ["otelcol_exporter_send_failed_spans", { retry_on_failure: { enabled: false } }],
+            ["otelcol_exporter_enqueue_failed_spans", { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } }],
         ];
         for (const [counter, change] of variants) {
-            const config = parse(collector.files[0].content) as Config;
-            change(config);
+            const config = parse(collector.files[0].content) as { exporters: Record<string, Record<string, unknown>> };
+            Object.assign(config.exporters["otlp_grpc/jaeger"], change);
             startContainer({ ...collector, files: [{ ...collector.files[0], content: stringify(config) }, ...collector.files.slice(1)] });
             await stack.waitHealthy();
             await waitFor(counter, async () => {
