@@ -11,7 +11,7 @@ import { Jaeger } from "./components/jaeger";
 import { PrometheusRules } from "./components/prometheus";
 import { CollectorTls } from "./components/tls";
 import { loadStackSettings } from "./config/load";
-import { planStack, privateNetwork } from "./config/plan";
+import { planStack, privateNetwork } from "./stack/plan";
 
 function main() {
     const settings = loadStackSettings();
@@ -28,7 +28,7 @@ function main() {
 
     // The firewall goes up before any port is published.
     const firewall = plan.firewall.enabled
-        ? new Firewall("firewall", { host: collectorHost, classes: plan.firewall.classes, rulesetPath: plan.firewall.rulesetPath })
+        ? new Firewall("firewall", { host: collectorHost, settings: plan.firewall })
         : undefined;
     const tls = plan.tls.mode === "disabled" ? undefined : new CollectorTls("collector-tls", {
         host: collectorHost,

@@ -12,7 +12,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../config/plan";
+import { planStack } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
 import { runOk, tempDir } from "../tests/tools";
 import { compare } from "./compare";

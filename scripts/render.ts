@@ -4,9 +4,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { placeholderSecrets, stackArtifacts } from "../components/stackFiles";
+import { placeholderSecrets, stackArtifacts } from "../stack/files";
 import { readStackValues, StackConfigError, validateStack } from "../config/load";
-import { planStack } from "../config/plan";
+import { planStack } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
 
 function main(): number {

@@ -5,7 +5,7 @@ import { atContainerSize, BenchPipeline, benchPipelines, BenchPlaces } from "../
 import { errorShare, loadCommand, spansPerTrace } from "../bench/load";
 import { buildTemplate, stamp } from "../bench/loadgen";
 import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../config/plan";
+import { planStack } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
 
 const settingsOf = (stack: string) => planStack(validateStack(readStackValues(stackConfig(stack)))).collector.config;

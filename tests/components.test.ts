@@ -9,7 +9,7 @@ import { Jaeger } from "../components/jaeger";
 import { PrometheusRules } from "../components/prometheus";
 import { CollectorTls } from "../components/tls";
 import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../config/plan";
+import { planStack } from "../stack/plan";
 import { Registered, runComponents, stackConfig } from "./harness";
 
 const plan = planStack(validateStack(readStackValues(stackConfig("production"))));
@@ -57,7 +57,7 @@ describe("Firewall", () => {
     it("applies the rendered table with one idempotent step", async () => {
         const resources = await runComponents(() => {
             const host = new PodmanHost("h", { host: sshHost, requirements });
-            new Firewall("fw", { host, classes: plan.firewall.classes, rulesetPath: "/etc/ivatar-otel/firewall.nft" });
+            new Firewall("fw", { host, settings: { classes: plan.firewall.classes, rulesetPath: "/etc/ivatar-otel/firewall.nft" } });
         });
         const step = resources.find((r) => r.name === "fw-table");
         assert.ok(step);

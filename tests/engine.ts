@@ -8,7 +8,7 @@ import { projectRoot } from "../config/stackFile";
 import { ensureToolchain, run, RunResult, tempDir } from "./tools";
 
 /** What the program needs to run: its sources, its project file and its stack files. */
-const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "versions.json", "package.json", "tsconfig.json"];
+const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "stack", "versions.json", "package.json", "tsconfig.json"];
 
 export interface PreviewStep {
     op: string;
@@ -71,8 +71,8 @@ export class EngineProject {
     }
 
     /** `pulumi preview --json`: the planned steps, less the stack itself. */
-    preview(stack: string, extra: string[] = []): PreviewStep[] {
-        const out = this.pulumiOk(["preview", "--stack", stack, "--json", ...extra]);
+    preview(stack: string, extra: string[] = [], env?: NodeJS.ProcessEnv): PreviewStep[] {
+        const out = this.pulumiOk(["preview", "--stack", stack, "--json", ...extra], { env });
         const parsed = JSON.parse(out) as { steps?: PreviewStep[] };
         return (parsed.steps ?? []).filter((s) => !s.urn.includes("::pulumi:pulumi:Stack::"));
     }
@@ -112,4 +112,24 @@ export function startPodmanService(socket = "/run/podman/podman.sock"): () => vo
         run("sleep", ["0.2"]);
     }
     return () => child.kill();
+}
+
+/** "op type::name reasons" of every step that is not "same": what a reviewer is shown. */
+export function changedSteps(steps: PreviewStep[]): string[] {
+    return steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${urnKey(s.urn)} ${(s.diffReasons ?? []).join(",")}`.trim());
+}
+
+/**
+ * A one-key change to the collector's config (sampling ratio) touches the collector container
+ * and nothing else: it is replaced, because a file uploaded into it changed.
+ */
+export function assertOnlyCollectorReplaced(steps: PreviewStep[]): void {
+    const changed = changedSteps(steps);
+    const resources = [...new Set(steps.filter((s) => s.op !== "same").map((s) => urnKey(s.urn)))];
+    if (resources.length !== 1 || resources[0] !== "docker:index/container:Container::collector-container") {
+        throw new Error(`expected only the collector container to change, found:\n${changed.join("\n")}`);
+    }
+    if (!steps.some((s) => s.op === "replace" && (s.diffReasons ?? []).includes("uploads"))) {
+        throw new Error(`expected the collector container replaced for its uploads, found:\n${changed.join("\n")}`);
+    }
 }

@@ -7,7 +7,7 @@ import { renderFirewallUnit } from "../components/firewall/steps";
 import { runbookLink } from "../components/prometheus/rules";
 import { generateTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../config/plan";
+import { planStack } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
 
 const tls = planStack(validateStack(readStackValues(stackConfig("production")))).tls.step;

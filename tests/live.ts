@@ -2,10 +2,10 @@
 // specs and files the components produce, with TLS material made by the program's own TLS step.
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import { StackArtifacts, stackArtifacts } from "../components/stackFiles";
+import { StackArtifacts, stackArtifacts } from "../stack/files";
 import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
-import { planStack, StackPlan } from "../config/plan";
+import { planStack, StackPlan } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
 import { Target } from "./otlp";
 import { containerLogs, removeContainer, removeVolume, startContainer } from "./podman";

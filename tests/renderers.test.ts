@@ -13,7 +13,7 @@ import { dockerHostUri, knownHostsName, sshOptions } from "../components/host/po
 import { jaegerConfig } from "../components/jaeger/jaeger";
 import { alertRules, collectorMetrics, renderRuleTests } from "../components/prometheus/rules";
 import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../config/plan";
+import { planStack } from "../stack/plan";
 import { stackConfig } from "./harness";
 
 const plan = (stack: string) => planStack(validateStack(readStackValues(stackConfig(stack))));

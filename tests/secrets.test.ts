@@ -3,10 +3,10 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { placeholderSecrets, stackArtifacts } from "../components/stackFiles";
+import { placeholderSecrets, stackArtifacts } from "../stack/files";
 import { providedTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../config/plan";
+import { planStack } from "../stack/plan";
 import { promiseOf, Registered, runProgram, stackConfig } from "./harness";
 
 const tlsKey = "-----BEGIN PRIVATE KEY-----\nTUlJRXZRSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2N3Z2dTakFnRUFBb0lCQVFD\n-----END PRIVATE KEY-----\n";

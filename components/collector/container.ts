@@ -2,18 +2,22 @@
 import { ContainerSpec } from "../container";
 import { CollectorConfigSettings, collectorPaths, renderCollectorConfig } from "./config";
 
-export interface CollectorContainerSettings<Secret = string> {
+/** What OtelCollector places: the container's image, size, ports, config and network. */
+export interface CollectorSettings {
     image: string;
     cpus: number;
     memoryMb: number;
     ports: { otlpGrpc: number; otlpHttp: number; prometheusExporter: number; health: number; internalMetrics: number };
     /** What config.yaml is rendered from. */
     config: CollectorConfigSettings;
-    /** The bearer token clients must send (a placeholder when rendering for review). */
-    bearerToken: Secret;
     /** Host directory holding tls/ (server.crt, server.key, client-ca.crt), or none without TLS. */
     tlsHostDir?: string;
     network: string;
+}
+
+export interface CollectorContainerSettings<Secret = string> extends CollectorSettings {
+    /** The bearer token clients must send (a placeholder when rendering for review). */
+    bearerToken: Secret;
 }
 
 export const collectorContainerName = "ivatar-otel-collector";

@@ -1,14 +1,13 @@
 // OtelCollector: places the rendered collector container on a Podman host.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { StackPlan } from "../../config/plan";
 import { dockerContainerArgs, ownedVolume } from "../container";
 import { PodmanHost } from "../host/podmanHost";
-import { collectorContainer, collectorQueueVolume, collectorUser } from "./container";
+import { collectorContainer, collectorQueueVolume, CollectorSettings, collectorUser } from "./container";
 
 export interface OtelCollectorArgs {
     host: PodmanHost;
-    settings: StackPlan["collector"];
+    settings: CollectorSettings;
     network: docker.Network;
     /** The token OTLP clients must send; stays secret. */
     bearerToken: pulumi.Output<string>;

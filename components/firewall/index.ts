@@ -1,13 +1,11 @@
 // Firewall: the project's nftables table on the collector host, loaded now and at every boot.
 import * as pulumi from "@pulumi/pulumi";
 import { PodmanHost } from "../host/podmanHost";
-import { PortClass, renderRuleset } from "./ruleset";
-import { applyFirewallScript, removeFirewallScript } from "./steps";
+import { firewallPlacement, FirewallSettings } from "./placement";
 
 export interface FirewallArgs {
     host: PodmanHost;
-    classes: PortClass[];
-    rulesetPath: string;
+    settings: FirewallSettings;
 }
 
 export class Firewall extends pulumi.ComponentResource {
@@ -15,11 +13,9 @@ export class Firewall extends pulumi.ComponentResource {
 
     constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:Firewall", name, {}, opts);
-        this.ruleset = renderRuleset({ classes: args.classes });
-        args.host.step(`${name}-table`, {
-            create: applyFirewallScript(this.ruleset, args.rulesetPath),
-            delete: removeFirewallScript(args.rulesetPath),
-        }, { parent: this });
-        this.registerOutputs({ rulesetPath: args.rulesetPath });
+        const placement = firewallPlacement(args.settings);
+        this.ruleset = placement.ruleset;
+        args.host.step(`${name}-table`, placement.step, { parent: this });
+        this.registerOutputs({ rulesetPath: args.settings.rulesetPath });
     }
 }

@@ -9,7 +9,7 @@
 // containers' own connections to other hosts. Its rules match only packets addressed to this
 // host (`fib daddr type local`), so the collector's export to Jaeger is never dropped.
 import { isIPv4 } from "net";
-import { canonicalCidr, isCidr } from "../../config/cidr";
+import { canonicalCidr, isCidr } from "../cidr";
 import { requireGrammar } from "../grammar";
 
 export const firewallTable = "ivatar_otel";
@@ -23,7 +23,7 @@ export interface PortClass {
     networks: string[];
 }
 
-export interface FirewallSettings {
+export interface RulesetSettings {
     classes: PortClass[];
 }
 
@@ -40,7 +40,7 @@ function drops(c: PortClass, match: string): string[] {
     ];
 }
 
-export function renderRuleset(s: FirewallSettings): string {
+export function renderRuleset(s: RulesetSettings): string {
     for (const c of s.classes) for (const n of c.networks) requireGrammar(isCidr(n), "a network in the nftables ruleset", n);
     const sets = s.classes.flatMap((c) => [
         set(`${c.name}_v4`, "ipv4_addr", c.networks.filter((n) => isIPv4(n.split("/")[0]))),

@@ -4,13 +4,11 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { isIPv6 } from "net";
-import { HostSettings, SshHost } from "../../config/schema";
 import { HostRequirements, preflightScript } from "./preflight";
-import { asRoot, asRootInline } from "./scripts";
+import { asRoot, asRootInline, StepScripts } from "./scripts";
+import { HostSettings, isSsh, SshHost } from "./settings";
 
-export function isSsh(host: HostSettings): host is SshHost {
-    return "address" in host;
-}
+export { isSsh };
 
 /** The docker provider's `host`: the remote user's Podman over SSH, or the local socket. */
 export function dockerHostUri(host: HostSettings): string {
@@ -50,12 +48,8 @@ export interface PodmanHostArgs {
 /** Options of a step: like a resource's, with `dependsOn` as a list (the preflight is added to it). */
 export type StepOptions = Omit<pulumi.CustomResourceOptions, "dependsOn"> & { dependsOn?: pulumi.Input<pulumi.Resource>[] };
 
-export interface HostStep {
-    /** Script run as root on create, and on update whenever it changes (it must be idempotent). */
-    create: pulumi.Input<string>;
-    /** Script run as root on destroy; it must not need secrets. */
-    delete: string;
-}
+/** A step's scripts, run as root: create (which may carry a secret) as an input, delete without secrets. */
+export type HostStep = Omit<StepScripts, "create"> & { create: pulumi.Input<string> };
 
 export class PodmanHost extends pulumi.ComponentResource {
     readonly address: string;

@@ -3,6 +3,12 @@
 
 import { requireGrammar, requireOwner, requireSafePaths } from "../grammar";
 
+/** A step's scripts: `create` runs on create and on every change (so it is idempotent), `delete` on destroy. */
+export interface StepScripts {
+    create: string;
+    delete: string;
+}
+
 export interface HostFile {
     path: string;
     content: string;

@@ -1,12 +1,11 @@
 // CollectorTls: puts the OTLP receivers' certificate and key on the collector host.
 import * as pulumi from "@pulumi/pulumi";
-import { StackPlan } from "../../config/plan";
 import { PodmanHost } from "../host/podmanHost";
-import { generateTlsScript, providedTlsScript, removeTlsScript } from "./steps";
+import { ProvidedTls, tlsPlacement, TlsSettings } from "./placement";
 
 export interface CollectorTlsArgs {
     host: PodmanHost;
-    settings: StackPlan["tls"];
+    settings: TlsSettings;
     /** For mode provided: the certificate chain and the (secret) private key. */
     provided?: { certificate: string; privateKey: pulumi.Output<string> };
 }
@@ -18,16 +17,17 @@ export class CollectorTls extends pulumi.ComponentResource {
 
     constructor(name: string, args: CollectorTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:CollectorTls", name, {}, opts);
-        const { mode, step } = args.settings;
-        let create: pulumi.Input<string>;
-        if (mode === "provided") {
-            if (!args.provided) throw new Error("CollectorTls: mode provided needs the certificate and key");
-            const certificate = args.provided.certificate;
-            create = pulumi.secret(args.provided.privateKey.apply((key) => providedTlsScript(step, certificate, key)));
-        } else {
-            create = generateTlsScript(step);
-        }
-        const command = args.host.step(`${name}-material`, { create, delete: removeTlsScript(step) }, { parent: this });
+        const s = args.settings;
+        const createScript = (provided?: ProvidedTls): string => {
+            const script = tlsPlacement(s, provided).step.create;
+            if (script === undefined) throw new Error(`CollectorTls: mode ${s.mode} needs ${s.mode === "provided" ? "the certificate and key" : "no TLS material"}`);
+            return script;
+        };
+        const provided = args.provided;
+        const create = s.mode === "provided" && provided
+            ? pulumi.secret(provided.privateKey.apply((privateKey) => createScript({ certificate: provided.certificate, privateKey })))
+            : createScript();
+        const command = args.host.step(`${name}-material`, { create, delete: tlsPlacement(s).step.delete }, { parent: this });
         this.step = command;
         // The step prints only the certificate on stdout.
         this.trustedCertificate = pulumi.unsecret(command.stdout);

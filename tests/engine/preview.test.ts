@@ -1,5 +1,6 @@
 // Every stack file previews with the real Pulumi engine, planning exactly the resources the mock
-// tests see, and a one-key change shows a reviewer that change and nothing else.
+// tests see. (What `preview --diff` shows a reviewer after a one-key change needs a deployed
+// state: local.test.ts and ssh.test.ts check it.)
 import * as assert from "assert";
 import { EngineProject, PreviewStep, startPodmanService, urnKey } from "../engine";
 import { runStack, stackNames } from "../harness";

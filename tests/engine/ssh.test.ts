@@ -2,18 +2,20 @@
 // loopback test sshd. The docker provider reaches Podman over `ssh://` (its `docker system
 // dial-stdio` on the host) with the pinned host key; the steps run through the command provider's
 // own SSH client with the key from secret config. A wrong host key is refused before anything is
-// placed; the right one places everything, firewall included, and telemetry flows through it.
+// placed; the right one places everything, firewall included, and telemetry flows through it; a
+// second `up` changes nothing, a changed ratio replaces only the collector, `destroy` cleans up.
 import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
+import { collectorPaths } from "../../components/collector/config";
 import { firewallTable } from "../../components/firewall/ruleset";
-import { stackArtifacts } from "../../components/stackFiles";
+import { stackArtifacts } from "../../stack/files";
 import { validateStack } from "../../config/load";
-import { planStack, privateNetwork, StackPlan } from "../../config/plan";
-import { assertPlacedAsSpecified, removeLeftovers, retainedVolumes, targetFromOutputs } from "../deployed";
-import { EngineProject, startPodmanService } from "../engine";
+import { planStack, privateNetwork, StackPlan } from "../../stack/plan";
+import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs } from "../deployed";
+import { assertOnlyCollectorReplaced, changedSteps, EngineProject, startPodmanService } from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { startSshd, stopSshd, TestHost } from "../sshd";
 import { run, runOk, tempDir, waitFor } from "../tools";
@@ -136,6 +138,19 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         const result = await exportSpans(target, makeSpans({ service, traces: 20, children: 2 }));
         assert.ok(succeeded(result), `export failed: ${result.error}`);
         assert.strictEqual(await spansInJaeger(jaegerUrl, service, 60), 60, "the collector reaches Jaeger across the bridge with the table loaded");
+    });
+
+    it("pulumi up again over SSH changes nothing", () => {
+        assert.deepStrictEqual(changedSteps(project.preview(stack, [], agentEnv)), []);
+        project.pulumiOk(["up", "--yes", "--expect-no-changes", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
+    });
+
+    it("a changed sampling ratio over SSH replaces only the collector, which then runs the new config", () => {
+        project.pulumiOk(["config", "set", "--stack", stack, "ivatar-otel:samplingRatio", "0.5"]);
+        assertOnlyCollectorReplaced(project.preview(stack, ["--diff"], agentEnv));
+        project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
+        const config = parse(fileInContainer(stackArtifacts(plan, { bearerToken: "unused" }).containers.collector.name, collectorPaths.config));
+        assert.strictEqual(config.processors.tail_sampling.policies[1].probabilistic.sampling_percentage, 50);
     });
 
     it("pulumi destroy over SSH removes everything placed but the retained volumes", () => {

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { preflightScript } from "../../components/host/preflight";
 import { readStackValues, validateStack } from "../../config/load";
-import { planStack } from "../../config/plan";
+import { planStack } from "../../stack/plan";
 import { stackConfig } from "../../config/stackFile";
 import { stackNames } from "../harness";
 import { ensureToolchain, run, tempDir } from "../tools";

@@ -15,7 +15,7 @@ import { renderScrapeConfig } from "../../components/prometheus/scrape";
 import { placePrometheusFilesScript, PrometheusFiles, removePrometheusFilesScript } from "../../components/prometheus/steps";
 import { renewalScriptPath, renewalUnit } from "../../components/tls/renewal";
 import { generateTlsScript, providedTlsScript, removeTlsScript } from "../../components/tls/steps";
-import { StackPlan } from "../../config/plan";
+import { StackPlan } from "../../stack/plan";
 import { livePlan } from "../live";
 import { startSshd, TestHost } from "../sshd";
 import { ensureToolchain, run, RunResult, runOk, tempDir, Tools, waitFor } from "../tools";

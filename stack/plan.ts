@@ -1,41 +1,25 @@
-// Turns validated stack settings into each component's settings. Pure, and the one mapping
-// the program (index.ts), `npm run render` and the tests share.
+// Turns validated stack settings into each component's own settings (the types each component
+// exports). Pure, and the one mapping the program (index.ts), `npm run render` and the tests share.
 import { AppEnvironmentSettings } from "../components/appEnvironment";
-import { CollectorConfigSettings } from "../components/collector/config";
-import { collectorQueueVolume, collectorUser, goMemLimit } from "../components/collector/container";
-import { PortClass } from "../components/firewall/ruleset";
-import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
-import { RuleSettings } from "../components/prometheus/rules";
-import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
+import { collectorQueueVolume, CollectorSettings, collectorUser, goMemLimit } from "../components/collector/container";
+import { FirewallSettings } from "../components/firewall/placement";
 import { HostRequirements } from "../components/host/preflight";
-import { TlsStepSettings } from "../components/tls/steps";
-import { StackSettings } from "./schema";
+import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
+import { PrometheusSettings } from "../components/prometheus/placement";
+import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
+import { TlsSettings } from "../components/tls/placement";
+import { StackSettings } from "../config/schema";
 
 /** The private Podman network the collector and Jaeger share. */
 export const privateNetwork = "ivatar-otel";
 
 export interface StackPlan {
     environment: StackSettings["environment"];
-    collector: {
-        config: CollectorConfigSettings;
-        image: string;
-        cpus: number;
-        memoryMb: number;
-        ports: StackSettings["collector"]["ports"];
-        tlsHostDir?: string;
-        network: string;
-    };
+    collector: CollectorSettings;
     jaeger: JaegerSettings;
-    tls: { mode: StackSettings["tls"]["mode"]; step: TlsStepSettings };
-    prometheus: {
-        rules: RuleSettings;
-        scrape: ScrapeSettings;
-        rulesPath: string;
-        scrapePath: string;
-        ruleTestsFile: string;
-        reloadUrl: string;
-    };
-    firewall: { enabled: boolean; classes: PortClass[]; rulesetPath: string };
+    tls: TlsSettings;
+    prometheus: PrometheusSettings;
+    firewall: FirewallSettings & { enabled: boolean };
     /** What each host must offer; its preflight checks it before anything is placed there. */
     hosts: { collector: HostRequirements; prometheus: HostRequirements };
     app: AppEnvironmentSettings;

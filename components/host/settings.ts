@@ -1,0 +1,25 @@
+// How the program reaches a Podman host: PodmanHost's own contract (the config schema is checked
+// against it at compile time).
+
+/** A host reached over SSH that must present exactly this host key. */
+export interface SshHost {
+    /** DNS name or IP address the SSH client connects to. */
+    address: string;
+    port: number;
+    /** Login user: root, or one with passwordless sudo (rootful Podman). */
+    user: string;
+    /** The host's public key as `ssh-keyscan` prints it after the host name. */
+    hostKey: string;
+}
+
+/** This machine's own Podman, through its API socket, with local commands. */
+export interface LocalHost {
+    local: true;
+    podmanSocket: string;
+}
+
+export type HostSettings = SshHost | LocalHost;
+
+export function isSsh(host: HostSettings): host is SshHost {
+    return "address" in host;
+}
