@@ -40,14 +40,9 @@ function main() {
 
     // Podman reports its IPAM driver back (host-local), which is not an input: not a change.
     const network = new docker.Network("private-network", { name: privateNetwork }, { provider, ignoreChanges: ["ipamOptions"] });
-    const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network, dependsOn: firewall ? [firewall] : [] });
-    const collector = new OtelCollector("collector", {
-        host: collectorHost,
-        settings: plan.collector,
-        network,
-        bearerToken: token,
-        dependsOn: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : []), jaeger],
-    });
+    const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network }, { dependsOn: firewall ? [firewall] : [] });
+    const collector = new OtelCollector("collector", { host: collectorHost, settings: plan.collector, network, bearerToken: token },
+        { dependsOn: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : []), jaeger] });
     new PrometheusRules("prometheus-rules", { host: prometheusHost, settings: plan.prometheus }, { dependsOn: [collector] });
 
     // Deployment jobs read these with `pulumi stack output --json`.

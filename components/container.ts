@@ -3,6 +3,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
+/** The user the official collector and Jaeger images run as; their named volumes belong to it. */
+export const imageUser = "10001:10001";
+
 export interface PublishedPort {
     /** Port inside the container. */
     internal: number;
@@ -106,4 +109,39 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
         // `pulumi up` fails if the container does not stay up.
         mustRun: true,
     };
+}
+
+/**
+ * What a component resource was told to wait for, for its children: Pulumi does not pass a
+ * component's own dependsOn down, so without this they would not wait.
+ */
+export function dependenciesOf(opts: pulumi.ResourceOptions | undefined): pulumi.Input<pulumi.Resource>[] {
+    const d = opts?.dependsOn;
+    if (d === undefined) return [];
+    if (Array.isArray(d)) return d;
+    if (pulumi.Resource.isInstance(d)) return [d];
+    throw new Error("dependsOn of an ivatar-otel component must be a resource or a list of resources");
+}
+
+export interface ContainerPlace {
+    provider: docker.Provider;
+    network: docker.Network;
+    /** Logical name of the spec's one named volume (kept when the stack is destroyed). */
+    volumeResource: string;
+    /** The component placing it: parent of the image, volume and container. */
+    parent: pulumi.ComponentResource;
+    /** What the container waits for besides its image, volume and network. */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Places a spec: its pinned image (kept on the host), its named volume owned by the spec's user, the container. */
+export function placeContainer(name: string, spec: ContainerSpec<pulumi.Input<string>>, place: ContainerPlace): docker.Container {
+    const volumes = spec.mounts.flatMap((m) => ("volume" in m ? [m.volume] : []));
+    if (volumes.length !== 1) throw new Error(`${spec.name}: expected one named volume, found ${volumes.length}`);
+    const { provider, parent } = place;
+    const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent, provider });
+    const volume = ownedVolume(place.volumeResource, volumes[0], spec.user, { parent, provider });
+    return new docker.Container(`${name}-container`,
+        dockerContainerArgs(spec, place.network.name, image.imageId, { [volumes[0]]: volume.name }),
+        { parent, provider, dependsOn: place.dependsOn, deleteBeforeReplace: true });
 }

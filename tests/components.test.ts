@@ -18,11 +18,22 @@ const parentOf = (r: Registered) => String(r.parent ?? "");
 const requirements = plan.hosts.collector;
 
 describe("PodmanHost", () => {
-    it("makes the docker provider only when a component needs it, and a preflight step always", async () => {
+    it("makes a docker provider only for a host that runs containers, and a preflight step always", async () => {
+        let reading: unknown;
         const resources = await runComponents(() => {
-            new PodmanHost("steps-only", { host: sshHost, requirements });
+            const stepsOnly = new PodmanHost("steps-only", { host: sshHost, requirements: { ...requirements, podman: false } });
+            try {
+                void stepsOnly.provider;
+            } catch (error) {
+                reading = error;
+            }
+            new PodmanHost("containers", { host: sshHost, requirements });
         });
-        assert.deepStrictEqual(resources.map((r) => `${r.type}::${r.name}`), ["ivatar:otel:PodmanHost::steps-only", "command:remote:Command::steps-only-preflight"]);
+        assert.deepStrictEqual(resources.map((r) => `${r.type}::${r.name}`).sort(), [
+            "command:remote:Command::containers-preflight", "command:remote:Command::steps-only-preflight",
+            "ivatar:otel:PodmanHost::containers", "ivatar:otel:PodmanHost::steps-only", "pulumi:providers:docker::containers-podman",
+        ]);
+        assert.match(String(reading), /steps-only: this host runs no containers/);
     });
 
     it("places nothing before the preflight: the provider and every step wait for it", async () => {

@@ -1,5 +1,5 @@
 // The collector container: pure, settings in, ContainerSpec out.
-import { ContainerSpec } from "../container";
+import { ContainerSpec, imageUser } from "../container";
 import { CollectorConfigSettings, collectorPaths, renderCollectorConfig } from "./config";
 
 /** What OtelCollector places: the container's image, size, ports, config and network. */
@@ -22,8 +22,8 @@ export interface CollectorContainerSettings<Secret = string> extends CollectorSe
 
 export const collectorContainerName = "ivatar-otel-collector";
 export const collectorQueueVolume = "ivatar-otel-collector-queue";
-/** The official image's user. */
-export const collectorUser = "10001:10001";
+/** The collector's user (the official image's), who must read its TLS files. */
+export const collectorUser = imageUser;
 
 /** GOMEMLIMIT at 80 % of the container limit, so Go's GC works hard before the kernel kills. */
 export function goMemLimit(memoryMb: number): string {

@@ -58,7 +58,7 @@ export class PodmanHost extends pulumi.ComponentResource {
     private readonly sshPrivateKey?: pulumi.Input<string>;
     /** The preflight step: every step and container on this host waits for it. */
     readonly preflight: pulumi.Resource;
-    private podman?: docker.Provider;
+    private readonly podman?: docker.Provider;
 
     constructor(name: string, args: PodmanHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:PodmanHost", name, {}, opts);
@@ -67,15 +67,19 @@ export class PodmanHost extends pulumi.ComponentResource {
         this.sshPrivateKey = args.sshPrivateKey;
         this.address = isSsh(args.host) ? args.host.address : "localhost";
         this.preflight = this.command(`${name}-preflight`, { create: preflightScript(args.requirements), delete: "true" }, { parent: this });
-        this.registerOutputs({ address: this.address });
+        // Only a host that runs containers gets a docker provider (the Prometheus host runs steps only).
+        if (args.requirements.podman) {
+            this.podman = new docker.Provider(`${name}-podman`, {
+                host: dockerHostUri(args.host),
+                sshOpts: isSsh(args.host) ? sshOptions(args.host) : undefined,
+            }, { parent: this, dependsOn: [this.preflight] });
+        }
+        this.registerOutputs({ address: this.address, preflight: this.preflight });
     }
 
-    /** The docker provider for this host's Podman, made on first use (a host that only runs steps needs none). */
+    /** The docker provider for this host's Podman. */
     get provider(): docker.Provider {
-        this.podman ??= new docker.Provider(`${this.name}-podman`, {
-            host: dockerHostUri(this.settings),
-            sshOpts: isSsh(this.settings) ? sshOptions(this.settings) : undefined,
-        }, { parent: this, dependsOn: [this.preflight] });
+        if (!this.podman) throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
         return this.podman;
     }
 

@@ -1,7 +1,7 @@
 // Jaeger v2: its config.yaml and container, pure. Badger storage on a named volume, OTLP only on
 // the private network, the query UI/API published for admin networks (see the firewall).
 import { renderYaml } from "../yaml";
-import { ContainerSpec } from "../container";
+import { ContainerSpec, imageUser } from "../container";
 
 export const jaegerPaths = { config: "/etc/jaeger/config.yaml", data: "/badger" };
 export const jaegerContainerName = "ivatar-otel-jaeger";
@@ -70,7 +70,7 @@ export function jaegerContainer(s: JaegerSettings): ContainerSpec {
         name: jaegerContainerName,
         image: s.image,
         args: ["--config", jaegerPaths.config],
-        user: "10001:10001",
+        user: imageUser,
         cpus: jaegerSize.cpus,
         memoryMb: jaegerSize.memoryMb,
         env: {},

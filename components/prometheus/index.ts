@@ -1,6 +1,7 @@
 // PrometheusRules: the collector's alert rules and scrape jobs, placed on the existing
 // Prometheus host and loaded by a reload; removed again on destroy.
 import * as pulumi from "@pulumi/pulumi";
+import { dependenciesOf } from "../container";
 import { PodmanHost } from "../host/podmanHost";
 import { prometheusPlacement, PrometheusSettings } from "./placement";
 
@@ -18,7 +19,7 @@ export class PrometheusRules extends pulumi.ComponentResource {
         const placement = prometheusPlacement(args.settings);
         this.rules = placement.rules;
         this.scrapeConfig = placement.scrapeConfig;
-        args.host.step(`${name}-files`, placement.step, { parent: this });
+        args.host.step(`${name}-files`, placement.step, { parent: this, dependsOn: dependenciesOf(opts) });
         this.registerOutputs({ rulesPath: args.settings.rulesPath, scrapePath: args.settings.scrapePath });
     }
 }

@@ -1,5 +1,6 @@
 // CollectorTls: puts the OTLP receivers' certificate and key on the collector host.
 import * as pulumi from "@pulumi/pulumi";
+import { dependenciesOf } from "../container";
 import { PodmanHost } from "../host/podmanHost";
 import { ProvidedTls, tlsPlacement, TlsSettings } from "./placement";
 
@@ -27,7 +28,7 @@ export class CollectorTls extends pulumi.ComponentResource {
         const create = s.mode === "provided" && provided
             ? pulumi.secret(provided.privateKey.apply((privateKey) => createScript({ certificate: provided.certificate, privateKey })))
             : createScript();
-        const command = args.host.step(`${name}-material`, { create, delete: tlsPlacement(s).step.delete }, { parent: this });
+        const command = args.host.step(`${name}-material`, { create, delete: tlsPlacement(s).step.delete }, { parent: this, dependsOn: dependenciesOf(opts) });
         this.step = command;
         // The step prints only the certificate on stdout.
         this.trustedCertificate = pulumi.unsecret(command.stdout);
