@@ -10,8 +10,22 @@ import { PodmanHost } from "./components/host/podmanHost";
 import { Jaeger } from "./components/jaeger";
 import { PrometheusRules } from "./components/prometheus";
 import { CollectorTls } from "./components/tls";
+import { TlsSettings } from "./components/tls/placement";
 import { loadStackSettings } from "./config/load";
 import { planStack, privateNetwork } from "./stack/plan";
+
+/** The OTLP receivers' TLS material, by mode (the schema has checked that provided comes with its key). */
+function collectorTls(host: PodmanHost, tls: TlsSettings, privateKey: string | undefined): CollectorTls | undefined {
+    switch (tls.mode) {
+        case "disabled":
+            return undefined;
+        case "generate":
+            return new CollectorTls("collector-tls", { host, settings: tls });
+        case "provided":
+            if (privateKey === undefined) throw new Error("tlsPrivateKey: expected a PEM private key when tls.mode is provided");
+            return new CollectorTls("collector-tls", { host, settings: tls, privateKey: pulumi.secret(privateKey) });
+    }
+}
 
 function main() {
     const settings = loadStackSettings();
@@ -30,13 +44,7 @@ function main() {
     const firewall = plan.firewall.enabled
         ? new Firewall("firewall", { host: collectorHost, settings: plan.firewall })
         : undefined;
-    const tls = plan.tls.mode === "disabled" ? undefined : new CollectorTls("collector-tls", {
-        host: collectorHost,
-        settings: plan.tls,
-        provided: plan.tls.mode === "provided" && settings.tls.certificate && settings.tlsPrivateKey
-            ? { certificate: settings.tls.certificate, privateKey: pulumi.secret(settings.tlsPrivateKey) }
-            : undefined,
-    });
+    const tls = collectorTls(collectorHost, plan.tls, settings.tlsPrivateKey);
 
     // Podman reports its IPAM driver back (host-local), which is not an input: not a change.
     const network = new docker.Network("private-network", { name: privateNetwork }, { provider, ignoreChanges: ["ipamOptions"] });

@@ -8,6 +8,7 @@ import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger"
 import { PrometheusSettings } from "../components/prometheus/placement";
 import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
 import { TlsSettings } from "../components/tls/placement";
+import { TlsStepSettings } from "../components/tls/steps";
 import { StackSettings } from "../config/schema";
 
 /** The private Podman network the collector and Jaeger share. */
@@ -29,6 +30,19 @@ export interface StackPlan {
         prometheusTargets: string[];
         sizing: { cpus: number; memoryMb: number; goMemLimit: string; samplingRatio: number; traceRetention: string };
     };
+}
+
+function tlsPlan(s: StackSettings, step: TlsStepSettings): TlsSettings {
+    switch (s.tls.mode) {
+        case "disabled":
+            return { mode: "disabled" };
+        case "generate":
+            return { mode: "generate", step };
+        case "provided":
+            // The schema's cross-checks have made sure of it; this states it for the type.
+            if (s.tls.certificate === undefined) throw new Error("tls.certificate: expected a PEM certificate when tls.mode is provided");
+            return { mode: "provided", step, certificate: s.tls.certificate };
+    }
 }
 
 export function planStack(s: StackSettings): StackPlan {
@@ -64,17 +78,14 @@ export function planStack(s: StackSettings): StackPlan {
             network: privateNetwork,
         },
         jaeger: { image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, network: privateNetwork },
-        tls: {
-            mode: s.tls.mode,
-            step: {
-                dir: tlsDir,
-                caDir: `${c.hostDir}/ca`,
-                owner: collectorUser,
-                // The name apps use, the SSH address if it differs, and loopback for checks on the host.
-                serverNames: [...new Set([host, collectorHostAddress, "localhost", "127.0.0.1"])],
-                clientCa: s.tls.clientCa,
-            },
-        },
+        tls: tlsPlan(s, {
+            dir: tlsDir,
+            caDir: `${c.hostDir}/ca`,
+            owner: collectorUser,
+            // The name apps use, the SSH address if it differs, and loopback for checks on the host.
+            serverNames: [...new Set([host, collectorHostAddress, "localhost", "127.0.0.1"])],
+            clientCa: s.tls.clientCa,
+        }),
         prometheus: {
             rules: { environment: s.environment, cpus: c.cpus, memoryMb: c.memoryMb, runbookBaseUrl: s.prometheus.runbookBaseUrl },
             scrape,

@@ -11,6 +11,7 @@ import { CollectorTls } from "../components/tls";
 import { readStackValues, validateStack } from "../config/load";
 import { planStack } from "../stack/plan";
 import { Registered, runComponents, stackConfig } from "./harness";
+import { tlsStepOf } from "./deployed";
 
 const plan = planStack(validateStack(readStackValues(stackConfig("production"))));
 const sshHost = { address: "collector.internal", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH" };
@@ -82,7 +83,7 @@ describe("CollectorTls", () => {
     it("generates on the host, so no private key passes through Pulumi", async () => {
         const resources = await runComponents(() => {
             const host = new PodmanHost("h", { host: sshHost, requirements });
-            new CollectorTls("tls", { host, settings: plan.tls });
+            new CollectorTls("tls", { host, settings: { mode: "generate", step: tlsStepOf(plan) } });
         });
         const step = resources.find((r) => r.name === "tls-material");
         assert.ok(step);
@@ -96,8 +97,8 @@ describe("CollectorTls", () => {
             const host = new PodmanHost("h", { host: sshHost, requirements });
             new CollectorTls("tls", {
                 host,
-                settings: { ...plan.tls, mode: "provided" },
-                provided: { certificate: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n", privateKey: pulumi.secret("-----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n") },
+                settings: { mode: "provided", step: tlsStepOf(plan), certificate: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n" },
+                privateKey: pulumi.secret("-----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n"),
             });
         });
         const step = resources.find((r) => r.name === "tls-material");

@@ -6,6 +6,7 @@ import * as path from "path";
 import { collectorQueueVolume } from "../components/collector/container";
 import { ContainerSpec } from "../components/container";
 import { jaegerDataVolume } from "../components/jaeger/jaeger";
+import { TlsStepSettings } from "../components/tls/steps";
 import { StackArtifacts } from "../stack/files";
 import { privateNetwork, StackPlan } from "../stack/plan";
 import { Target } from "./otlp";
@@ -79,6 +80,12 @@ export function removeLeftovers(artifacts: StackArtifacts, plan: StackPlan): voi
     removeStackContainers(artifacts);
     run("podman", ["network", "rm", "--force", privateNetwork]);
     // The local stack keeps every host file (TLS, CA, Prometheus files) under its host directory.
-    fs.rmSync(path.dirname(plan.tls.step.dir), { recursive: true, force: true });
+    fs.rmSync(path.dirname(plan.firewall.rulesetPath), { recursive: true, force: true });
 }
 
+
+/** The TLS step's settings of a stack that has TLS (every stack file's does). */
+export function tlsStepOf(plan: StackPlan): TlsStepSettings {
+    if (plan.tls.mode === "disabled") throw new Error("this stack has TLS disabled");
+    return plan.tls.step;
+}

@@ -9,8 +9,9 @@ import { generateTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
 import { planStack } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
+import { tlsStepOf } from "./deployed";
 
-const tls = planStack(validateStack(readStackValues(stackConfig("production")))).tls.step;
+const tls = tlsStepOf(planStack(validateStack(readStackValues(stackConfig("production")))));
 const refused = /refusing to render .* is outside its grammar/;
 
 describe("renderers refuse hostile strings that bypassed the schema", () => {

@@ -10,6 +10,7 @@ import { stackConfig } from "../config/stackFile";
 import { Target } from "./otlp";
 import { containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
 import { metricSums, runOk, tempDir, waitFor } from "./tools";
+import { tlsStepOf } from "./deployed";
 
 export interface LiveStack {
     plan: StackPlan;
@@ -66,12 +67,12 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
     removeStackContainers(artifacts);
 
     // The program's TLS step, run as root here as it would run on the host.
-    const ca = runOk("sh", ["-s"], { input: generateTlsScript(plan.tls.step) });
+    const ca = runOk("sh", ["-s"], { input: generateTlsScript(tlsStepOf(plan)) });
     const { collector, jaeger } = artifacts.containers;
     const logs = () => `--- collector\n${containerLogs(collector.name)}\n--- jaeger\n${containerLogs(jaeger.name)}`;
     const stop = () => {
         removeStackContainers(artifacts);
-        runOk("sh", ["-s"], { input: removeTlsScript(plan.tls.step) });
+        runOk("sh", ["-s"], { input: removeTlsScript(tlsStepOf(plan)) });
         fs.rmSync(hostDir, { recursive: true, force: true });
     };
     const ports = plan.collector.ports;

@@ -2,14 +2,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dependenciesOf } from "../container";
 import { PodmanHost } from "../host/podmanHost";
-import { ProvidedTls, tlsPlacement, TlsSettings } from "./placement";
+import { GeneratedTls, ProvidedTls, tlsPlacement } from "./placement";
 
-export interface CollectorTlsArgs {
-    host: PodmanHost;
-    settings: TlsSettings;
-    /** For mode provided: the certificate chain and the (secret) private key. */
-    provided?: { certificate: string; privateKey: pulumi.Output<string> };
-}
+/** Generated material needs nothing more; a provided certificate needs its (secret) private key. */
+export type CollectorTlsArgs =
+    | { host: PodmanHost; settings: GeneratedTls }
+    | { host: PodmanHost; settings: ProvidedTls; privateKey: pulumi.Input<string> };
 
 export class CollectorTls extends pulumi.ComponentResource {
     /** The certificate apps must trust: the generated CA, or the provided chain. */
@@ -18,20 +16,20 @@ export class CollectorTls extends pulumi.ComponentResource {
 
     constructor(name: string, args: CollectorTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:CollectorTls", name, {}, opts);
-        const s = args.settings;
-        const createScript = (provided?: ProvidedTls): string => {
-            const script = tlsPlacement(s, provided).step.create;
-            if (script === undefined) throw new Error(`CollectorTls: mode ${s.mode} needs ${s.mode === "provided" ? "the certificate and key" : "no TLS material"}`);
+        const createScript = (privateKey?: string): string => {
+            const script = tlsPlacement(args.settings, privateKey).step.create;
+            if (script === undefined) throw new Error(`CollectorTls ${name}: no create script for mode ${args.settings.mode}`);
             return script;
         };
-        const provided = args.provided;
-        const create = s.mode === "provided" && provided
-            ? pulumi.secret(provided.privateKey.apply((privateKey) => createScript({ certificate: provided.certificate, privateKey })))
+        // The provided key reaches only a secret script.
+        const create = "privateKey" in args
+            ? pulumi.secret(pulumi.output(args.privateKey).apply((key) => createScript(key)))
             : createScript();
-        const command = args.host.step(`${name}-material`, { create, delete: tlsPlacement(s).step.delete }, { parent: this, dependsOn: dependenciesOf(opts) });
+        const command = args.host.step(`${name}-material`, { create, delete: tlsPlacement(args.settings).step.delete },
+            { parent: this, dependsOn: dependenciesOf(opts) });
         this.step = command;
         // The step prints only the certificate on stdout.
         this.trustedCertificate = pulumi.unsecret(command.stdout);
-        this.registerOutputs({ trustedCertificate: this.trustedCertificate });
+        this.registerOutputs({ trustedCertificate: this.trustedCertificate, step: this.step });
     }
 }

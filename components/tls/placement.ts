@@ -4,17 +4,16 @@ import { StepScripts } from "../host/scripts";
 import { renderRenewalService, renderRenewalTimer, renewalUnit } from "./renewal";
 import { generateTlsScript, providedTlsScript, removeTlsScript, TlsStepSettings } from "./steps";
 
-export interface TlsSettings {
-    /** generate: a CA and server certificate made on the host; provided: from secret config; disabled: plain OTLP. */
-    mode: "disabled" | "generate" | "provided";
-    step: TlsStepSettings;
-}
+export type TlsSettings =
+    /** Plain OTLP (the local stack only). */
+    | { mode: "disabled" }
+    /** A CA and a server certificate made, and renewed, on the host. */
+    | { mode: "generate"; step: TlsStepSettings }
+    /** The configured certificate chain; its private key comes from secret config. */
+    | { mode: "provided"; step: TlsStepSettings; certificate: string };
 
-/** For mode provided: the configured certificate chain and private key. */
-export interface ProvidedTls {
-    certificate: string;
-    privateKey: string;
-}
+export type GeneratedTls = Extract<TlsSettings, { mode: "generate" }>;
+export type ProvidedTls = Extract<TlsSettings, { mode: "provided" }>;
 
 export interface TlsPlacement {
     /** The renewal timer's units (mode generate), by file name. */
@@ -23,7 +22,7 @@ export interface TlsPlacement {
     step: Partial<StepScripts> & Pick<StepScripts, "delete">;
 }
 
-export function tlsPlacement(s: TlsSettings, provided?: ProvidedTls): TlsPlacement {
+export function tlsPlacement(s: GeneratedTls | ProvidedTls, privateKey?: string): TlsPlacement {
     const remove = removeTlsScript(s.step);
     if (s.mode === "generate") {
         return {
@@ -31,6 +30,6 @@ export function tlsPlacement(s: TlsSettings, provided?: ProvidedTls): TlsPlaceme
             step: { create: generateTlsScript(s.step), delete: remove },
         };
     }
-    const create = provided ? providedTlsScript(s.step, provided.certificate, provided.privateKey) : undefined;
+    const create = privateKey === undefined ? undefined : providedTlsScript(s.step, s.certificate, privateKey);
     return { files: {}, step: { create, delete: remove } };
 }

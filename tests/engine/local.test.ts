@@ -11,7 +11,7 @@ import { StackArtifacts, stackArtifacts } from "../../stack/files";
 import { readStackValues, validateStack } from "../../config/load";
 import { planStack, privateNetwork, StackPlan } from "../../stack/plan";
 import { stackConfig } from "../../config/stackFile";
-import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs } from "../deployed";
+import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
 import { assertOnlyCollectorReplaced, changedSteps, EngineProject, startPodmanService } from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { run, runOk } from "../tools";
@@ -50,7 +50,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
         assertPlacedAsSpecified(expected.collector);
         assert.strictEqual(fileInContainer(expected.collector.name, collectorPaths.bearerToken), token);
         for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, volume);
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${plan.tls.step.dir}/server.crt`]) {
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`]) {
             assert.ok(fs.existsSync(file), `${file} placed`);
         }
     });
@@ -105,7 +105,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
             assert.notStrictEqual(run("podman", ["container", "exists", spec.name]).status, 0, `${spec.name} removed`);
         }
         assert.notStrictEqual(run("podman", ["network", "exists", privateNetwork]).status, 0, "network removed");
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${plan.tls.step.dir}/server.crt`]) {
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`]) {
             assert.ok(!fs.existsSync(file), `${file} removed`);
         }
         for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, `${volume} kept`);

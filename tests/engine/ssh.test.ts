@@ -14,7 +14,7 @@ import { firewallTable } from "../../components/firewall/ruleset";
 import { stackArtifacts } from "../../stack/files";
 import { validateStack } from "../../config/load";
 import { planStack, privateNetwork, StackPlan } from "../../stack/plan";
-import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs } from "../deployed";
+import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
 import { assertOnlyCollectorReplaced, changedSteps, EngineProject, startPodmanService } from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { startSshd, stopSshd, TestHost } from "../sshd";
@@ -129,7 +129,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         assertPlacedAsSpecified(expected.jaeger);
         assertPlacedAsSpecified(expected.collector);
         assert.match(runOk("nft", ["list", "table", "inet", firewallTable]), /fib daddr type local/);
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${plan.tls.step.dir}/server.crt`]) {
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`]) {
             assert.ok(fs.existsSync(file), `${file} placed`);
         }
 

@@ -17,6 +17,7 @@ import { planStack, StackPlan } from "../../stack/plan";
 import { stackConfig } from "../../config/stackFile";
 import { canary, durations, hostileRuns, leaves, networks, readEnvFile, scratchWithCurl, secrets, variantOf } from "../hostileInput";
 import { ensureToolchain, run, Tools } from "../tools";
+import { tlsStepOf } from "../deployed";
 
 type Values = Record<string, unknown>;
 type KeyPath = (string | number)[];
@@ -94,7 +95,7 @@ function proveChanged(tools: Tools, plan: StackPlan, artifacts: StackArtifacts, 
         // The TLS step, run with its directories under the scratch directory: the certificate
         // carries exactly the configured names.
         if (changed.includes("steps/tls-create.sh")) {
-            const step = { ...plan.tls.step, dir: `${scratch.dir}/tls`, caDir: `${scratch.dir}/ca`, owner: "0:0" };
+            const step = { ...tlsStepOf(plan), dir: `${scratch.dir}/tls`, caDir: `${scratch.dir}/ca`, owner: "0:0" };
             const issued = run("sh", ["-s"], { input: generateTlsScript(step), env: scratch.env });
             assert.strictEqual(issued.status, 0, issued.stderr);
             const text = run("openssl", ["x509", "-noout", "-ext", "subjectAltName", "-in", `${step.dir}/server.crt`]).stdout;

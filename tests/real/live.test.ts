@@ -9,6 +9,7 @@ import { LiveStack, startLiveStack } from "../live";
 import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
 import { startContainer } from "../podman";
 import { ensureToolchain, run, tempDir, Tools, waitFor } from "../tools";
+import { tlsStepOf } from "../deployed";
 
 const runId = Date.now().toString(36);
 
@@ -98,7 +99,7 @@ describe("live: development stack on local Podman", function () {
 
     it("exposes app metrics sent over OTLP on the Prometheus exporter port", async () => {
         const name = `ivatar_live_${runId}`;
-        const args = ["metrics", "--otlp-endpoint", `localhost:${stack.plan.collector.ports.otlpGrpc}`, "--ca-cert", path.join(stack.plan.tls.step.caDir, "ca.crt"),
+        const args = ["metrics", "--otlp-endpoint", `localhost:${stack.plan.collector.ports.otlpGrpc}`, "--ca-cert", path.join(tlsStepOf(stack.plan).caDir, "ca.crt"),
             "--otlp-header", `authorization="Bearer ${stack.token}"`, "--metrics", "3", "--otlp-metric-name", name];
         const result = run(tools.telemetrygen, args);
         assert.strictEqual(result.status, 0, result.stderr);

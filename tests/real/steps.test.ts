@@ -19,6 +19,7 @@ import { StackPlan } from "../../stack/plan";
 import { livePlan } from "../live";
 import { startSshd, TestHost } from "../sshd";
 import { ensureToolchain, run, RunResult, runOk, tempDir, Tools, waitFor } from "../tools";
+import { tlsStepOf } from "../deployed";
 
 const sshPort = 2222;
 
@@ -68,28 +69,28 @@ describe("live: host steps over SSH", function () {
     });
 
     it("TLS: create twice keeps the same CA and keys; delete removes them all", () => {
-        const first = create(host, generateTlsScript(plan.tls.step));
+        const first = create(host, generateTlsScript(tlsStepOf(plan)));
         assert.strictEqual(first.status, 0, first.stderr);
         assert.match(first.stdout, /^-----BEGIN CERTIFICATE-----/);
-        const keyBefore = fs.readFileSync(path.join(plan.tls.step.dir, "server.key"));
-        const second = create(host, generateTlsScript(plan.tls.step));
+        const keyBefore = fs.readFileSync(path.join(tlsStepOf(plan).dir, "server.key"));
+        const second = create(host, generateTlsScript(tlsStepOf(plan)));
         assert.strictEqual(second.stdout, first.stdout, "the CA apps trust stays the same");
-        assert.ok(keyBefore.equals(fs.readFileSync(path.join(plan.tls.step.dir, "server.key"))), "the server key is not re-made");
+        assert.ok(keyBefore.equals(fs.readFileSync(path.join(tlsStepOf(plan).dir, "server.key"))), "the server key is not re-made");
         assert.strictEqual(second.stderr, "", "nothing to report the second time");
-        const key = fs.statSync(path.join(plan.tls.step.dir, "server.key"));
+        const key = fs.statSync(path.join(tlsStepOf(plan).dir, "server.key"));
         assert.deepStrictEqual([key.uid, key.mode & 0o777], [10001, 0o400], "the key is readable by the collector's user only");
-        const caKey = fs.statSync(path.join(plan.tls.step.caDir, "ca.key"));
+        const caKey = fs.statSync(path.join(tlsStepOf(plan).caDir, "ca.key"));
         assert.deepStrictEqual([caKey.uid, caKey.mode & 0o777], [0, 0o400], "the CA key is root's");
-        assert.deepStrictEqual(fs.readdirSync(plan.tls.step.dir).sort(), ["server.crt", "server.key", "server.names"], "the collector sees no CA key");
+        assert.deepStrictEqual(fs.readdirSync(tlsStepOf(plan).dir).sort(), ["server.crt", "server.key", "server.names"], "the collector sees no CA key");
         // The certificate verifies against the CA for the name apps use.
-        runOk("openssl", ["verify", "-CAfile", path.join(plan.tls.step.caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(plan.tls.step.dir, "server.crt")]);
-        const removed = destroy(host, removeTlsScript(plan.tls.step));
+        runOk("openssl", ["verify", "-CAfile", path.join(tlsStepOf(plan).caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(tlsStepOf(plan).dir, "server.crt")]);
+        const removed = destroy(host, removeTlsScript(tlsStepOf(plan)));
         assert.strictEqual(removed.status, 0, removed.stderr);
-        assert.ok(!fs.existsSync(plan.tls.step.dir) && !fs.existsSync(plan.tls.step.caDir), "the TLS and CA directories are gone");
+        assert.ok(!fs.existsSync(tlsStepOf(plan).dir) && !fs.existsSync(tlsStepOf(plan).caDir), "the TLS and CA directories are gone");
     });
 
     it("TLS: after generate -> provided -> generate, the served certificate is the CA's again", () => {
-        const step = plan.tls.step;
+        const step = tlsStepOf(plan);
         assert.strictEqual(create(host, generateTlsScript(step)).status, 0);
         // An operator's own certificate, as tls.mode provided places it.
         const own = tempDir("own-cert");
@@ -106,7 +107,7 @@ describe("live: host steps over SSH", function () {
     });
 
     it("TLS: the host renews a certificate near expiry by itself, with the script its daily timer runs", () => {
-        const step = plan.tls.step;
+        const step = tlsStepOf(plan);
         assert.strictEqual(create(host, generateTlsScript(step)).status, 0);
         const script = renewalScriptPath(step.caDir);
         const stat = fs.statSync(script);

@@ -9,6 +9,7 @@ import { generateTlsScript } from "../../components/tls/steps";
 import { LiveStack, startLiveStack } from "../live";
 import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded } from "../otlp";
 import { ensureToolchain, runOk, waitFor } from "../tools";
+import { tlsStepOf } from "../deployed";
 
 const runId = Date.now().toString(36);
 
@@ -47,8 +48,8 @@ describe("live: certificate renewal without a restart", function () {
 
         // The TLS step as the host runs it: a name change (here: the record of names removed)
         // makes it issue a new certificate from the same CA.
-        fs.rmSync(path.join(stack.plan.tls.step.dir, "server.names"));
-        const renewed = runOk("sh", ["-s"], { input: generateTlsScript(stack.plan.tls.step) });
+        fs.rmSync(path.join(tlsStepOf(stack.plan).dir, "server.names"));
+        const renewed = runOk("sh", ["-s"], { input: generateTlsScript(tlsStepOf(stack.plan)) });
         assert.strictEqual(renewed, stack.ca, "the CA apps trust stays the same");
 
         const after = await waitFor("the new certificate served", async () => {
