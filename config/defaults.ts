@@ -1,11 +1,11 @@
 // Per-environment defaults. Stack values are merged over these key by key (objects deeply,
 // lists and host entries whole), then the result is validated against schema.ts.
 import versions from "../versions.json";
+import { isPlainObject, Plain } from "./paths";
 
 export type Environment = "production" | "development" | "local";
 export const environments: readonly Environment[] = ["production", "development", "local"];
 
-type Plain = { [key: string]: unknown };
 
 const common = {
     traceRetention: "168h",
@@ -63,10 +63,6 @@ const perEnvironment: Record<Environment, Plain> = {
 
 /** Keys whose value replaces the default whole instead of being merged into it. */
 const replacedWhole = new Set(["collectorHost", "prometheus.host"]);
-
-function isPlainObject(value: unknown): value is Plain {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function merge(base: Plain, over: Plain, prefix: string): Plain {
     const out: Plain = { ...base };

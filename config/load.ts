@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { withDefaults } from "./defaults";
+import { joinPath, valueAt } from "./paths";
 import { secretKeys, stackSchema, StackSettings } from "./schema";
 import { crossCheck, Problem } from "./rules";
 
@@ -78,19 +79,6 @@ export function readStackValues(all: Record<string, string> = pulumi.runtime.all
 function isEmpty(value: unknown): boolean {
     if (value === "") return true;
     return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-    let node = root;
-    for (const part of path) {
-        if (typeof node !== "object" || node === null) return undefined;
-        node = (node as Record<PropertyKey, unknown>)[part];
-    }
-    return node;
-}
-
-function joinPath(path: readonly PropertyKey[]): string {
-    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
 }
 
 function problemsFrom(issues: readonly z.core.$ZodIssue[], input: unknown, base: PropertyKey[] = []): Problem[] {

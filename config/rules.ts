@@ -1,6 +1,7 @@
 // Checks that span several keys (the schema checks each key alone). They read the merged
 // values defensively, so they can report alongside the schema's problems in one error.
 import { isEverywhere } from "../components/cidr";
+import { Plain, valueAt } from "./paths";
 
 export interface Problem {
     /** Key path under the ivatar-otel namespace, like "collector.cpus". */
@@ -11,16 +12,6 @@ export interface Problem {
     found: unknown;
 }
 
-type Plain = Record<string, unknown>;
-
-function at(root: Plain, path: string): unknown {
-    let node: unknown = root;
-    for (const part of path.split(".")) {
-        if (typeof node !== "object" || node === null || Array.isArray(node)) return undefined;
-        node = (node as Plain)[part];
-    }
-    return node;
-}
 
 const portKeys = [
     "collector.ports.otlpGrpc",
@@ -33,19 +24,19 @@ const portKeys = [
 
 export function crossCheck(values: Plain): Problem[] {
     const problems: Problem[] = [];
-    const environment = at(values, "environment");
-    const tlsMode = at(values, "tls.mode");
+    const environment = valueAt(values, "environment");
+    const tlsMode = valueAt(values, "tls.mode");
 
     // Published ports share one host: each must be different, and none may be the host's SSH
     // port (the firewall would drop SSH from everywhere outside that port's networks).
     const seen = new Map<unknown, string>();
-    const collectorHost = at(values, "collectorHost");
+    const collectorHost = valueAt(values, "collectorHost");
     if (typeof collectorHost === "object" && collectorHost !== null && "address" in collectorHost) {
-        const sshPort = at(values, "collectorHost.port") ?? 22;
+        const sshPort = valueAt(values, "collectorHost.port") ?? 22;
         seen.set(sshPort, "the collector host's SSH port (collectorHost.port)");
     }
     for (const key of portKeys) {
-        const port = at(values, key);
+        const port = valueAt(values, key);
         if (typeof port !== "number") continue;
         const other = seen.get(port);
         if (other) problems.push({ path: key, expected: `expected a port not already used by ${other}`, found: port });
@@ -53,15 +44,15 @@ export function crossCheck(values: Plain): Problem[] {
     }
 
     if (tlsMode === "provided") {
-        if (at(values, "tls.certificate") === undefined) {
+        if (valueAt(values, "tls.certificate") === undefined) {
             problems.push({ path: "tls.certificate", expected: "expected a PEM certificate when tls.mode is provided", found: undefined });
         }
-        if (at(values, "tlsPrivateKey") === undefined) {
+        if (valueAt(values, "tlsPrivateKey") === undefined) {
             problems.push({ path: "tlsPrivateKey", expected: "expected a PEM private key (set with --secret) when tls.mode is provided", found: undefined });
         }
     } else {
         for (const key of ["tls.certificate", "tlsPrivateKey"]) {
-            const value = at(values, key);
+            const value = valueAt(values, key);
             if (value !== undefined) {
                 problems.push({ path: key, expected: `expected no value unless tls.mode is provided (tls.mode is ${JSON.stringify(tlsMode)})`, found: value });
             }
@@ -70,19 +61,19 @@ export function crossCheck(values: Plain): Problem[] {
     if (tlsMode === "disabled" && environment !== "local") {
         problems.push({ path: "tls.mode", expected: `expected generate or provided: OTLP must be encrypted on a ${String(environment)} stack`, found: tlsMode });
     }
-    if (tlsMode === "disabled" && at(values, "tls.clientCa") !== undefined) {
+    if (tlsMode === "disabled" && valueAt(values, "tls.clientCa") !== undefined) {
         problems.push({ path: "tls.clientCa", expected: "expected no client CA while TLS is disabled", found: "(a certificate)" });
     }
 
     if (environment === "production" || environment === "development") {
         for (const key of ["collectorHost", "prometheus.host"]) {
-            const host = at(values, key);
+            const host = valueAt(values, key);
             if (typeof host === "object" && host !== null && "local" in host) {
                 problems.push({ path: key, expected: `expected an SSH host {address, port, user, hostKey}: a ${environment} stack never deploys to the machine running pulumi`, found: host });
             }
         }
         for (const key of ["trustedNetworks.ingest", "trustedNetworks.metrics", "trustedNetworks.admin"]) {
-            const list = at(values, key);
+            const list = valueAt(values, key);
             if (!Array.isArray(list)) continue;
             list.forEach((network, index) => {
                 if (typeof network === "string" && isEverywhere(network)) {
@@ -92,12 +83,12 @@ export function crossCheck(values: Plain): Problem[] {
         }
     }
 
-    if (environment === "production" && at(values, "firewall.enabled") === false) {
+    if (environment === "production" && valueAt(values, "firewall.enabled") === false) {
         problems.push({ path: "firewall.enabled", expected: "expected true: production must admit only trusted networks", found: false });
     }
-    if (at(values, "firewall.enabled") === true) {
+    if (valueAt(values, "firewall.enabled") === true) {
         for (const key of ["trustedNetworks.ingest", "trustedNetworks.metrics"]) {
-            const list = at(values, key);
+            const list = valueAt(values, key);
             if (Array.isArray(list) && list.length === 0) {
                 problems.push({ path: key, expected: "expected at least one network while the firewall is on (otherwise nothing could reach these ports)", found: list });
             }
