@@ -11,9 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
-import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../stack/plan";
-import { stackConfig } from "../config/stackFile";
+import { planFor } from "../stack/plan";
 import { runOk, tempDir } from "../tests/tools";
 import { compare } from "./compare";
 import { freePort } from "./measure";
@@ -54,7 +52,7 @@ async function main(): Promise<boolean> {
         runOk("sh", ["-s"], { input: generateTlsScript(tlsStep) });
         const token = randomBytes(24).toString("hex");
         fs.writeFileSync(path.join(dir, "token"), token);
-        const plans = Object.fromEntries(stacks.map((stack) => [stack, planStack(validateStack(readStackValues(stackConfig(stack))))]));
+        const plans = Object.fromEntries(stacks.map((stack) => [stack, planFor(stack)]));
         const pipelines = benchPipelines(Object.fromEntries(stacks.map((s) => [s, plans[s].collector.config])), places);
         const client = { caFile: path.join(dir, "ca", "ca.crt"), token };
         if (mode === "compare") {

@@ -9,7 +9,9 @@ import { PrometheusSettings } from "../components/prometheus/placement";
 import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
 import { TlsSettings } from "../components/tls/placement";
 import { TlsStepSettings } from "../components/tls/steps";
+import { readStackValues, validateStack } from "../config/load";
 import { StackSettings } from "../config/schema";
+import { stackConfig } from "../config/stackFile";
 
 /** The private Podman network the collector and Jaeger share. */
 export const privateNetwork = "ivatar-otel";
@@ -143,4 +145,9 @@ export function planStack(s: StackSettings): StackPlan {
             sizing: { cpus: c.cpus, memoryMb: c.memoryMb, goMemLimit: goMemLimit(c.memoryMb), samplingRatio: s.samplingRatio, traceRetention: s.traceRetention },
         },
     };
+}
+
+/** The plan of a stack file in this checkout, as `pulumi up --stack <name>` makes it (for bench and tests). */
+export function planFor(stack: string): StackPlan {
+    return planStack(validateStack(readStackValues(stackConfig(stack))));
 }

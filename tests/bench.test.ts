@@ -4,11 +4,9 @@ import * as assert from "assert";
 import { atContainerSize, BenchPipeline, benchPipelines, BenchPlaces } from "../bench/pipelines";
 import { errorShare, loadCommand, spansPerTrace } from "../bench/load";
 import { buildTemplate, stamp } from "../bench/loadgen";
-import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../stack/plan";
-import { stackConfig } from "../config/stackFile";
+import { planFor } from "../stack/plan";
 
-const settingsOf = (stack: string) => planStack(validateStack(readStackValues(stackConfig(stack)))).collector.config;
+const settingsOf = (stack: string) => planFor(stack).collector.config;
 const rendered = settingsOf("production");
 const places: BenchPlaces = {
     dir: "/tmp/bench", sink: "127.0.0.1:5999",

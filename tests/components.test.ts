@@ -8,12 +8,11 @@ import { PodmanHost } from "../components/host/podmanHost";
 import { Jaeger } from "../components/jaeger";
 import { PrometheusRules } from "../components/prometheus";
 import { CollectorTls } from "../components/tls";
-import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../stack/plan";
-import { Registered, runComponents, stackConfig } from "./harness";
+import { planFor } from "../stack/plan";
+import { Registered, runComponents } from "./harness";
 import { tlsStepOf } from "./deployed";
 
-const plan = planStack(validateStack(readStackValues(stackConfig("production"))));
+const plan = planFor("production");
 const sshHost = { address: "collector.internal", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH" };
 const parentOf = (r: Registered) => String(r.parent ?? "");
 const requirements = plan.hosts.collector;

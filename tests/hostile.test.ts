@@ -6,12 +6,10 @@ import { renderEnvFile } from "../components/appEnvironment";
 import { renderFirewallUnit } from "../components/firewall/steps";
 import { runbookLink } from "../components/prometheus/rules";
 import { generateTlsScript } from "../components/tls/steps";
-import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../stack/plan";
-import { stackConfig } from "../config/stackFile";
+import { planFor } from "../stack/plan";
 import { tlsStepOf } from "./deployed";
 
-const tls = tlsStepOf(planStack(validateStack(readStackValues(stackConfig("production")))));
+const tls = tlsStepOf(planFor("production"));
 const refused = /refusing to render .* is outside its grammar/;
 
 describe("renderers refuse hostile strings that bypassed the schema", () => {

@@ -12,11 +12,9 @@ import { renderRuleset } from "../components/firewall/ruleset";
 import { dockerHostUri, knownHostsName, sshOptions } from "../components/host/podmanHost";
 import { jaegerConfig } from "../components/jaeger/jaeger";
 import { alertRules, collectorMetrics, renderRuleTests } from "../components/prometheus/rules";
-import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../stack/plan";
-import { stackConfig } from "./harness";
+import { planFor } from "../stack/plan";
 
-const plan = (stack: string) => planStack(validateStack(readStackValues(stackConfig(stack))));
+const plan = (stack: string) => planFor(stack);
 const production = plan("production");
 type Pipeline = { receivers: string[]; processors: string[]; exporters: string[] };
 

@@ -5,8 +5,7 @@ import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { placeholderSecrets, stackArtifacts } from "../stack/files";
 import { providedTlsScript } from "../components/tls/steps";
-import { readStackValues, validateStack } from "../config/load";
-import { planStack } from "../stack/plan";
+import { planFor } from "../stack/plan";
 import { promiseOf, Registered, runProgram, stackConfig } from "./harness";
 
 const tlsKey = "-----BEGIN PRIVATE KEY-----\nTUlJRXZRSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2N3Z2dTakFnRUFBb0lCQVFD\n-----END PRIVATE KEY-----\n";
@@ -66,7 +65,7 @@ describe("secrets", () => {
     });
 
     it("never appear in the files `npm run render` writes: placeholders stand there", () => {
-        const plan = planStack(validateStack(readStackValues(stackConfig("production"))));
+        const plan = planFor("production");
         const { files } = stackArtifacts(plan, placeholderSecrets);
         assert.ok(files["app.env"].includes(placeholderSecrets.bearerToken));
         assert.ok(files["containers.json"].includes(placeholderSecrets.bearerToken));

@@ -8,9 +8,7 @@ import * as fs from "fs";
 import { parse } from "yaml";
 import { collectorPaths } from "../../components/collector/config";
 import { StackArtifacts, stackArtifacts } from "../../stack/files";
-import { readStackValues, validateStack } from "../../config/load";
-import { planStack, privateNetwork, StackPlan } from "../../stack/plan";
-import { stackConfig } from "../../config/stackFile";
+import { planFor, privateNetwork, StackPlan } from "../../stack/plan";
 import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
 import { assertOnlyCollectorReplaced, changedSteps, EngineProject, startPodmanService } from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
@@ -28,7 +26,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
     let token: string;
 
     before(() => {
-        plan = planStack(validateStack(readStackValues(stackConfig(stack))));
+        plan = planFor(stack);
         artifacts = stackArtifacts(plan, { bearerToken: "unused" });
         removeLeftovers(artifacts, plan);
         stopPodman = startPodmanService();

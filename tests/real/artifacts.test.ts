@@ -5,9 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { StackArtifacts, stackArtifacts } from "../../stack/files";
-import { readStackValues, validateStack } from "../../config/load";
-import { planStack, StackPlan } from "../../stack/plan";
-import { stackConfig } from "../../config/stackFile";
+import { planFor, StackPlan } from "../../stack/plan";
 import { stackNames } from "../harness";
 import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
 import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "../tools";
@@ -32,7 +30,7 @@ for (const stack of stackNames) {
 
         before(() => {
             tools = ensureToolchain();
-            plan = planStack(validateStack(readStackValues(stackConfig(stack))));
+            plan = planFor(stack);
             artifacts = stackArtifacts(plan, testSecrets);
             dir = tempDir(`artifacts-${stack}`);
             writeTree(dir, artifacts.files);

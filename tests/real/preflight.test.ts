@@ -5,13 +5,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { preflightScript } from "../../components/host/preflight";
-import { readStackValues, validateStack } from "../../config/load";
-import { planStack } from "../../stack/plan";
-import { stackConfig } from "../../config/stackFile";
+import { planFor } from "../../stack/plan";
 import { stackNames } from "../harness";
 import { ensureToolchain, run, tempDir } from "../tools";
 
-const development = () => planStack(validateStack(readStackValues(stackConfig("development"))));
+const development = () => planFor("development");
 
 describe("live: host preflight against this machine's Podman", () => {
     let dir: string;
@@ -23,7 +21,7 @@ describe("live: host preflight against this machine's Podman", () => {
 
     for (const stack of stackNames) {
         it(`passes for both hosts of Pulumi.${stack}.yaml on a host the toolchain set up`, () => {
-            const plan = planStack(validateStack(readStackValues(stackConfig(stack))));
+            const plan = planFor(stack);
             // Room for the queue is checked below: test machines' disks vary, production's queue is 96 GiB.
             const collector = { ...plan.hosts.collector, volumeRoom: undefined };
             for (const requirements of [collector, plan.hosts.prometheus]) {
