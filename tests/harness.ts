@@ -106,7 +106,8 @@ export async function runComponents(build: () => void): Promise<Registered[]> {
     await recordRegistrations(resources, "components");
     pulumi.runtime.setAllConfig({});
     build();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Waits until every registration has reached the mocks.
+    await pulumi.runtime.disconnect();
     return resources;
 }
 
@@ -120,14 +121,14 @@ export async function runProgram(config: Record<string, string>, opts: { stack?:
     try {
         outputs = program();
     } catch (error) {
-        // Registrations reach the mocks asynchronously: give any that were started time to arrive.
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        // Registrations reach the mocks asynchronously: wait for those that were started.
+        await pulumi.runtime.disconnect();
         (error as { registeredBeforeError?: Registered[] }).registeredBeforeError = [...resources];
         throw error;
     }
     // Let every registration reach the mocks.
     await resolveDeep(outputs);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pulumi.runtime.disconnect();
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
         resources,
