@@ -9,7 +9,7 @@ import { planStack, StackPlan } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
 import { Target } from "./otlp";
 import { containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
-import { metricSums, runOk, tempDir, waitFor } from "./tools";
+import { ensureToolchain, metricSums, runOk, tempDir, waitFor } from "./tools";
 import { tlsStepOf } from "./deployed";
 
 export interface LiveStack {
@@ -96,4 +96,21 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         stop();
         throw new Error(message);
     }
+}
+
+/**
+ * A live stack for the enclosing describe block: built from the toolchain before its tests,
+ * removed after them. Returns the running stack's accessor.
+ */
+export function useLiveStack(stack: string, extra: Record<string, unknown> = {}): () => LiveStack {
+    let live: LiveStack | undefined;
+    before(async () => {
+        ensureToolchain();
+        live = await startLiveStack(stack, extra);
+    });
+    after(() => live?.stop());
+    return () => {
+        if (!live) throw new Error(`the live ${stack} stack did not start`);
+        return live;
+    };
 }

@@ -2,9 +2,9 @@
 // away or the collector restarts mid-backlog, and memory pressure ends in refusals the clients
 // retry, not in an OOM kill.
 import * as assert from "assert";
-import { LiveStack, startLiveStack } from "../live";
+import { LiveStack, useLiveStack } from "../live";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
-import { ensureToolchain, runOk, waitFor } from "../tools";
+import { runOk, waitFor } from "../tools";
 
 const runId = Date.now().toString(36);
 
@@ -34,61 +34,49 @@ async function canary(s: LiveStack, what: string): Promise<void> {
 
 describe("live faults: nothing sent is lost", function () {
     this.timeout(900_000);
-    let stack: LiveStack;
-    const jaegerName = () => stack.artifacts.containers.jaeger.name;
-
-    before(async () => {
-        ensureToolchain();
-        stack = await startLiveStack("development");
-    });
-    after(() => stack?.stop());
+    const live = useLiveStack("development");
+    const jaegerName = () => live().artifacts.containers.jaeger.name;
 
     it("Jaeger stopped while 10,000 spans are sent and started 60 s later: all 10,000 arrive", async () => {
         const service = `fault-jaeger-down-${runId}`;
-        await canary(stack, "jaeger-down");
+        await canary(live(), "jaeger-down");
         runOk("podman", ["stop", "--time", "5", jaegerName()]);
-        await send(stack, service, 1000, 10);
+        await send(live(), service, 1000, 10);
         await new Promise((resolve) => setTimeout(resolve, 60_000));
-        const queued = await metric(stack, "otelcol_exporter_queue_size");
+        const queued = await metric(live(), "otelcol_exporter_queue_size");
         assert.ok(queued > 0, "the spans wait in the sending queue while Jaeger is away");
         runOk("podman", ["start", jaegerName()]);
-        const held = await spansInJaeger(stack.jaegerUrl, service, 10_000, 180_000);
+        const held = await spansInJaeger(live().jaegerUrl, service, 10_000, 180_000);
         console.log(`      Jaeger outage: ${held} of 10000 spans arrived (${queued} bytes had waited in the queue)`);
-        assert.strictEqual(held, 10_000, stack.logs());
+        assert.strictEqual(held, 10_000, live().logs());
     });
 
     it("the collector restarted in the middle of a backlog loses no span", async () => {
         const service = `fault-collector-restart-${runId}`;
-        await canary(stack, "collector-restart");
+        await canary(live(), "collector-restart");
         runOk("podman", ["stop", "--time", "5", jaegerName()]);
-        await send(stack, service, 500, 4);
+        await send(live(), service, 500, 4);
         // Tail sampling holds each trace 10 s in memory before it reaches the queue on disk: let
         // every trace through before the restart (the README states this window).
         await new Promise((resolve) => setTimeout(resolve, 20_000));
-        assert.ok(await metric(stack, "otelcol_exporter_queue_size") > 0, "the backlog sits in the queue");
-        runOk("podman", ["restart", "--time", "10", stack.artifacts.containers.collector.name]);
-        await stack.waitHealthy();
+        assert.ok(await metric(live(), "otelcol_exporter_queue_size") > 0, "the backlog sits in the queue");
+        runOk("podman", ["restart", "--time", "10", live().artifacts.containers.collector.name]);
+        await live().waitHealthy();
         runOk("podman", ["start", jaegerName()]);
-        const held = await spansInJaeger(stack.jaegerUrl, service, 2000, 180_000);
+        const held = await spansInJaeger(live().jaegerUrl, service, 2000, 180_000);
         console.log(`      collector restart: ${held} of 2000 spans arrived`);
-        assert.strictEqual(held, 2000, stack.logs());
+        assert.strictEqual(held, 2000, live().logs());
     });
 });
 
 describe("live faults: memory pressure", function () {
     this.timeout(600_000);
-    let stack: LiveStack;
-
-    before(async () => {
-        ensureToolchain();
-        // The smallest collector the config allows, so its limit is within reach of one client.
-        stack = await startLiveStack("development", { collector: { cpus: 1, memoryMb: 256 } });
-    });
-    after(() => stack?.stop());
+    // The smallest collector the config allows, so its limit is within reach of one client.
+    const live = useLiveStack("development", { collector: { cpus: 1, memoryMb: 256 } });
 
     it("refuses with a retryable error instead of being OOM-killed, and recovers when the load drops", async () => {
         const service = `fault-memory-${runId}`;
-        await canary(stack, "memory");
+        await canary(live(), "memory");
         const big = "x".repeat(64 * 1024);
         let refused: string | undefined;
         let exports = 0;
@@ -97,11 +85,11 @@ describe("live faults: memory pressure", function () {
             // Eight exports of about 3 MB at a time (gRPC takes at most 4 MB per message); tail
             // sampling holds each trace for 10 s, so memory fills.
             const results = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(() =>
-                exportSpans(stack.target("grpc"), makeSpans({ service, traces: 12, children: 3, attributes: { "payload": big } }))));
+                exportSpans(live().target("grpc"), makeSpans({ service, traces: 12, children: 3, attributes: { "payload": big } }))));
             exports += results.length;
             refused = results.map((r) => r.error?.message).find((m) => m !== undefined);
         }
-        const state = runOk("podman", ["inspect", "--format", "{{.State.Running}} {{.State.OOMKilled}} {{.RestartCount}}", stack.artifacts.containers.collector.name]).trim();
+        const state = runOk("podman", ["inspect", "--format", "{{.State.Running}} {{.State.OOMKilled}} {{.RestartCount}}", live().artifacts.containers.collector.name]).trim();
         console.log(`      memory pressure: first refusal after ${exports} exports: ${refused}; container state: ${state}`);
         assert.ok(refused, "the collector never refused data");
         assert.match(refused, /^(8 RESOURCE_EXHAUSTED|14 UNAVAILABLE): .*memory/i, "a retryable gRPC status, from the memory limiter");
@@ -110,10 +98,10 @@ describe("live faults: memory pressure", function () {
         await new Promise((resolve) => setTimeout(resolve, 20_000));
         const after = `fault-memory-after-${runId}`;
         const result = await waitFor("an export accepted again", async () => {
-            const r = await exportSpans(stack.target("grpc"), makeSpans({ service: after, traces: 10 }));
+            const r = await exportSpans(live().target("grpc"), makeSpans({ service: after, traces: 10 }));
             return succeeded(r) ? r : undefined;
         }, 60_000);
         assert.ok(succeeded(result));
-        assert.strictEqual(await spansInJaeger(stack.jaegerUrl, after, 10, 60_000), 10, "data flows again");
+        assert.strictEqual(await spansInJaeger(live().jaegerUrl, after, 10, 60_000), 10, "data flows again");
     });
 });

@@ -5,10 +5,10 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { LiveStack, startLiveStack } from "../live";
+import { LiveStack, useLiveStack } from "../live";
 import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
 import { startContainer } from "../podman";
-import { ensureToolchain, run, tempDir, Tools, waitFor } from "../tools";
+import { ensureToolchain, run, tempDir, waitFor } from "../tools";
 import { tlsStepOf } from "../deployed";
 
 const runId = Date.now().toString(36);
@@ -28,23 +28,17 @@ async function tracesInJaeger(s: LiveStack, service: string, expected: number, t
 
 describe("live: development stack on local Podman", function () {
     this.timeout(600_000);
-    let tools: Tools;
-    let stack: LiveStack;
-
-    before(async () => {
-        tools = ensureToolchain();
-        stack = await startLiveStack("development");
-    });
-    after(() => stack?.stop());
+    const live = useLiveStack("development");
+    const tools = ensureToolchain;
 
     for (const protocol of ["grpc", "http"] as const) {
         it(`delivers every trace sent over OTLP ${protocol} with TLS and the token to Jaeger`, async () => {
             const service = `live-${protocol}-${runId}`;
-            const result = await exportSpans(stack.target(protocol), makeSpans({ service, traces: 25, children: 2 }));
-            assert.ok(succeeded(result), `export failed: ${result.error}\n${stack.logs()}`);
-            const found = await tracesInJaeger(stack, service, 25);
-            assert.strictEqual(found, 25, `Jaeger holds ${found} of 25 traces\n${stack.logs()}`);
-            const spans = await jaegerSpans(stack.jaegerUrl, service);
+            const result = await exportSpans(live().target(protocol), makeSpans({ service, traces: 25, children: 2 }));
+            assert.ok(succeeded(result), `export failed: ${result.error}\n${live().logs()}`);
+            const found = await tracesInJaeger(live(), service, 25);
+            assert.strictEqual(found, 25, `Jaeger holds ${found} of 25 traces\n${live().logs()}`);
+            const spans = await jaegerSpans(live().jaegerUrl, service);
             assert.strictEqual(spans.length, 75, "every span of every trace");
         });
     }
@@ -57,11 +51,11 @@ describe("live: development stack on local Podman", function () {
         for (const protocol of ["grpc", "http"] as const) {
             it(`rejects an OTLP ${protocol} request ${what}`, async () => {
                 const service = `live-rejected-${protocol}-${what.replace(/\W+/g, "-")}-${runId}`;
-                const target = change(stack.target(protocol));
+                const target = change(live().target(protocol));
                 const result = await exportSpans(target, makeSpans({ service, traces: 3 }));
                 assert.ok(!succeeded(result), "the collector must refuse it");
                 await new Promise((resolve) => setTimeout(resolve, 12_000));
-                assert.strictEqual(distinctTraces(await jaegerSpans(stack.jaegerUrl, service)), 0, "nothing of it may be stored");
+                assert.strictEqual(distinctTraces(await jaegerSpans(live().jaegerUrl, service)), 0, "nothing of it may be stored");
             });
         }
     }
@@ -70,14 +64,14 @@ describe("live: development stack on local Podman", function () {
         const service = `live-redaction-${runId}`;
         const email = `alice.${runId}@example.org`;
         const attributes = { "enduser.email": email, "http.url": `https://ivatar.example/avatar?email=${email}`, "http.request.header.authorization": `Bearer sekrit${runId}` };
-        const result = await exportSpans(stack.target("grpc"), makeSpans({
+        const result = await exportSpans(live().target("grpc"), makeSpans({
             service, traces: 2, attributes, error: true, name: `GET /avatar/${email}`, statusMessage: `no avatar for ${email} (Bearer sekrit${runId})`,
             event: { name: `lookup ${email}`, attributes: { query: `email = '${email}'` } },
             linkAttributes: { "messaging.destination": `avatars-for-${email}` },
         }));
         assert.ok(succeeded(result));
-        assert.strictEqual(await tracesInJaeger(stack, service, 2), 2, stack.logs());
-        const raw = JSON.stringify(await jaegerSpans(stack.jaegerUrl, service));
+        assert.strictEqual(await tracesInJaeger(live(), service, 2), 2, live().logs());
+        const raw = JSON.stringify(await jaegerSpans(live().jaegerUrl, service));
         assert.ok(!raw.includes(email), "the e-mail address reached Jaeger");
         assert.ok(!raw.includes(`sekrit${runId}`), "the credential reached Jaeger");
         assert.match(raw, /"key":"enduser.email","value":\{"stringValue":"\*+"/, "the attribute stays, masked");
@@ -88,23 +82,23 @@ describe("live: development stack on local Podman", function () {
     });
 
     it("keeps the token out of `podman inspect` and the containers' logs", () => {
-        for (const spec of Object.values(stack.artifacts.containers)) {
+        for (const spec of Object.values(live().artifacts.containers)) {
             const inspect = run("podman", ["inspect", spec.name]);
             assert.strictEqual(inspect.status, 0, inspect.stderr);
-            assert.ok(!inspect.stdout.includes(stack.token), `${spec.name}: the token shows in podman inspect`);
+            assert.ok(!inspect.stdout.includes(live().token), `${spec.name}: the token shows in podman inspect`);
         }
-        assert.ok(!stack.logs().includes(stack.token), "the token shows in the logs");
-        assert.match(stack.logs(), /bearertokenauth/, "the logs were read");
+        assert.ok(!live().logs().includes(live().token), "the token shows in the logs");
+        assert.match(live().logs(), /bearertokenauth/, "the logs were read");
     });
 
     it("exposes app metrics sent over OTLP on the Prometheus exporter port", async () => {
         const name = `ivatar_live_${runId}`;
-        const args = ["metrics", "--otlp-endpoint", `localhost:${stack.plan.collector.ports.otlpGrpc}`, "--ca-cert", path.join(tlsStepOf(stack.plan).caDir, "ca.crt"),
-            "--otlp-header", `authorization="Bearer ${stack.token}"`, "--metrics", "3", "--otlp-metric-name", name];
-        const result = run(tools.telemetrygen, args);
+        const args = ["metrics", "--otlp-endpoint", `localhost:${live().plan.collector.ports.otlpGrpc}`, "--ca-cert", path.join(tlsStepOf(live().plan).caDir, "ca.crt"),
+            "--otlp-header", `authorization="Bearer ${live().token}"`, "--metrics", "3", "--otlp-metric-name", name];
+        const result = run(tools().telemetrygen, args);
         assert.strictEqual(result.status, 0, result.stderr);
         const text = await waitFor("metric on :9464", async () => {
-            const body = await (await fetch(`http://127.0.0.1:${stack.plan.collector.ports.prometheusExporter}/metrics`)).text();
+            const body = await (await fetch(`http://127.0.0.1:${live().plan.collector.ports.prometheusExporter}/metrics`)).text();
             return body.includes(name) ? body : undefined;
         });
         assert.match(text, new RegExp(`^${name}(_total)?\\{`, "m"));
@@ -121,7 +115,7 @@ describe("live: development stack on local Podman", function () {
 
         it("loads every alert rule and sees both collector targets up", async () => {
             dir = tempDir("prometheus");
-            const files = stack.artifacts.files;
+            const files = live().artifacts.files;
             const rules = Object.keys(files).find((f) => f.endsWith(".rules.yml"));
             const scrape = Object.keys(files).find((f) => f.endsWith(".scrape.yml"));
             assert.ok(rules && scrape);
@@ -130,7 +124,7 @@ describe("live: development stack on local Podman", function () {
             const jobs = (parse(files[scrape]) as { scrape_configs: Record<string, unknown>[] }).scrape_configs
                 .map((job) => ({ ...job, scrape_interval: "2s" }));
             fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify({ global: { evaluation_interval: "2s" }, rule_files: [path.join(dir, "rules.yml")], scrape_configs: jobs }));
-            prometheus = spawn(tools.prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
+            prometheus = spawn(tools().prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
                 `--web.listen-address=127.0.0.1:${port}`, "--web.enable-lifecycle"], { stdio: "ignore" });
             const api = (p: string) => fetch(`http://127.0.0.1:${port}/api/v1/${p}`).then((r) => r.json()) as Promise<{ data: Record<string, unknown[]> }>;
             const targets = await waitFor("both targets up", async () => {
@@ -153,28 +147,22 @@ async function exposedNames(s: LiveStack): Promise<Set<string>> {
 
 describe("live: alert rule metric names on the pinned collector", function () {
     this.timeout(600_000);
-    let stack: LiveStack;
-
-    before(async () => {
-        ensureToolchain();
-        stack = await startLiveStack("development");
-    });
-    after(() => stack?.stop());
+    const live = useLiveStack("development");
 
     it("exposes on :8888 every metric name the alert rules use, failure counters included", async () => {
-        const rules = Object.entries(stack.artifacts.files).find(([f]) => f.endsWith(".rules.yml"))?.[1] ?? "";
+        const rules = Object.entries(live().artifacts.files).find(([f]) => f.endsWith(".rules.yml"))?.[1] ?? "";
         const used = [...new Set(rules.match(/\botelcol_[a-z_]+/g))];
         assert.ok(used.length >= 7, used.join(", "));
-        assert.ok(succeeded(await exportSpans(stack.target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }))));
+        assert.ok(succeeded(await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }))));
         await new Promise((resolve) => setTimeout(resolve, 13_000));
 
-        const names = await exposedNames(stack);
+        const names = await exposedNames(live());
 
         // Failure counters appear only once something fails. Provoke both with Jaeger gone and
         // two variants of the rendered config that change only the exporter's retry and queue:
         // one gives up at once (send failures), one holds a single batch (enqueue failures).
-        run("podman", ["stop", "--time", "2", stack.artifacts.containers.jaeger.name]);
-        const { collector } = stack.artifacts.containers;
+        run("podman", ["stop", "--time", "2", live().artifacts.containers.jaeger.name]);
+        const { collector } = live().artifacts.containers;
         const variants: [string, Record<string, unknown>][] = [
             ["otelcol_exporter_send_failed_spans", { retry_on_failure: { enabled: false } }],
             ["otelcol_exporter_enqueue_failed_spans", { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } }],
@@ -183,10 +171,10 @@ describe("live: alert rule metric names on the pinned collector", function () {
             const config = parse(collector.files[0].content) as { exporters: Record<string, Record<string, unknown>> };
             Object.assign(config.exporters["otlp_grpc/jaeger"], change);
             startContainer({ ...collector, files: [{ ...collector.files[0], content: stringify(config) }, ...collector.files.slice(1)] });
-            await stack.waitHealthy();
+            await live().waitHealthy();
             await waitFor(counter, async () => {
-                await exportSpans(stack.target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
-                const exposed = await exposedNames(stack);
+                await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
+                const exposed = await exposedNames(live());
                 exposed.forEach((n) => names.add(n));
                 return exposed.has(counter) || undefined;
             }, 90_000).catch(() => undefined);
@@ -198,32 +186,26 @@ describe("live: alert rule metric names on the pinned collector", function () {
 
 describe("live: production sampling on local Podman", function () {
     this.timeout(600_000);
-    let stack: LiveStack;
-
-    before(async () => {
-        ensureToolchain();
-        stack = await startLiveStack("production");
-    });
-    after(() => stack?.stop());
+    const live = useLiveStack("production");
 
     it("keeps every error trace and samplingRatio of the others, within 4.5 standard deviations", async () => {
-        const ratio = stack.plan.collector.config.samplingRatio;
+        const ratio = live().plan.collector.config.samplingRatio;
         assert.strictEqual(ratio, 0.1);
         const sent = 2000;
         const errors = 150;
         const okService = `live-sampled-${runId}`;
         const errorService = `live-errors-${runId}`;
         for (let i = 0; i < sent; i += 500) {
-            assert.ok(succeeded(await exportSpans(stack.target("grpc"), makeSpans({ service: okService, traces: 500 }))));
+            assert.ok(succeeded(await exportSpans(live().target("grpc"), makeSpans({ service: okService, traces: 500 }))));
         }
-        assert.ok(succeeded(await exportSpans(stack.target("grpc"), makeSpans({ service: errorService, traces: errors, error: true, children: 1 }))));
+        assert.ok(succeeded(await exportSpans(live().target("grpc"), makeSpans({ service: errorService, traces: errors, error: true, children: 1 }))));
 
-        assert.strictEqual(await tracesInJaeger(stack, errorService, errors), errors, `every error trace is kept\n${stack.logs()}`);
+        assert.strictEqual(await tracesInJaeger(live(), errorService, errors), errors, `every error trace is kept\n${live().logs()}`);
         // Binomial(2000, 0.1): mean 200, standard deviation sqrt(2000 * 0.1 * 0.9) = 13.4.
         const mean = sent * ratio;
         const bound = 4.5 * Math.sqrt(sent * ratio * (1 - ratio));
         await new Promise((resolve) => setTimeout(resolve, 15_000));
-        const kept = distinctTraces(await jaegerSpans(stack.jaegerUrl, okService));
+        const kept = distinctTraces(await jaegerSpans(live().jaegerUrl, okService));
         console.log(`      sampling: kept ${kept} of ${sent} non-error traces (expected ${mean} ± ${bound.toFixed(0)}), ${errors} of ${errors} error traces`);
         assert.ok(Math.abs(kept - mean) <= bound, `kept ${kept}, expected ${mean} ± ${bound.toFixed(1)}`);
     });
