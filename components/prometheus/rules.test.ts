@@ -1,0 +1,45 @@
+// The alert rules renderer, on literal settings (promtool checks and unit-tests the rendered
+// files in tests/real/artifacts.test.ts; the metric names are checked on a live collector).
+import * as assert from "assert";
+import { parse } from "yaml";
+import { alertRules, collectorMetrics, renderRuleTests, RuleSettings } from "./rules";
+
+const production: RuleSettings = { environment: "production", cpus: 4, memoryMb: 8192, runbookBaseUrl: "docs/runbook.md" };
+const development: RuleSettings = { ...production, environment: "development", cpus: 2, memoryMb: 4096 };
+
+describe("alert rules renderer", () => {
+    it("scales the CPU and memory alerts to the container's limits", () => {
+        const rules = alertRules(production);
+        const cpu = rules.find((r) => r.alert === "HighCollectorCPU");
+        const memory = rules.find((r) => r.alert === "HighCollectorMemory");
+        assert.match(cpu?.expr ?? "", /\/ 4 > 0\.8$/);
+        assert.match(memory?.expr ?? "", new RegExp(`/ ${8192 * 1024 * 1024} > 0\\.8$`));
+        const dev = alertRules(development);
+        assert.match(dev.find((r) => r.alert === "HighCollectorCPU")?.expr ?? "", /\/ 2 > 0\.8$/);
+    });
+
+    it("gives every alert a severity, summary, description and runbook link", () => {
+        const rules = alertRules(production);
+        assert.ok(rules.length >= 7);
+        for (const r of rules) {
+            assert.ok(["critical", "warning"].includes(r.labels.severity), r.alert);
+            assert.ok(r.annotations.summary && r.annotations.description, r.alert);
+            assert.strictEqual(r.annotations.runbook_url, `docs/runbook.md#${r.alert.toLowerCase()}`);
+        }
+    });
+
+    it("refers only to metric names the pinned collector exposes (as listed in collectorMetrics)", () => {
+        const known = new Set([...Object.values(collectorMetrics), "up"]);
+        for (const r of alertRules(production)) {
+            for (const name of r.expr.match(/\b(otelcol_[a-z_]+|up)\b/g) ?? []) assert.ok(known.has(name), `${r.alert}: ${name}`);
+        }
+    });
+
+    it("ships a firing and a quiet test for every alert", () => {
+        const suite = parse(renderRuleTests(production, "rules.yml")) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] };
+        for (const r of alertRules(production)) {
+            const cases = suite.tests.flatMap((t) => t.alert_rule_test).filter((t) => t.alertname === r.alert);
+            assert.deepStrictEqual(cases.map((c) => c.exp_alerts.length).sort(), [0, 1], r.alert);
+        }
+    });
+});
