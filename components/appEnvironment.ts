@@ -1,5 +1,5 @@
 // The environment ivatar's app containers need to send telemetry to this stack. Pure.
-import { requireGrammar } from "./grammar";
+import { requireGrammar } from "../grammar/text";
 
 export interface AppEnvironmentSettings {
     environment: string;

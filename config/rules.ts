@@ -1,6 +1,6 @@
 // Checks that span several keys (the schema checks each key alone). They read the merged
 // values defensively, so they can report alongside the schema's problems in one error.
-import { isEverywhere } from "../components/cidr";
+import { isEverywhere } from "../grammar/cidr";
 import { Plain, valueAt } from "./paths";
 
 export interface Problem {

@@ -1,9 +1,8 @@
 // The stack config's shape: every key the program reads, what it means, and what is valid.
 // Per-environment defaults live in defaults.ts; reading and error reporting in load.ts.
 import { z } from "zod";
-import { isCidr } from "../components/cidr";
-import { isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../components/grammar";
-import { HostSettings } from "../components/host/settings";
+import { isCidr } from "../grammar/cidr";
+import { isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../grammar/text";
 
 export { isCidr };
 
@@ -165,9 +164,6 @@ export const stackSchema = z.strictObject({
 });
 
 export type StackSettings = z.output<typeof stackSchema>;
-/** Compiles only when the schema's output fits the component's own settings type. */
-type Fits<Output extends Contract, Contract> = Output;
-export type CheckedHosts = Fits<StackSettings["collectorHost"] | StackSettings["prometheus"]["host"], HostSettings>;
 
 /** Config keys whose values are secrets. */
 export const secretKeys = ["tlsPrivateKey", "sshPrivateKey"] as const;

@@ -4,6 +4,7 @@ import { AppEnvironmentSettings } from "../components/appEnvironment";
 import { collectorQueueVolume, CollectorSettings, collectorUser, goMemLimit } from "../components/collector/container";
 import { FirewallSettings } from "../components/firewall/placement";
 import { HostRequirements } from "../components/host/preflight";
+import { HostSettings } from "../components/host/settings";
 import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
 import { PrometheusSettings } from "../components/prometheus/placement";
 import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
@@ -12,6 +13,11 @@ import { TlsStepSettings } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
 import { StackSettings } from "../config/schema";
 import { stackConfig } from "../config/stackFile";
+
+/** Compiles only when the schema's output fits the component's own settings type. */
+type Fits<Output extends Contract, Contract> = Output;
+/** The hosts the schema accepts are what PodmanHost takes (a compile error here names the mismatch). */
+export type CheckedHosts = Fits<StackSettings["collectorHost"] | StackSettings["prometheus"]["host"], HostSettings>;
 
 /** The private Podman network the collector and Jaeger share. */
 export const privateNetwork = "ivatar-otel";

@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { readStackValues, StackConfigError, validateStack } from "../config/load";
 import { z } from "zod";
-import { canonicalCidr } from "../components/cidr";
+import { canonicalCidr } from "../grammar/cidr";
 import { isCidr, secretKeys, stackSchema } from "../config/schema";
 import { Registered, runStack, stackConfig } from "./harness";
 

@@ -8,7 +8,7 @@ import { projectRoot } from "../config/stackFile";
 import { ensureToolchain, run, RunResult, tempDir } from "./tools";
 
 /** What the program needs to run: its sources, its project file and its stack files. */
-const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "stack", "versions.json", "package.json", "tsconfig.json"];
+const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "grammar", "stack", "versions.json", "package.json", "tsconfig.json"];
 
 export interface PreviewStep {
     op: string;

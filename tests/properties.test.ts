@@ -6,7 +6,7 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import fc from "fast-check";
 import { BlockList, isIPv4 } from "net";
-import { canonicalCidr, isCidr } from "../components/cidr";
+import { canonicalCidr, isCidr } from "../grammar/cidr";
 import { shQuote } from "../components/host/scripts";
 import { withDefaults } from "../config/defaults";
 import { readStackValues, validateStack } from "../config/load";

@@ -9,8 +9,8 @@
 // containers' own connections to other hosts. Its rules match only packets addressed to this
 // host (`fib daddr type local`), so the collector's export to Jaeger is never dropped.
 import { isIPv4 } from "net";
-import { canonicalCidr, isCidr } from "../cidr";
-import { requireGrammar } from "../grammar";
+import { canonicalCidr, isCidr } from "../../grammar/cidr";
+import { requireGrammar } from "../../grammar/text";
 
 export const firewallTable = "ivatar_otel";
 

@@ -1,5 +1,5 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
-import { requireSafePaths } from "../grammar";
+import { requireSafePaths } from "../../grammar/text";
 import { hasSystemd, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { firewallTable } from "./ruleset";
 

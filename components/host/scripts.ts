@@ -1,7 +1,7 @@
 // Shell building blocks for the steps run on hosts (over SSH, or locally for the local stack).
 // Pure: they return POSIX sh text. Every step is idempotent: running it twice changes nothing.
 
-import { requireGrammar, requireOwner, requireSafePaths } from "../grammar";
+import { requireGrammar, requireOwner, requireSafePaths } from "../../grammar/text";
 
 /** A step's scripts: `create` runs on create and on every change (so it is idempotent), `delete` on destroy. */
 export interface StepScripts {

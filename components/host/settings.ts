@@ -1,5 +1,5 @@
-// How the program reaches a Podman host: PodmanHost's own contract (the config schema is checked
-// against it at compile time).
+// How the program reaches a Podman host: PodmanHost's own contract (stack/plan.ts checks at
+// compile time that the config schema's hosts fit it).
 
 /** A host reached over SSH that must present exactly this host key. */
 export interface SshHost {

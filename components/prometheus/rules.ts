@@ -1,6 +1,6 @@
 // Alert rules for the collector, and the promtool unit tests that prove each one fires on a bad
 // series and stays quiet on a healthy one. Pure: thresholds come from the stack's sizing.
-import { isHttpUrl, isRelativeLink, requireGrammar } from "../grammar";
+import { isHttpUrl, isRelativeLink, requireGrammar } from "../../grammar/text";
 import { renderYaml } from "../yaml";
 
 /** Metric names as collector v0.161 exposes them with the suffix flags the config writes out. */

@@ -1,6 +1,6 @@
 // Scrape jobs for the existing Prometheus, in the format of a `scrape_config_files` file
 // (Prometheus 2.43 or later loads them from a glob in prometheus.yml).
-import { isHostNameOrIPv4, requireGrammar } from "../grammar";
+import { isHostNameOrIPv4, requireGrammar } from "../../grammar/text";
 import { renderYaml } from "../yaml";
 import { scrapeJobs } from "./rules";
 

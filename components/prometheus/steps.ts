@@ -2,7 +2,7 @@
 //
 // A file that promtool rejects is never put in place. If the reload fails, the previous files
 // are put back (so a restart does not pick up a broken config) and the step fails loudly.
-import { isHttpUrl, requireGrammar, requireSafePaths } from "../grammar";
+import { isHttpUrl, requireGrammar, requireSafePaths } from "../../grammar/text";
 import { preamble, removeFiles, shQuote } from "../host/scripts";
 
 export interface PrometheusFiles {

@@ -2,7 +2,7 @@
 // the TLS step is kept on the host (root-only, beside the CA) and a systemd timer runs it daily.
 // It re-issues only when the certificate nears expiry (or its names or CA changed); the collector
 // re-reads the files every tls.reloadInterval, so no `pulumi up` and no restart is needed.
-import { requireSafePaths } from "../grammar";
+import { requireSafePaths } from "../../grammar/text";
 import { hasSystemd, removeFiles, writeFiles } from "../host/scripts";
 
 export const renewalUnit = "ivatar-otel-tls-renew";

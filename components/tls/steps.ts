@@ -6,7 +6,7 @@
 // server certificate is re-issued when its names change or it nears expiry, by the step and by a
 // daily timer on the host (renewal.ts).
 // provided: the configured certificate and key are written as they are.
-import { isHostAddress, requireGrammar, requireOwner, requireSafePaths } from "../grammar";
+import { isHostAddress, requireGrammar, requireOwner, requireSafePaths } from "../../grammar/text";
 import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
 import { placeRenewal, removeRenewal } from "./renewal";
 

@@ -11,7 +11,7 @@ import { appEnvironment } from "../../components/appEnvironment";
 import { placePrometheusFilesScript } from "../../components/prometheus/steps";
 import { stackArtifacts, StackArtifacts } from "../../stack/files";
 import { generateTlsScript } from "../../components/tls/steps";
-import { canonicalCidr } from "../../components/cidr";
+import { canonicalCidr } from "../../grammar/cidr";
 import { readStackValues, StackConfigError, validateStack } from "../../config/load";
 import { planStack, StackPlan } from "../../stack/plan";
 import { stackConfig } from "../../config/stackFile";

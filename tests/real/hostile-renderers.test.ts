@@ -12,7 +12,7 @@ import { renderRules, renderRuleTests } from "../../components/prometheus/rules"
 import { placePrometheusFilesScript } from "../../components/prometheus/steps";
 import { renderRenewalService } from "../../components/tls/renewal";
 import { generateTlsScript } from "../../components/tls/steps";
-import { canonicalCidr } from "../../components/cidr";
+import { canonicalCidr } from "../../grammar/cidr";
 import { canary, hostileRuns, leaves, near, networks, readEnvFile, scratchWithCurl } from "../hostileInput";
 import { ensureToolchain, inTempDir, run, Tools } from "../tools";
 
