@@ -6,14 +6,21 @@ import { PodmanHost } from "../host/podmanHost";
 import { collectorContainer, CollectorSettings } from "./container";
 
 export interface OtelCollectorArgs {
+    /** The collector host; its Podman runs the container. */
     host: PodmanHost;
+    /** Image, size, ports, the rendered config's settings, and the TLS directory on the host. */
     settings: CollectorSettings;
+    /** The private network on which the collector reaches Jaeger by name. */
     network: docker.Network;
     /** The token OTLP clients must send; kept secret. */
     bearerToken: pulumi.Input<string>;
 }
 
-/** The collector container. It waits for what `dependsOn` names (the TLS material, the firewall, Jaeger). */
+/**
+ * The OpenTelemetry Collector on the collector host: its pinned image, the queue volume (kept on
+ * destroy) and the container, publishing OTLP, metrics and health. It waits for what `dependsOn`
+ * names (the TLS material, the firewall, Jaeger). Needs Podman on the host (the preflight checks).
+ */
 export class OtelCollector extends pulumi.ComponentResource {
     readonly container: docker.Container;
 

@@ -5,10 +5,17 @@ import { PodmanHost } from "../host/podmanHost";
 import { firewallPlacement, FirewallSettings } from "./placement";
 
 export interface FirewallArgs {
+    /** The collector host; needs nft, and systemd to keep the table after a reboot or a flush. */
     host: PodmanHost;
+    /** The port classes with their trusted networks, and where the ruleset file goes. */
     settings: FirewallSettings;
 }
 
+/**
+ * The project's own nftables table on the collector host: each published port admitted only from
+ * its trusted networks (before Podman's DNAT and at input), with systemd units that load it at
+ * boot and put it back within a minute of a flush. Removed with its units on destroy.
+ */
 export class Firewall extends pulumi.ComponentResource {
     readonly ruleset: string;
 

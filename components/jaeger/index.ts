@@ -6,12 +6,19 @@ import { PodmanHost } from "../host/podmanHost";
 import { jaegerContainer, JaegerSettings } from "./jaeger";
 
 export interface JaegerArgs {
+    /** The collector host; its Podman runs the container. */
     host: PodmanHost;
+    /** Image, trace retention, UI port and network. */
     settings: JaegerSettings;
+    /** The private network the collector exports to Jaeger on. */
     network: docker.Network;
 }
 
-/** The Jaeger container. It waits for what `dependsOn` names (the firewall, before any port is published). */
+/**
+ * Jaeger v2 on the collector host: its pinned image, the badger volume (kept on destroy) and the
+ * container, with only the UI/API published. It waits for what `dependsOn` names (the firewall,
+ * before any port is published).
+ */
 export class Jaeger extends pulumi.ComponentResource {
     readonly container: docker.Container;
 

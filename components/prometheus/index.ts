@@ -6,10 +6,17 @@ import { PodmanHost } from "../host/podmanHost";
 import { prometheusPlacement, PrometheusSettings } from "./placement";
 
 export interface PrometheusRulesArgs {
+    /** The existing Prometheus's host (steps only; promtool used when present, curl for the reload). */
     host: PodmanHost;
+    /** Rule and scrape settings, where the files go, and the reload URL. */
     settings: PrometheusSettings;
 }
 
+/**
+ * The collector's alert rules and scrape jobs on the Prometheus host, each file checked by
+ * promtool before it replaces the old one, then a reload (the old files come back if it fails).
+ * Removed on destroy.
+ */
 export class PrometheusRules extends pulumi.ComponentResource {
     readonly rules: string;
     readonly scrapeConfig: string;

@@ -9,6 +9,11 @@ export type CollectorTlsArgs =
     | { host: PodmanHost; settings: GeneratedTls }
     | { host: PodmanHost; settings: ProvidedTls; privateKey: pulumi.Input<string> };
 
+/**
+ * The OTLP receivers' certificate and key in the collector host's TLS directory. generate: a CA
+ * and a server certificate made on the host with openssl (keys never leave it) and renewed there
+ * by a daily timer; provided: the configured chain and secret key. Removed on destroy.
+ */
 export class CollectorTls extends pulumi.ComponentResource {
     /** The certificate apps must trust: the generated CA, or the provided chain. */
     readonly trustedCertificate: pulumi.Output<string>;
