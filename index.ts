@@ -1,10 +1,10 @@
 // ivatar-otel: reads and validates the stack config, then composes the components.
 // Nothing is registered until the whole config has passed validation.
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { appEnvironment, secretAppVariables } from "./components/appEnvironment";
 import { OtelCollector } from "./components/collector";
+import { renderCollectorConfig } from "./components/collector/config";
 import { Firewall } from "./components/firewall";
 import { PodmanHost } from "./components/host/podmanHost";
 import { Jaeger } from "./components/jaeger";
@@ -34,7 +34,6 @@ function main() {
 
     const collectorHost = new PodmanHost("collector-host", { host: settings.collectorHost, sshPrivateKey, requirements: plan.hosts.collector });
     const prometheusHost = new PodmanHost("prometheus-host", { host: settings.prometheus.host, sshPrivateKey, requirements: plan.hosts.prometheus });
-    const provider = collectorHost.provider;
 
     // Clients authenticate with this token; the random provider keeps it secret in state.
     const bearerToken = new random.RandomPassword("otlp-bearer-token", { length: 48, special: false });
@@ -46,8 +45,8 @@ function main() {
         : undefined;
     const tls = collectorTls(collectorHost, plan.tls, settings.tlsPrivateKey);
 
-    // Podman reports its IPAM driver back (host-local), which is not an input: not a change.
-    const network = new docker.Network("private-network", { name: privateNetwork }, { provider, ignoreChanges: ["ipamOptions"] });
+    // Until 2026-11 the network stood at the top of the stack: the alias keeps deployed ones in place.
+    const network = collectorHost.network("private-network", privateNetwork, [{ parent: pulumi.rootStackResource }]);
     const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network }, { dependsOn: firewall ? [firewall] : [] });
     const collector = new OtelCollector("collector", { host: collectorHost, settings: plan.collector, network, bearerToken: token },
         { dependsOn: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : []), jaeger] });
@@ -67,6 +66,9 @@ function main() {
         jaegerUiUrl: plan.outputs.jaegerUiUrl,
         prometheusTargets: plan.outputs.prometheusTargets,
         sizing: plan.outputs.sizing,
+        // The container's files are one secret property (the token is among them), so a diff of
+        // the stack shows only "[secret]" for them: the config itself, line by line, shows here.
+        collectorConfig: renderCollectorConfig(plan.collector.config),
     };
 }
 

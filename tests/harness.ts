@@ -20,6 +20,8 @@ export interface Registered {
     provider?: string;
     /** URNs this resource waits for. */
     dependencies: string[];
+    /** Where the resource stood before, as its aliases say (an absent field: the same as now). */
+    aliases: { name?: string; type?: string; parentUrn?: string; noParent?: boolean }[];
 }
 
 const secretSig = pulumi.runtime.specialSecretSig;
@@ -77,25 +79,32 @@ export interface ProgramRun {
 async function recordRegistrations(resources: Registered[], stack: string): Promise<void> {
     const parents = new Map<string, string>();
     const dependencies = new Map<string, string[]>();
+    const aliases = new Map<string, Registered["aliases"]>();
     await pulumi.runtime.setMocks({
         newResource(args) {
             const secretPaths: string[] = [];
             const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
             resources.push({ type: args.type, name: args.name, inputs, secretPaths, parent: parents.get(args.name), provider: args.provider,
-                dependencies: dependencies.get(args.name) ?? [] });
+                dependencies: dependencies.get(args.name) ?? [], aliases: aliases.get(args.name) ?? [] });
             return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
         },
         call(args) {
             return args.inputs;
         },
     }, "ivatar-otel", stack, false);
-    // The mocks are not told a resource's parent or dependencies: note them from the request.
-    type Request = { getName(): string; getParent(): string; getDependenciesList(): string[] };
+    // The mocks are not told a resource's parent, dependencies or aliases: note them from the request.
+    type AliasSpec = { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean };
+    type Request = { getName(): string; getParent(): string; getDependenciesList(): string[]; getAliasesList(): { getSpec(): AliasSpec | undefined }[] };
     const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, callback: unknown): unknown };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: Request, callback: unknown) => {
         parents.set(req.getName(), req.getParent());
         dependencies.set(req.getName(), req.getDependenciesList());
+        aliases.set(req.getName(), req.getAliasesList().flatMap((a) => {
+            const spec = a.getSpec();
+            if (!spec) return [];
+            return [{ name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined }];
+        }));
         return register(req, callback);
     };
 }

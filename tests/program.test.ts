@@ -74,6 +74,8 @@ for (const stack of stackNames) {
             assert.strictEqual(config.processors.batch.timeout, "1s");
             assert.strictEqual(config.receivers.otlp.protocols.grpc.tls.cert_file, "/etc/otelcol-contrib/tls/server.crt");
             assert.strictEqual(config.exporters["otlp_grpc/jaeger"].endpoint, "ivatar-otel-jaeger:4317");
+            // The same text as an output, where a stack diff shows it (the uploads are secret as a whole).
+            assert.strictEqual(run.outputs.collectorConfig, upload(container(run, "collector"), "/etc/otelcol-contrib/config.yaml"));
         });
 
         it("keeps the bearer token out of the container environment and the config file", () => {

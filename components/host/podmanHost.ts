@@ -38,6 +38,7 @@ export function sshOptions(host: SshHost): string[] {
 }
 
 export interface PodmanHostArgs {
+    /** How to reach it: SSH address, port, user and pinned host key, or this machine's socket. */
     host: HostSettings;
     /** SSH private key; without it the SSH agent ($SSH_AUTH_SOCK) is used. */
     sshPrivateKey?: pulumi.Input<string>;
@@ -51,6 +52,11 @@ export type StepOptions = Omit<pulumi.CustomResourceOptions, "dependsOn"> & { de
 /** A step's scripts, run as root: create (which may carry a secret) as an input, delete without secrets. */
 export type HostStep = Omit<StepScripts, "create"> & { create: pulumi.Input<string> };
 
+/**
+ * A host the stack places things on: over SSH with its pinned host key, or this machine. Runs a
+ * preflight first (Podman, name resolution, tools, disk) that every step and container waits
+ * for; gives a docker provider for its Podman when it runs containers, and runs steps as root.
+ */
 export class PodmanHost extends pulumi.ComponentResource {
     readonly address: string;
     private readonly name: string;
@@ -75,6 +81,15 @@ export class PodmanHost extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [this.preflight] });
         }
         this.registerOutputs({ address: this.address, preflight: this.preflight });
+    }
+
+    /**
+     * A Podman network on this host, on which containers reach each other by name. `aliases`
+     * names where it stood before (earlier versions made the network at the top of the stack).
+     */
+    network(name: string, networkName: string, aliases: pulumi.Input<pulumi.Alias>[] = []): docker.Network {
+        // Podman reports its IPAM driver back (host-local), which is not an input: not a change.
+        return new docker.Network(name, { name: networkName }, { parent: this, provider: this.provider, ignoreChanges: ["ipamOptions"], aliases });
     }
 
     /** The docker provider for this host's Podman. */

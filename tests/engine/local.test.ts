@@ -82,10 +82,11 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
 
             project.pulumiOk(["config", "set", "--stack", stack, "ivatar-otel:samplingRatio", "0.5"]);
             assertOnlyCollectorReplaced(project.preview(stack, ["--diff"]));
-            // What a merge-request note shows: the changed line of the collector's config, and no secret.
+            // What a merge-request note shows: the changed key of the collector's config (the
+            // collectorConfig output; the container's files are one secret property), and no secret.
             const review = project.pulumiOk(["preview", "--diff", "--stack", stack]);
-            assert.match(review, /sampling_percentage: 100/, review);
-            assert.match(review, /sampling_percentage: 50/, review);
+            assert.match(review, /~ sampling_percentage: 100 => 50/, review);
+            assert.match(review, /~ samplingRatio *: 1 => 0\.5/, review);
             assert.ok(!review.includes(token), "the bearer token is not in the diff");
             project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
         } finally {
