@@ -8,8 +8,6 @@ import { HostRequirements, preflightScript } from "./preflight";
 import { asRoot, asRootInline, StepScripts } from "./scripts";
 import { HostSettings, isSsh, SshHost } from "./settings";
 
-export { isSsh };
-
 /** The docker provider's `host`: the remote user's Podman over SSH, or the local socket. */
 export function dockerHostUri(host: HostSettings): string {
     if (!isSsh(host)) return `unix://${host.podmanSocket}`;
