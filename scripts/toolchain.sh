@@ -57,7 +57,8 @@ slow() {
 }
 
 # --- Debian packages ---------------------------------------------------------------------
-packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl systemd)
+# rsync: gitlab-ci-local copies the checkout with it (tests/real/gitlab.test.ts).
+packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl systemd rsync)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
