@@ -1,4 +1,5 @@
 // Renders the collector's config.yaml: pure, settings in, YAML text out.
+import { prometheusNameStyle } from "../selfMetrics";
 import { renderYaml } from "../yaml";
 
 /** Where things live inside the collector container (same layout as the official image). */
@@ -139,14 +140,7 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                     readers: [{
                         pull: {
                             exporter: {
-                                prometheus: {
-                                    host: "0.0.0.0",
-                                    port: s.ports.internalMetrics,
-                                    // Written out so the alert rules' metric names do not depend on defaults.
-                                    without_type_suffix: true,
-                                    without_units: true,
-                                    without_scope_info: true,
-                                },
+                                prometheus: { host: "0.0.0.0", port: s.ports.internalMetrics, ...prometheusNameStyle },
                             },
                         },
                     }],

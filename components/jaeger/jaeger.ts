@@ -2,6 +2,7 @@
 // the private network, the query UI/API published for admin networks (see the firewall).
 import { renderYaml } from "../yaml";
 import { ContainerSpec, imageUser } from "../container";
+import { prometheusNameStyle } from "../selfMetrics";
 
 export const jaegerPaths = { config: "/etc/jaeger/config.yaml", data: "/badger" };
 export const jaegerContainerName = "ivatar-otel-jaeger";
@@ -31,7 +32,9 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention">): Record<
             telemetry: {
                 resource: { "service.name": "jaeger" },
                 logs: { level: "info" },
-                metrics: { level: "basic", readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: jaegerPorts.metrics } } } }] },
+                // Named as the collector's own metrics are (the same without_* options), so one
+                // set of rules and dashboards reads both.
+                metrics: { level: "basic", readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: jaegerPorts.metrics, ...prometheusNameStyle } } } }] },
             },
         },
         extensions: {

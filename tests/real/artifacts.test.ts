@@ -9,6 +9,7 @@ import { planFor, StackPlan } from "../../stack/plan";
 import { stackNames } from "../harness";
 import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
 import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "../tools";
+import { collectorMetrics } from "../../components/prometheus/rules";
 
 const testSecrets = { bearerToken: "artifact-test-token-0123456789" };
 
@@ -64,6 +65,13 @@ for (const stack of stackNames) {
                     throw new Error(`${error.message}\n${containerLogs(spec.name)}`);
                 });
                 assert.match(status, /StatusOK/);
+                // Its own metrics are named as the collector's are (no unit or type suffixes), so
+                // one set of rules and dashboards reads both.
+                const metrics = await (await fetch(`http://${address}:8888/metrics`)).text();
+                for (const name of [collectorMetrics.cpuSeconds, collectorMetrics.memoryRss, "otelcol_process_uptime"]) {
+                    assert.match(metrics, new RegExp(`^${name}[{ ]`, "m"), `Jaeger exposes ${name} as the alert rules name it`);
+                }
+                assert.doesNotMatch(metrics, /^otelcol_\w+_total[{ ]/m, "no type suffix");
                 // Not ephemeral: badger keeps its files in the named volume.
                 const mountpoint = runOk("podman", ["volume", "inspect", "--format", "{{.Mountpoint}}", spec.mounts[0].volume]).trim();
                 for (const sub of ["keys", "values"]) {
