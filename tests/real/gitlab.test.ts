@@ -14,6 +14,7 @@ const gitlabCiLocal = path.join(projectRoot, "node_modules", ".bin", "gitlab-ci-
 /** What the pipeline needs of the project: its file, its scripts and what app-env.ts imports. */
 const pipelineEntries = [".gitlab-ci.yml", "ci", "scripts/app-env.ts", "components", "grammar", "versions.json", "package.json", "tsconfig.json"];
 const token = "stand-in-token-0123456789abcdef";
+const sshKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in-ssh-key-material\n-----END OPENSSH PRIVATE KEY-----";
 const noteToken = "note-token-fedcba9876543210";
 const pinnedCli = (JSON.parse(fs.readFileSync(path.join(projectRoot, "versions.json"), "utf8")) as { pulumi: { cli: string } }).pulumi.cli;
 
@@ -33,6 +34,7 @@ printf 'pulumi %s\\n' "$*" >> "$STANDIN_LOG"
 case "$1" in
     version) echo "v${pinnedCli}" ;;
     preview) echo "Previewing update ($4):"; echo "  ~ sampling_percentage: 10 => 20" ;;
+    config) printf '%s\\n' '${sshKey}' ;;
     stack) cat "$STANDIN_OUTPUTS" ;;
     up) echo "Resources: 20 unchanged" ;;
     *) echo "pulumi stand-in: unexpected $*" >&2; exit 2 ;;
@@ -47,6 +49,17 @@ for arg in "$@"; do
         body@*) cp "\${arg#body@}" "$STANDIN_DIR/note" ;;
     esac
 done
+`;
+
+// ssh-agent hands the job a socket; ssh-add keeps what it was given on stdin.
+const sshAgentStandIn = `#!/bin/sh
+printf 'ssh-agent %s\\n' "$*" >> "$STANDIN_LOG"
+echo "SSH_AUTH_SOCK=$STANDIN_DIR/agent.sock; export SSH_AUTH_SOCK;"
+`;
+const sshAddStandIn = `#!/bin/sh
+printf 'ssh-add %s\\n' "$*" >> "$STANDIN_LOG"
+[ "$SSH_AUTH_SOCK" = "$STANDIN_DIR/agent.sock" ] || { echo "ssh-add: not the job's agent" >&2; exit 2; }
+cat > "$STANDIN_DIR/added-key"
 `;
 
 interface Pipeline {
@@ -76,6 +89,8 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
         standIns = tempDir("gitlab-bin");
         fs.writeFileSync(path.join(standIns, "pulumi"), pulumiStandIn, { mode: 0o755 });
         fs.writeFileSync(path.join(standIns, "curl"), curlStandIn, { mode: 0o755 });
+        fs.writeFileSync(path.join(standIns, "ssh-agent"), sshAgentStandIn, { mode: 0o755 });
+        fs.writeFileSync(path.join(standIns, "ssh-add"), sshAddStandIn, { mode: 0o755 });
     });
     after(() => {
         for (const dir of [repo, standIns]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -113,8 +128,11 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
     }
 
     const assertNoSecret = (p: Pipeline) => {
-        for (const secret of [token, noteToken]) assert.ok(!p.log.includes(secret), "a secret reached the job log");
+        for (const secret of [token, noteToken, "stand-in-ssh-key-material"]) assert.ok(!p.log.includes(secret), "a secret reached the job log");
     };
+    /** Every job first loads its stack's SSH key into its own agent. */
+    const sshSetup = (stack: string) => ["ssh-agent -s", `pulumi config get ivatar-otel:sshPrivateKey --stack ${stack}`, "ssh-add -q -"];
+    const assertKeyLoaded = (p: Pipeline) => assert.strictEqual(fs.readFileSync(path.join(p.dir, "added-key"), "utf8"), `${sshKey}\n`);
 
     it("passes GitLab's schema as gitlab-ci-local reads it, and a misspelt keyword does not", () => {
         runOk(gitlabCiLocal, ["--preview"], { cwd: repo });
@@ -151,6 +169,7 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
             const p = runPipeline(mergeRequest(target));
             assert.strictEqual(p.status, 0, p.log);
             assert.deepStrictEqual(p.calls.filter((c) => !c.startsWith("pulumi version")), [
+                ...sshSetup(stack),
                 `pulumi preview --diff --stack ${stack} --non-interactive --color never --suppress-progress`,
                 p.calls.find((c) => c.startsWith("curl ")) ?? "no curl call",
             ]);
@@ -159,6 +178,7 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
             const note = fs.readFileSync(path.join(p.dir, "note"), "utf8");
             assert.match(note, new RegExp(`pulumi preview --diff --stack ${stack}\` succeeded`));
             assert.match(note, /~ sampling_percentage: 10 => 20/);
+            assertKeyLoaded(p);
             assertNoSecret(p);
         });
     }
@@ -168,9 +188,12 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
             const p = runPipeline(push(branch));
             assert.strictEqual(p.status, 0, p.log);
             assert.deepStrictEqual(p.calls.filter((c) => !c.startsWith("pulumi version")), [
+                ...sshSetup(stack),
                 `pulumi up --yes --stack ${stack} --non-interactive --color never --suppress-progress`,
+                ...sshSetup(stack),
                 `pulumi stack output --json --show-secrets --stack ${stack} --non-interactive`,
             ]);
+            assertKeyLoaded(p);
             const envFile = path.join(repo, "app-env", "ivatar-otel.env");
             assert.strictEqual(fs.readFileSync(envFile, "utf8"), renderEnvFile(outputs.appEnvironment));
             assert.strictEqual(fs.readFileSync(path.join(repo, "app-env", "otel-ca.pem"), "utf8"), outputs.collectorCaCertificate);
