@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { appEnvironment, secretAppVariables } from "./components/appEnvironment";
 import { OtelCollector } from "./components/collector";
-import { renderCollectorConfig } from "./components/collector/config";
 import { Firewall } from "./components/firewall";
 import { PodmanHost } from "./components/host/podmanHost";
 import { Jaeger } from "./components/jaeger";
@@ -68,7 +67,7 @@ function main() {
         sizing: plan.outputs.sizing,
         // The container's files are one secret property (the token is among them), so a diff of
         // the stack shows only "[secret]" for them: the config itself, line by line, shows here.
-        collectorConfig: renderCollectorConfig(plan.collector.config),
+        collectorConfig: collector.config,
     };
 }
 

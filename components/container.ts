@@ -3,6 +3,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
+/** The content of a file a spec copies into its container ("" if it has none at that path). */
+export function fileIn<Content>(spec: ContainerSpec<Content>, path: string): Content | "" {
+    return spec.files.find((f) => f.path === path)?.content ?? "";
+}
+
 /** The user the official collector and Jaeger images run as; their named volumes belong to it. */
 export const imageUser = "10001:10001";
 

@@ -5,9 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { placeholderSecrets, stackArtifacts } from "../stack/files";
-import { readStackValues, StackConfigError, validateStack } from "../config/load";
-import { planStack } from "../stack/plan";
-import { stackConfig } from "../config/stackFile";
+import { StackConfigError } from "../config/load";
+import { planFor } from "../stack/plan";
 
 function main(): number {
     const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" } } });
@@ -15,14 +14,14 @@ function main(): number {
         console.error("usage: npm run render -- --stack <production|development|local> --out <dir>");
         return 2;
     }
-    let settings;
+    let plan;
     try {
-        settings = validateStack(readStackValues(stackConfig(values.stack)));
+        plan = planFor(values.stack);
     } catch (error) {
         console.error(error instanceof StackConfigError ? error.message : String(error));
         return 1;
     }
-    const { files } = stackArtifacts(planStack(settings), placeholderSecrets);
+    const { files } = stackArtifacts(plan, placeholderSecrets);
     for (const [relative, content] of Object.entries(files)) {
         const target = path.join(values.out, relative);
         fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -4,7 +4,7 @@
 import { appEnvironment, renderEnvFile } from "../components/appEnvironment";
 import { collectorPaths } from "../components/collector/config";
 import { collectorContainer } from "../components/collector/container";
-import { ContainerSpec } from "../components/container";
+import { ContainerSpec, fileIn } from "../components/container";
 import { firewallPlacement } from "../components/firewall/placement";
 import { preflightScript } from "../components/host/preflight";
 import { jaegerContainer, jaegerPaths } from "../components/jaeger/jaeger";
@@ -40,14 +40,13 @@ function stepFiles(name: string, step: { create?: string; delete: string }): Rec
 export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArtifacts {
     const collector = collectorContainer({ ...plan.collector, bearerToken: secrets.bearerToken });
     const jaeger = jaegerContainer(plan.jaeger);
-    // The config files as the containers carry them.
-    const fileIn = (spec: ContainerSpec, path: string) => spec.files.find((f) => f.path === path)?.content ?? "";
     const prometheus = prometheusPlacement(plan.prometheus);
     // The ruleset is rendered for review even where the stack places no firewall.
     const firewall = firewallPlacement(plan.firewall);
     const tls = plan.tls.mode === "disabled" ? undefined : tlsPlacement(plan.tls);
 
     const files: Record<string, string> = {
+        // The config files as the containers carry them.
         "collector/config.yaml": fileIn(collector, collectorPaths.config),
         "jaeger/config.yaml": fileIn(jaeger, jaegerPaths.config),
         ...inFolder("prometheus", prometheus.files),

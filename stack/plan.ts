@@ -4,7 +4,7 @@ import { AppEnvironmentSettings } from "../components/appEnvironment";
 import { collectorQueueVolume, CollectorSettings, collectorUser, goMemLimit } from "../components/collector/container";
 import { FirewallSettings } from "../components/firewall/placement";
 import { HostRequirements } from "../components/host/preflight";
-import { HostSettings } from "../components/host/settings";
+import { HostSettings, isSsh } from "../components/host/settings";
 import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
 import { PrometheusSettings } from "../components/prometheus/placement";
 import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
@@ -59,7 +59,7 @@ export function planStack(s: StackSettings): StackPlan {
     const tlsDir = `${c.hostDir}/tls`;
     const host = c.endpointHost;
     const scheme = tlsEnabled ? "https" : "http";
-    const collectorHostAddress = "address" in s.collectorHost ? s.collectorHost.address : "localhost";
+    const collectorHostAddress = isSsh(s.collectorHost) ? s.collectorHost.address : "localhost";
     const scrape: ScrapeSettings = {
         environment: s.environment,
         address: s.prometheus.scrapeAddress ?? host,
@@ -114,7 +114,7 @@ export function planStack(s: StackSettings): StackPlan {
         hosts: {
             collector: {
                 podman: true,
-                dockerDialStdio: "address" in s.collectorHost,
+                dockerDialStdio: isSsh(s.collectorHost),
                 tools: [
                     ...(s.firewall.enabled ? [{ command: "nft", neededFor: "the firewall table" }] : []),
                     ...(s.tls.mode === "generate" ? [{ command: "openssl", neededFor: "the collector's TLS certificate" }] : []),

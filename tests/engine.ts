@@ -5,7 +5,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { projectRoot } from "../config/stackFile";
-import { ensureToolchain, run, RunResult, tempDir } from "./tools";
+import { copyProject, ensureToolchain, run, RunResult, tempDir } from "./tools";
 
 /** What the program needs to run: its sources, its project file and its stack files. */
 const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "grammar", "stack", "versions.json", "package.json", "tsconfig.json"];
@@ -25,10 +25,7 @@ export class EngineProject {
         const scratch = tempDir("engine");
         this.dir = path.join(scratch, "project");
         fs.mkdirSync(this.dir);
-        for (const entry of [...projectEntries, ...fs.readdirSync(projectRoot).filter((f) => /^Pulumi\..+\.yaml$/.test(f))]) {
-            fs.cpSync(path.join(projectRoot, entry), path.join(this.dir, entry), { recursive: true });
-        }
-        fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(this.dir, "node_modules"));
+        copyProject([...projectEntries, ...fs.readdirSync(projectRoot).filter((f) => /^Pulumi\..+\.yaml$/.test(f))], this.dir);
         const home = path.join(scratch, "pulumi-home");
         fs.mkdirSync(path.join(scratch, "state"));
         this.env = {

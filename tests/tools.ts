@@ -5,6 +5,7 @@ import { spawnSync, SpawnSyncOptions } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { projectRoot } from "../config/stackFile";
 
 export interface Tools {
     collector: string;
@@ -66,6 +67,15 @@ export function runOk(command: string, args: string[], opts: SpawnSyncOptions = 
         throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
     }
     return result.stdout;
+}
+
+/** Copies these entries of the project (paths relative to its root) into dir; node_modules is linked, not copied. */
+export function copyProject(entries: string[], dir: string): void {
+    for (const entry of entries) {
+        fs.mkdirSync(path.dirname(path.join(dir, entry)), { recursive: true });
+        fs.cpSync(path.join(projectRoot, entry), path.join(dir, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(dir, "node_modules"));
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */

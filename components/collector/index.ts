@@ -1,8 +1,9 @@
 // OtelCollector: places the rendered collector container on a Podman host.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { dependenciesOf, placeContainer } from "../container";
+import { dependenciesOf, fileIn, placeContainer } from "../container";
 import { PodmanHost } from "../host/podmanHost";
+import { collectorPaths } from "./config";
 import { collectorContainer, CollectorSettings } from "./container";
 
 export interface OtelCollectorArgs {
@@ -23,13 +24,16 @@ export interface OtelCollectorArgs {
  */
 export class OtelCollector extends pulumi.ComponentResource {
     readonly container: docker.Container;
+    /** The config.yaml the container carries (not secret, unlike the container's files as a whole). */
+    readonly config: pulumi.Input<string>;
 
     constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:OtelCollector", name, {}, opts);
         const spec = collectorContainer({ ...args.settings, bearerToken: pulumi.secret(args.bearerToken) });
+        this.config = fileIn(spec, collectorPaths.config);
         this.container = placeContainer(name, spec, {
             provider: args.host.provider, network: args.network, volumeResource: `${name}-queue`, parent: this, dependsOn: dependenciesOf(opts),
         });
-        this.registerOutputs({ container: this.container });
+        this.registerOutputs({ container: this.container, config: this.config });
     }
 }

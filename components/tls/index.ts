@@ -21,16 +21,16 @@ export class CollectorTls extends pulumi.ComponentResource {
 
     constructor(name: string, args: CollectorTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:CollectorTls", name, {}, opts);
-        const createScript = (privateKey?: string): string => {
-            const script = tlsPlacement(args.settings, privateKey).step.create;
-            if (script === undefined) throw new Error(`CollectorTls ${name}: no create script for mode ${args.settings.mode}`);
-            return script;
+        const placement = tlsPlacement(args.settings);
+        const createScript = (step: typeof placement.step): string => {
+            if (step.create === undefined) throw new Error(`CollectorTls ${name}: no create script for mode ${args.settings.mode}`);
+            return step.create;
         };
         // The provided key reaches only a secret script.
         const create = "privateKey" in args
-            ? pulumi.secret(pulumi.output(args.privateKey).apply((key) => createScript(key)))
-            : createScript();
-        const command = args.host.step(`${name}-material`, { create, delete: tlsPlacement(args.settings).step.delete },
+            ? pulumi.secret(pulumi.output(args.privateKey).apply((key) => createScript(tlsPlacement(args.settings, key).step)))
+            : createScript(placement.step);
+        const command = args.host.step(`${name}-material`, { create, delete: placement.step.delete },
             { parent: this, dependsOn: dependenciesOf(opts) });
         this.step = command;
         // The step prints only the certificate on stdout.

@@ -8,7 +8,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { appEnvironment, renderEnvFile } from "../../components/appEnvironment";
 import { projectRoot } from "../../config/stackFile";
-import { run, runOk, tempDir } from "../tools";
+import { copyProject, run, runOk, tempDir } from "../tools";
 
 const gitlabCiLocal = path.join(projectRoot, "node_modules", ".bin", "gitlab-ci-local");
 /** What the pipeline needs of the project: its file, its scripts and what app-env.ts imports. */
@@ -76,11 +76,7 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
 
     before(() => {
         repo = tempDir("gitlab-repo");
-        for (const entry of pipelineEntries) {
-            fs.mkdirSync(path.dirname(path.join(repo, entry)), { recursive: true });
-            fs.cpSync(path.join(projectRoot, entry), path.join(repo, entry), { recursive: true });
-        }
-        fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(repo, "node_modules"));
+        copyProject(pipelineEntries, repo);
         fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\n.gitlab-ci-local/\napp-env/\n");
         const git = (...args: string[]) => runOk("git", ["-c", "user.email=ci@example.org", "-c", "user.name=ci", ...args], { cwd: repo });
         git("init", "-q", "-b", "feature");
