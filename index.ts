@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { appEnvironment, secretAppVariables } from "./components/appEnvironment";
 import { OtelCollector } from "./components/collector";
 import { Firewall } from "./components/firewall";
+import { GrafanaDashboards } from "./components/grafana";
 import { PodmanHost } from "./components/host/podmanHost";
 import { Jaeger } from "./components/jaeger";
 import { PrometheusRules } from "./components/prometheus";
@@ -33,6 +34,9 @@ function main() {
 
     const collectorHost = new PodmanHost("collector-host", { host: settings.collectorHost, sshPrivateKey, requirements: plan.hosts.collector });
     const prometheusHost = new PodmanHost("prometheus-host", { host: settings.prometheus.host, sshPrivateKey, requirements: plan.hosts.prometheus });
+    const grafanaHost = settings.grafana.host && plan.hosts.grafana
+        ? new PodmanHost("grafana-host", { host: settings.grafana.host, sshPrivateKey, requirements: plan.hosts.grafana })
+        : prometheusHost;
 
     // Clients authenticate with this token; the random provider keeps it secret in state.
     const bearerToken = new random.RandomPassword("otlp-bearer-token", { length: 48, special: false });
@@ -49,7 +53,9 @@ function main() {
     const jaeger = new Jaeger("jaeger", { host: collectorHost, settings: plan.jaeger, network }, { dependsOn: firewall ? [firewall] : [] });
     const collector = new OtelCollector("collector", { host: collectorHost, settings: plan.collector, network, bearerToken: token },
         { dependsOn: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : []), jaeger] });
-    new PrometheusRules("prometheus-rules", { host: prometheusHost, settings: plan.prometheus }, { dependsOn: [collector] });
+    const rules = new PrometheusRules("prometheus-rules", { host: prometheusHost, settings: plan.prometheus }, { dependsOn: [collector] });
+    // After the scrape jobs, so the panels have series to show.
+    if (plan.grafana) new GrafanaDashboards("grafana-dashboards", { host: grafanaHost, settings: plan.grafana }, { dependsOn: [rules] });
 
     // Deployment jobs read these with `pulumi stack output --json`.
     const plainEnvironment = appEnvironment(plan.app, "");

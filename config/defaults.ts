@@ -15,7 +15,8 @@ const common = {
         ports: { otlpGrpc: 4317, otlpHttp: 4318, prometheusExporter: 9464, health: 13133, internalMetrics: 8888 },
         hostDir: "/etc/ivatar-otel",
     },
-    jaeger: { image: versions.jaeger.image, uiPort: 16686 },
+    jaeger: { image: versions.jaeger.image, uiPort: 16686, metricsPort: 14269 },
+    grafana: { enabled: true, provisioningDir: "/etc/grafana/provisioning/dashboards", dashboardsDir: "/var/lib/grafana/dashboards", folder: "ivatar-otel" },
     trustedNetworks: { ingest: [], metrics: [], admin: [] },
     tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h" },
     prometheus: {
@@ -58,11 +59,15 @@ const perEnvironment: Record<Environment, Plain> = {
             scrapeConfigDir: "/tmp/ivatar-otel-local/prometheus/scrape.d",
             reloadUrl: "",
         },
+        grafana: {
+            provisioningDir: "/tmp/ivatar-otel-local/grafana/provisioning/dashboards",
+            dashboardsDir: "/tmp/ivatar-otel-local/grafana/dashboards",
+        },
     },
 };
 
 /** Keys whose value replaces the default whole instead of being merged into it. */
-const replacedWhole = new Set(["collectorHost", "prometheus.host"]);
+const replacedWhole = new Set(["collectorHost", "prometheus.host", "grafana.host"]);
 
 function merge(base: Plain, over: Plain, prefix: string): Plain {
     const out: Plain = { ...base };

@@ -131,6 +131,22 @@ export const stackSchema = z.strictObject({
         image: text("an image reference with a tag").regex(imageReference, { error: "expected an image reference with an exact tag, like registry/name:1.2.3" }),
         /** Published port of the query UI and API (admin networks only). */
         uiPort: port(),
+        /** Published port of Jaeger's own metrics, scraped by Prometheus (metrics networks only). */
+        metricsPort: port(),
+    }),
+    /** The existing Grafana, and where the dashboards and their provider file go. */
+    grafana: z.strictObject({
+        /** Place the dashboards; false leaves Grafana alone. */
+        enabled: z.boolean({ error: "expected true or false" }),
+        /** Grafana's host; the Prometheus host when not given. */
+        host: hostSchema.optional(),
+        /** Directory Grafana reads dashboard provider files from. */
+        provisioningDir: absolutePath("Grafana's dashboard provisioning directory"),
+        /** Directory under which this stack's dashboard files go (in a folder of their own). */
+        dashboardsDir: absolutePath("the dashboards directory"),
+        /** Grafana folder the dashboards appear in. */
+        folder: text("a Grafana folder name").regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/,
+            { error: "expected a folder name of at most 64 letters, digits, spaces, '.', '_' or '-'" }),
     }),
     /** Who may reach which ports on the collector host. */
     trustedNetworks: z.strictObject({

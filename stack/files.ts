@@ -6,6 +6,7 @@ import { collectorPaths } from "../components/collector/config";
 import { collectorContainer } from "../components/collector/container";
 import { ContainerSpec, fileIn } from "../components/container";
 import { firewallPlacement } from "../components/firewall/placement";
+import { grafanaPlacement } from "../components/grafana/placement";
 import { preflightScript } from "../components/host/preflight";
 import { jaegerContainer, jaegerPaths } from "../components/jaeger/jaeger";
 import { prometheusPlacement } from "../components/prometheus/placement";
@@ -44,6 +45,7 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
     // The ruleset is rendered for review even where the stack places no firewall.
     const firewall = firewallPlacement(plan.firewall);
     const tls = plan.tls.mode === "disabled" ? undefined : tlsPlacement(plan.tls);
+    const grafana = plan.grafana ? grafanaPlacement(plan.grafana) : undefined;
 
     const files: Record<string, string> = {
         // The config files as the containers carry them.
@@ -52,6 +54,7 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...inFolder("prometheus", prometheus.files),
         ...inFolder("firewall", firewall.files),
         ...inFolder("tls", tls?.files ?? {}),
+        ...inFolder("grafana", grafana?.files ?? {}),
         "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
         "containers.json": JSON.stringify({ collector, jaeger }, null, 2) + "\n",
         // The steps run as root on the hosts, as the components run them; the preflights first.
@@ -60,6 +63,8 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...stepFiles("prometheus", prometheus.step),
         ...(plan.firewall.enabled ? stepFiles("firewall", firewall.step) : {}),
         ...(tls ? stepFiles("tls", tls.step) : {}),
+        ...(plan.hosts.grafana ? { "steps/grafana-host-preflight.sh": preflightScript(plan.hosts.grafana) } : {}),
+        ...(grafana ? stepFiles("grafana", grafana.step) : {}),
     };
     return { files, containers: { collector, jaeger } };
 }

@@ -1,13 +1,14 @@
 // Turns validated stack settings into each component's own settings (the types each component
 // exports). Pure, and the one mapping the program (index.ts), `npm run render` and the tests share.
 import { AppEnvironmentSettings } from "../components/appEnvironment";
-import { collectorQueueVolume, CollectorSettings, collectorUser, goMemLimit } from "../components/collector/container";
+import { collectorQueueVolume, CollectorSettings, collectorUser, goMemLimit, goMemLimitMiB } from "../components/collector/container";
 import { FirewallSettings } from "../components/firewall/placement";
+import { GrafanaSettings, grafanaStepTools } from "../components/grafana/placement";
 import { HostRequirements } from "../components/host/preflight";
 import { HostSettings, isSsh } from "../components/host/settings";
 import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
 import { PrometheusSettings } from "../components/prometheus/placement";
-import { ScrapeSettings, scrapeTargets } from "../components/prometheus/scrape";
+import { ScrapeSettings, scrapeJobs, scrapeTargets } from "../components/prometheus/scrape";
 import { TlsSettings } from "../components/tls/placement";
 import { TlsStepSettings } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
@@ -17,7 +18,7 @@ import { stackConfig } from "../config/stackFile";
 /** Compiles only when the schema's output fits the component's own settings type. */
 type Fits<Output extends Contract, Contract> = Output;
 /** The hosts the schema accepts are what PodmanHost takes (a compile error here names the mismatch). */
-export type CheckedHosts = Fits<StackSettings["collectorHost"] | StackSettings["prometheus"]["host"], HostSettings>;
+export type CheckedHosts = Fits<StackSettings["collectorHost"] | StackSettings["prometheus"]["host"] | NonNullable<StackSettings["grafana"]["host"]>, HostSettings>;
 
 /** The private Podman network the collector and Jaeger share. */
 export const privateNetwork = "ivatar-otel";
@@ -28,9 +29,12 @@ export interface StackPlan {
     jaeger: JaegerSettings;
     tls: TlsSettings;
     prometheus: PrometheusSettings;
+    /** Absent when grafana.enabled is false. */
+    grafana?: GrafanaSettings;
     firewall: FirewallSettings & { enabled: boolean };
     /** What each host must offer; its preflight checks it before anything is placed there. */
-    hosts: { collector: HostRequirements; prometheus: HostRequirements };
+    /** `grafana` only when Grafana has a host of its own; otherwise its step runs on the Prometheus host. */
+    hosts: { collector: HostRequirements; prometheus: HostRequirements; grafana?: HostRequirements };
     app: AppEnvironmentSettings;
     outputs: {
         collectorEndpoints: Record<string, string>;
@@ -63,8 +67,10 @@ export function planStack(s: StackSettings): StackPlan {
     const scrape: ScrapeSettings = {
         environment: s.environment,
         address: s.prometheus.scrapeAddress ?? host,
-        ports: { prometheusExporter: c.ports.prometheusExporter, internalMetrics: c.ports.internalMetrics },
+        ports: { prometheusExporter: c.ports.prometheusExporter, internalMetrics: c.ports.internalMetrics, jaegerMetrics: s.jaeger.metricsPort },
     };
+    const grafana = s.grafana.enabled;
+    const grafanaOwnHost = grafana && s.grafana.host !== undefined;
     const fileStem = `ivatar-otel-${s.environment}`;
     const queueBytes = Math.floor(c.queueDiskGiB * 2 ** 30);
     return {
@@ -85,7 +91,7 @@ export function planStack(s: StackSettings): StackPlan {
             tlsHostDir: tlsEnabled ? tlsDir : undefined,
             network: privateNetwork,
         },
-        jaeger: { image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, network: privateNetwork },
+        jaeger: { image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, metricsPort: s.jaeger.metricsPort, network: privateNetwork },
         tls: tlsPlan(s, {
             dir: tlsDir,
             caDir: `${c.hostDir}/ca`,
@@ -102,12 +108,22 @@ export function planStack(s: StackSettings): StackPlan {
             ruleTestsFile: `${fileStem}.rules.test.yml`,
             reloadUrl: s.prometheus.reloadUrl,
         },
+        grafana: grafana ? {
+            dashboards: {
+                environment: s.environment,
+                collector: { cpus: c.cpus, memoryMb: c.memoryMb, goMemLimitMiB: goMemLimitMiB(c.memoryMb) },
+                jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
+            },
+            folder: s.grafana.folder,
+            providerPath: `${s.grafana.provisioningDir}/${fileStem}.yaml`,
+            dashboardsDir: `${s.grafana.dashboardsDir}/${fileStem}`,
+        } : undefined,
         firewall: {
             enabled: s.firewall.enabled,
             rulesetPath: `${c.hostDir}/firewall.nft`,
             classes: [
                 { name: "ingest", purpose: "OTLP from the app networks", ports: [c.ports.otlpGrpc, c.ports.otlpHttp], networks: s.trustedNetworks.ingest },
-                { name: "metrics", purpose: "metrics and health for Prometheus", ports: [c.ports.prometheusExporter, c.ports.internalMetrics, c.ports.health], networks: s.trustedNetworks.metrics },
+                { name: "metrics", purpose: "metrics and health for Prometheus", ports: [c.ports.prometheusExporter, c.ports.internalMetrics, c.ports.health, s.jaeger.metricsPort], networks: s.trustedNetworks.metrics },
                 { name: "admin", purpose: "Jaeger UI for operators", ports: [s.jaeger.uiPort], networks: s.trustedNetworks.admin },
             ],
         },
@@ -125,9 +141,13 @@ export function planStack(s: StackSettings): StackPlan {
             prometheus: {
                 podman: false,
                 dockerDialStdio: false,
-                tools: s.prometheus.reloadUrl ? [{ command: "curl", neededFor: "reloading Prometheus after its files change" }] : [],
+                tools: [
+                    ...(s.prometheus.reloadUrl ? [{ command: "curl", neededFor: "reloading Prometheus after its files change" }] : []),
+                    ...(grafana && !grafanaOwnHost ? grafanaStepTools : []),
+                ],
                 optionalTools: [{ command: "promtool", neededFor: "rule files are then checked only by Prometheus's reload, not before they replace the old ones" }],
             },
+            ...(grafanaOwnHost ? { grafana: { podman: false, dockerDialStdio: false, tools: grafanaStepTools, optionalTools: [] } } : {}),
         },
         app: {
             environment: s.environment,

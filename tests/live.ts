@@ -2,6 +2,7 @@
 // specs and files the components produce, with TLS material made by the program's own TLS step.
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import { parse, stringify } from "yaml";
 import { StackArtifacts, stackArtifacts } from "../stack/files";
 import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
@@ -26,6 +27,8 @@ export interface LiveStack {
     waitHealthy(): Promise<void>;
     /** The collector's own metrics now: name -> sum over all series. */
     internalMetrics(): Promise<Map<string, number>>;
+    /** Replaces the collector with one whose Jaeger exporter has these settings changed; waits until healthy. */
+    restartCollectorWithExporter(change: Record<string, unknown>): Promise<void>;
     /** Logs of both containers, for failure messages. */
     logs(): string;
     stop(): void;
@@ -84,13 +87,20 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
     const internalMetrics = async () => {
         return metricSums(await (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text());
     };
+    const restartCollectorWithExporter = async (change: Record<string, unknown>) => {
+        const [config, ...others] = collector.files;
+        const changed = parse(config.content) as { exporters: Record<string, Record<string, unknown>> };
+        Object.assign(changed.exporters["otlp_grpc/jaeger"], change);
+        startContainer({ ...collector, files: [{ ...config, content: stringify(changed) }, ...others] });
+        await waitHealthy();
+    };
     try {
         startContainer(jaeger);
         startContainer(collector);
         const jaegerUrl = `http://127.0.0.1:${plan.jaeger.uiPort}`;
         await waitHealthy();
         await waitFor("Jaeger query API", async () => (await fetch(`${jaegerUrl}/api/v3/services`)).ok || undefined, 60_000);
-        return { plan, artifacts, token, ca, hostDir, jaegerUrl, target, waitHealthy, internalMetrics, logs, stop };
+        return { plan, artifacts, token, ca, hostDir, jaegerUrl, target, waitHealthy, internalMetrics, restartCollectorWithExporter, logs, stop };
     } catch (error) {
         const message = `${(error as Error).message}\n${logs()}`;
         stop();

@@ -3,9 +3,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
 import { ExportResult, ExportResultCode } from "@opentelemetry/core";
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
 import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { OTLPTraceExporter as HttpExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { Resource } from "@opentelemetry/resources";
+import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { waitFor } from "./tools";
 
@@ -86,6 +88,30 @@ export async function exportSpans(target: Target, spans: ReadableSpan[]): Promis
 }
 
 export const succeeded = (r: ExportResult) => r.code === ExportResultCode.SUCCESS;
+
+/**
+ * HTTP server metrics as ivatar's Django instrumentation records them (the same OTLP names,
+ * units and kinds), sent over OTLP gRPC with the SDK's own exporter; resolves once flushed.
+ */
+export async function exportAppMetrics(target: Target, service: string, requests: { status: number; ms: number }[]): Promise<void> {
+    const metadata = new grpc.Metadata();
+    if (target.token) metadata.set("authorization", `Bearer ${target.token}`);
+    const exporter = new OTLPMetricExporter({
+        url: `https://${target.address}`,
+        credentials: grpc.credentials.createSsl(Buffer.from(target.ca ?? "")),
+        metadata,
+        timeoutMillis: 15_000,
+    });
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+    const provider = new MeterProvider({ resource: new Resource({ "service.name": service }), readers: [reader] });
+    const meter = provider.getMeter("opentelemetry.instrumentation.django");
+    const duration = meter.createHistogram("http.server.duration", { unit: "ms", description: "Duration of HTTP server requests." });
+    const active = meter.createUpDownCounter("http.server.active_requests", { unit: "{request}", description: "Number of active HTTP server requests." });
+    active.add(1, { "http.method": "GET" });
+    for (const r of requests) duration.record(r.ms, { "http.method": "GET", "http.status_code": r.status });
+    await provider.forceFlush();
+    await provider.shutdown();
+}
 
 export interface JaegerSpan {
     traceId: string;

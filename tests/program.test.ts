@@ -52,7 +52,8 @@ for (const stack of stackNames) {
             const c = container(run, "collector");
             assert.deepStrictEqual(c.ports.map((p) => p.external).sort((a, b) => a - b), [4317, 4318, 8888, 9464, 13133]);
             const j = container(run, "jaeger");
-            assert.deepStrictEqual(j.ports.map((p) => [p.internal, p.external]), [[16686, 16686]]);
+            // Its query UI/API and its own metrics; OTLP stays on the private network.
+            assert.deepStrictEqual(j.ports.map((p) => [p.internal, p.external]), [[16686, 16686], [8888, 14269]]);
             assert.deepStrictEqual([c.networksAdvanced[0].name, j.networksAdvanced[0].name], ["ivatar-otel", "ivatar-otel"]);
         });
 
@@ -118,7 +119,7 @@ for (const stack of stackNames) {
             assert.strictEqual(outputs.sizing.memoryMb, want.memory);
             assert.strictEqual(outputs.sizing.samplingRatio, want.sampling / 100);
             assert.match(String(outputs.collectorCaCertificate), /BEGIN CERTIFICATE/);
-            assert.strictEqual((outputs.prometheusTargets as unknown as string[]).length, 2);
+            assert.deepStrictEqual((outputs.prometheusTargets as unknown as string[]).map((t) => t.split(":")[1]), ["8888", "9464", "14269"]);
         });
 
         it("keeps the token secret in outputs and the header variable alone secret in appEnvironment", async () => {

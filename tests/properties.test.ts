@@ -109,10 +109,10 @@ describe("properties: defaults merge", () => {
 describe("properties: the firewall covers every published port", () => {
     it("every port a container publishes is dropped for IPv4 and IPv6 sources outside its trusted networks, before DNAT and at input", () => {
         const production = readStackValues(stackConfig("production"));
-        const ports = fc.uniqueArray(fc.integer({ min: 1024, max: 65535 }), { minLength: 6, maxLength: 6 });
-        fc.assert(fc.property(ports, v4Network.filter((n) => n.prefix > 0), ([otlpGrpc, otlpHttp, prometheusExporter, health, internalMetrics, uiPort], net) => {
+        const ports = fc.uniqueArray(fc.integer({ min: 1024, max: 65535 }), { minLength: 7, maxLength: 7 });
+        fc.assert(fc.property(ports, v4Network.filter((n) => n.prefix > 0), ([otlpGrpc, otlpHttp, prometheusExporter, health, internalMetrics, uiPort, metricsPort], net) => {
             const values = { ...production, collector: { ...(production.collector as Plain), ports: { otlpGrpc, otlpHttp, prometheusExporter, health, internalMetrics } },
-                jaeger: { ...(production.jaeger as Plain), uiPort }, trustedNetworks: { ingest: [`${ipv4(net.network)}/${net.prefix}`], metrics: ["fd00::/64"], admin: ["10.0.0.0/8"] } };
+                jaeger: { ...(production.jaeger as Plain), uiPort, metricsPort }, trustedNetworks: { ingest: [`${ipv4(net.network)}/${net.prefix}`], metrics: ["fd00::/64"], admin: ["10.0.0.0/8"] } };
             const plan = planStack(validateStack(values));
             const { files, containers } = stackArtifacts(plan, { bearerToken: "t" });
             const ruleset = files["firewall/ruleset.nft"];
@@ -121,7 +121,7 @@ describe("properties: the firewall covers every published port", () => {
                 return ruleset.slice(start, ruleset.indexOf("\n    }\n", start));
             };
             const published = [containers.collector, containers.jaeger].flatMap((c) => c.ports.map((p) => p.external));
-            assert.strictEqual(published.length, 6);
+            assert.strictEqual(published.length, 7);
             for (const name of ["prerouting", "input"]) {
                 const drops = chain(name).split("\n").filter((line) => line.includes(" drop "));
                 for (const port of published) {

@@ -26,8 +26,12 @@ export const collectorQueueVolume = "ivatar-otel-collector-queue";
 export const collectorUser = imageUser;
 
 /** GOMEMLIMIT at 80 % of the container limit, so Go's GC works hard before the kernel kills. */
+export function goMemLimitMiB(memoryMb: number): number {
+    return Math.floor((memoryMb * 80) / 100);
+}
+
 export function goMemLimit(memoryMb: number): string {
-    return `${Math.floor((memoryMb * 80) / 100)}MiB`;
+    return `${goMemLimitMiB(memoryMb)}MiB`;
 }
 
 export function collectorContainer<Secret = string>(s: CollectorContainerSettings<Secret>): ContainerSpec<string | Secret> {

@@ -18,6 +18,8 @@ export interface JaegerSettings {
     traceRetention: string;
     /** Published host port of the query UI/API. */
     uiPort: number;
+    /** Published host port of Jaeger's own metrics, for Prometheus. */
+    metricsPort: number;
     network: string;
 }
 
@@ -77,8 +79,8 @@ export function jaegerContainer(s: JaegerSettings): ContainerSpec {
         cpus: jaegerSize.cpus,
         memoryMb: jaegerSize.memoryMb,
         env: {},
-        // Only the query UI/API leaves the host; the collector reaches OTLP on the private network.
-        ports: [{ internal: jaegerPorts.query, external: s.uiPort }],
+        // The query UI/API and the metrics leave the host; the collector reaches OTLP on the private network.
+        ports: [{ internal: jaegerPorts.query, external: s.uiPort }, { internal: jaegerPorts.metrics, external: s.metricsPort }],
         mounts: [{ volume: jaegerDataVolume, containerPath: jaegerPaths.data }],
         files: [{ path: jaegerPaths.config, content: renderJaegerConfig(s) }],
         network: s.network,

@@ -2,7 +2,8 @@
 // files in tests/real/artifacts.test.ts; the metric names are checked on a live collector).
 import * as assert from "assert";
 import { parse } from "yaml";
-import { alertRules, collectorMetrics, renderRuleTests, RuleSettings } from "./rules";
+import { collectorMetrics } from "../selfMetrics";
+import { alertRules, renderRuleTests, RuleSettings } from "./rules";
 
 const production: RuleSettings = { environment: "production", cpus: 4, memoryMb: 8192, runbookBaseUrl: "docs/runbook.md" };
 const development: RuleSettings = { ...production, environment: "development", cpus: 2, memoryMb: 4096 };

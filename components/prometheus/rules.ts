@@ -2,21 +2,8 @@
 // series and stays quiet on a healthy one. Pure: thresholds come from the stack's sizing.
 import { isHttpUrl, isRelativeLink, requireGrammar } from "../../grammar/text";
 import { renderYaml } from "../yaml";
-
-/** Metric names as collector v0.161 exposes them with the suffix flags the config writes out. */
-export const collectorMetrics = {
-    cpuSeconds: "otelcol_process_cpu_seconds",
-    memoryRss: "otelcol_process_memory_rss",
-    refusedSpans: "otelcol_receiver_refused_spans",
-    sentSpans: "otelcol_exporter_sent_spans",
-    sendFailedSpans: "otelcol_exporter_send_failed_spans",
-    enqueueFailedSpans: "otelcol_exporter_enqueue_failed_spans",
-    queueSize: "otelcol_exporter_queue_size",
-    queueCapacity: "otelcol_exporter_queue_capacity",
-    tracesEvictedUndecided: "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early",
-};
-
-export const scrapeJobs = { health: "otel-collector-health", exporter: "otel-collector-exporter" };
+import { collectorMetrics } from "../selfMetrics";
+import { scrapeJobs } from "./scrape";
 
 export interface RuleSettings {
     environment: string;

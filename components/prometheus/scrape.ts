@@ -2,13 +2,15 @@
 // (Prometheus 2.43 or later loads them from a glob in prometheus.yml).
 import { isHostNameOrIPv4, requireGrammar } from "../../grammar/text";
 import { renderYaml } from "../yaml";
-import { scrapeJobs } from "./rules";
+
+/** Scrape job names: the alert rules and dashboards select series by them. */
+export const scrapeJobs = { health: "otel-collector-health", exporter: "otel-collector-exporter", jaeger: "jaeger" };
 
 export interface ScrapeSettings {
     environment: string;
     /** Host name Prometheus reaches the collector by. */
     address: string;
-    ports: { prometheusExporter: number; internalMetrics: number };
+    ports: { prometheusExporter: number; internalMetrics: number; jaegerMetrics: number };
 }
 
 /** Each job with its one target ("host:port"). */
@@ -19,6 +21,8 @@ export function scrapeTargets(s: ScrapeSettings): { job: string; target: string 
         { job: scrapeJobs.health, target: `${s.address}:${s.ports.internalMetrics}` },
         // The app metrics ivatar sends over OTLP, exposed by the collector's Prometheus exporter.
         { job: scrapeJobs.exporter, target: `${s.address}:${s.ports.prometheusExporter}` },
+        // Jaeger's own: spans written, store size, query latency.
+        { job: scrapeJobs.jaeger, target: `${s.address}:${s.ports.jaegerMetrics}` },
     ];
 }
 

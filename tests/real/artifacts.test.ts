@@ -9,7 +9,7 @@ import { planFor, StackPlan } from "../../stack/plan";
 import { stackNames } from "../harness";
 import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
 import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "../tools";
-import { collectorMetrics } from "../../components/prometheus/rules";
+import { collectorMetrics } from "../../components/selfMetrics";
 
 const testSecrets = { bearerToken: "artifact-test-token-0123456789" };
 

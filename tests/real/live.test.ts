@@ -7,7 +7,6 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { LiveStack, useLiveStack } from "../live";
 import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
-import { startContainer } from "../podman";
 import { ensureToolchain, run, tempDir, waitFor } from "../tools";
 import { tlsStepOf } from "../deployed";
 
@@ -162,16 +161,12 @@ describe("live: alert rule metric names on the pinned collector", function () {
         // two variants of the rendered config that change only the exporter's retry and queue:
         // one gives up at once (send failures), one holds a single batch (enqueue failures).
         run("podman", ["stop", "--time", "2", live().artifacts.containers.jaeger.name]);
-        const { collector } = live().artifacts.containers;
         const variants: [string, Record<string, unknown>][] = [
             ["otelcol_exporter_send_failed_spans", { retry_on_failure: { enabled: false } }],
             ["otelcol_exporter_enqueue_failed_spans", { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } }],
         ];
         for (const [counter, change] of variants) {
-            const config = parse(collector.files[0].content) as { exporters: Record<string, Record<string, unknown>> };
-            Object.assign(config.exporters["otlp_grpc/jaeger"], change);
-            startContainer({ ...collector, files: [{ ...collector.files[0], content: stringify(config) }, ...collector.files.slice(1)] });
-            await live().waitHealthy();
+            await live().restartCollectorWithExporter(change);
             await waitFor(counter, async () => {
                 await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
                 const exposed = await exposedNames(live());

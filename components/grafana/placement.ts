@@ -1,0 +1,60 @@
+// What GrafanaDashboards places on the Grafana host, in one pure function: the component runs
+// its step, and `npm run render` writes the same files and scripts for review.
+import { requireGrammar, requireSafePaths } from "../../grammar/text";
+import { HostTool } from "../host/preflight";
+import { preamble, removeFiles, shQuote, StepScripts, writeFiles } from "../host/scripts";
+import { renderDashboard, renderProvider, rescanSeconds } from "./dashboards";
+import { dashboardSpecs, DashboardSettings } from "./panels";
+
+export interface GrafanaSettings {
+    dashboards: DashboardSettings;
+    /** Grafana folder the dashboards appear in. */
+    folder: string;
+    /** The provider file, in the directory Grafana reads dashboard providers from. */
+    providerPath: string;
+    /** This stack's own directory of dashboard files (nothing else may live there). */
+    dashboardsDir: string;
+}
+
+export interface GrafanaPlacement {
+    /** Provider file and dashboards, by file name. */
+    files: Record<string, string>;
+    /** Writes the files that changed, removes dashboards this stack no longer renders. */
+    step: StepScripts;
+}
+
+/** Commands the step runs besides the shell's own (the preflight checks them). */
+export const grafanaStepTools: HostTool[] = [
+    { command: "cmp", neededFor: "placing the Grafana dashboards only when they change" },
+    { command: "base64", neededFor: "placing the Grafana dashboards" },
+];
+
+const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
+    requireSafePaths("a Grafana path", s.providerPath, s.dashboardsDir);
+    requireGrammar(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(s.folder), "the Grafana folder name", s.folder);
+    const dashboards = Object.fromEntries(dashboardSpecs(s.dashboards).map((d) => [`${d.uid}.json`, renderDashboard(d)]));
+    const provider = renderProvider({ name: basename(s.dashboardsDir), folder: s.folder, path: s.dashboardsDir });
+    const dir = shQuote(s.dashboardsDir);
+    const keep = Object.keys(dashboards).map(shQuote).join("|");
+    // Grafana runs as its own user: the directories must be searchable by it (the steps' umask is 077).
+    const dirs = `(umask 022 && mkdir -p "$(dirname ${shQuote(s.providerPath)})" ${dir})\n`;
+    const create = preamble + dirs + writeFiles([
+        { path: s.providerPath, content: provider, mode: "0644" },
+        ...Object.entries(dashboards).map(([name, content]) => ({ path: `${s.dashboardsDir}/${name}`, content, mode: "0644" })),
+    ]) + [
+        // Dashboards of an earlier version of the program go; Grafana drops them on its next scan.
+        `for f in ${dir}/*.json; do`,
+        `  [ -e "$f" ] || continue`,
+        `  case "$(basename "$f")" in ${keep}) ;; *) rm -f "$f" && echo "removed $f" >&2 ;; esac`,
+        "done",
+        `echo "grafana: ${Object.keys(dashboards).length} dashboards in ${s.dashboardsDir}, re-read every ${rescanSeconds} s; Grafana reads a new provider file at its next start" >&2`,
+    ].join("\n") + "\n";
+    const remove = preamble + removeFiles([s.providerPath, ...Object.keys(dashboards).map((name) => `${s.dashboardsDir}/${name}`)]) +
+        `rmdir ${dir} 2>/dev/null || true\n`;
+    return {
+        files: { [basename(s.providerPath)]: provider, ...dashboards },
+        step: { create, delete: remove },
+    };
+}
