@@ -66,7 +66,7 @@ export function crossCheck(values: Plain): Problem[] {
     }
 
     if (environment === "production" || environment === "development") {
-        for (const key of ["collectorHost", "prometheus.host"]) {
+        for (const key of ["collectorHost", "prometheus.host", "grafana.host"]) {
             const host = valueAt(values, key);
             if (typeof host === "object" && host !== null && "local" in host) {
                 problems.push({ path: key, expected: `expected an SSH host {address, port, user, hostKey}: a ${environment} stack never deploys to the machine running pulumi`, found: host });

@@ -159,6 +159,25 @@ describe("program differences between stacks", () => {
         assert.ok(run.named(CONTAINER, "collector-container").dependencies.some((urn) => urn.endsWith("::collector-tls-material")));
     });
 
+    it("places the dashboards on the Prometheus host by default, on grafana.host when given, and nowhere when disabled", async () => {
+        const connectionOf = (run: ProgramRun) => (run.named(REMOTE, "grafana-dashboards-files").inputs.connection as { host: string }).host;
+        const shared = await runStack("production");
+        assert.strictEqual(connectionOf(shared), "prometheus.internal");
+        assert.strictEqual(shared.ofType("ivatar:otel:PodmanHost").length, 2, "no host of its own");
+        assert.ok(shared.named(REMOTE, "grafana-dashboards-files").dependencies.some((urn) => urn.endsWith("::prometheus-rules-files")), "after the scrape jobs");
+
+        const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH";
+        const own = await runStack("production", { "ivatar-otel:grafana": JSON.stringify({ host: { address: "grafana.internal", user: "root", hostKey } }) });
+        assert.strictEqual(connectionOf(own), "grafana.internal");
+        const preflight = own.named(REMOTE, "grafana-host-preflight");
+        assert.match(String(preflight.inputs.stdin), /command -v 'cmp'/);
+        assert.ok(own.named(REMOTE, "grafana-dashboards-files").dependencies.some((urn) => urn.endsWith("::grafana-host-preflight")), "after its host's preflight");
+        assert.ok(!String(own.named(REMOTE, "prometheus-host-preflight").inputs.stdin).includes("'cmp'"), "the Prometheus host is not asked for the dashboards' tools");
+
+        const off = await runStack("production", { "ivatar-otel:grafana": JSON.stringify({ enabled: false }) });
+        assert.strictEqual(off.ofType("ivatar:otel:GrafanaDashboards").length, 0);
+    });
+
     it("adds the firewall on production and development only", async () => {
         for (const [stack, expected] of [["production", 1], ["development", 1], ["local", 0]] as const) {
             const run = await runStack(stack);

@@ -97,11 +97,11 @@ function collectorDashboard(s: DashboardSettings): DashboardSpec {
             },
             {
                 title: "Export to Jaeger: sent and failed",
-                description: "Spans per second delivered to Jaeger, attempts that failed (they are retried from the queue), and spans the full queue could not take (lost).",
+                description: "Spans per second delivered to Jaeger, spans given up on (retries never stop, so only a permanent error counts), and spans the full queue could not take (lost).",
                 unit: "ops",
                 queries: [
                     { expr: `sum(rate(${collectorMetrics.sentSpans}${toJaeger}[${rateWindow}]))`, legend: "sent" },
-                    { expr: `sum(rate(${collectorMetrics.sendFailedSpans}${toJaeger}[${rateWindow}]))`, legend: "failed attempts" },
+                    { expr: `sum(rate(${collectorMetrics.sendFailedSpans}${toJaeger}[${rateWindow}]))`, legend: "given up" },
                     { expr: `sum(rate(${collectorMetrics.enqueueFailedSpans}${toJaeger}[${rateWindow}]))`, legend: "lost: queue full" },
                 ],
             },

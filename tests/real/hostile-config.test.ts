@@ -7,6 +7,7 @@ import fc from "fast-check";
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
+import { grafanaPlacement } from "../../components/grafana/placement";
 import { appEnvironment } from "../../components/appEnvironment";
 import { placePrometheusFilesScript } from "../../components/prometheus/steps";
 import { stackArtifacts, StackArtifacts } from "../../stack/files";
@@ -56,7 +57,7 @@ function proveChanged(tools: Tools, plan: StackPlan, artifacts: StackArtifacts, 
                 assert.deepStrictEqual(doc.errors, [], name);
                 decoded.push(...leaves(doc.toJS()));
             }
-            if (name === "containers.json") decoded.push(...leaves(JSON.parse(artifacts.files[name])));
+            if (name === "containers.json" || /^grafana\/.*\.json$/.test(name)) decoded.push(...leaves(JSON.parse(artifacts.files[name])));
             if (name.endsWith(".nft")) {
                 ok(run("nft", ["-c", "-f", file]));
                 decoded.push(...[...artifacts.files[name].matchAll(/elements = \{ ([^}]*) \}/g)].flatMap((m) => m[1].split(", ")));
@@ -92,6 +93,15 @@ function proveChanged(tools: Tools, plan: StackPlan, artifacts: StackArtifacts, 
             assert.ok(fs.existsSync(rulesPath) && fs.existsSync(scrapePath), `placed at ${rulesPath} and ${scrapePath}`);
             decoded.push(p.rulesPath, p.scrapePath, ...scratch.curlArgs());
         }
+        // The Grafana step, run with its paths under the scratch directory: the files land there.
+        if (changed.includes("steps/grafana-create.sh") && plan.grafana) {
+            const g = plan.grafana;
+            const moved = { ...g, providerPath: scratch.dir + g.providerPath, dashboardsDir: scratch.dir + g.dashboardsDir };
+            const placed = run("sh", ["-s"], { input: grafanaPlacement(moved).step.create, env: scratch.env });
+            assert.strictEqual(placed.status, 0, placed.stderr);
+            assert.ok(fs.existsSync(moved.providerPath) && fs.readdirSync(moved.dashboardsDir).length === 3, `placed at ${moved.providerPath} and in ${moved.dashboardsDir}`);
+            decoded.push(g.providerPath, g.dashboardsDir);
+        }
         // The TLS step, run with its directories under the scratch directory: the certificate
         // carries exactly the configured names.
         if (changed.includes("steps/tls-create.sh")) {
@@ -125,6 +135,9 @@ const targets: { key: KeyPath; base: string; more?: fc.Arbitrary<string>; landsA
     { key: ["trustedNetworks", "ingest", 0], base: "10.10.1.0/24", more: networks, landsAs: canonicalCidr },
     { key: ["trustedNetworks", "admin", 0], base: "fd00:10:8::/48", more: networks, landsAs: canonicalCidr },
     { key: ["tls", "appCaPath"], base: "/etc/ivatar/otel-ca.pem" },
+    { key: ["grafana", "folder"], base: "ivatar-otel" },
+    { key: ["grafana", "provisioningDir"], base: "/etc/grafana/provisioning/dashboards" },
+    { key: ["grafana", "dashboardsDir"], base: "/var/lib/grafana/dashboards" },
     { key: ["tls", "reloadInterval"], base: "1h", more: durations },
 ];
 

@@ -12,6 +12,7 @@ import { asRoot, asRootInline } from "../../components/host/scripts";
 import { sshOptions } from "../../components/host/podmanHost";
 import { renderRules } from "../../components/prometheus/rules";
 import { renderScrapeConfig } from "../../components/prometheus/scrape";
+import { grafanaPlacement } from "../../components/grafana/placement";
 import { placePrometheusFilesScript, PrometheusFiles, removePrometheusFilesScript } from "../../components/prometheus/steps";
 import { renewalScriptPath, renewalUnit } from "../../components/tls/renewal";
 import { generateTlsScript, providedTlsScript, removeTlsScript } from "../../components/tls/steps";
@@ -51,6 +52,7 @@ describe("live: host steps over SSH", function () {
         work = tempDir("steps");
         plan = livePlan("development", path.join(work, "host"), {
             prometheus: { rulesDir: path.join(work, "prometheus/rules.d"), scrapeConfigDir: path.join(work, "prometheus/scrape.d"), reloadUrl: "http://127.0.0.1:19091/-/reload" },
+            grafana: { provisioningDir: path.join(work, "grafana/provisioning/dashboards"), dashboardsDir: path.join(work, "grafana/dashboards") },
         });
         await waitFor("sshd", () => (ssh(host, "true").status === 0 ? true : undefined), 15_000);
     });
@@ -224,5 +226,31 @@ describe("live: host steps over SSH", function () {
             assert.deepStrictEqual(listTree(path.dirname(files.scrapePath)), []);
             assert.deepStrictEqual(await loadedAlerts(), []);
         });
+    });
+
+    it("Grafana: create places the provider and dashboards readable by Grafana's user, changes nothing the second time, removes a stale dashboard; delete leaves nothing", () => {
+        const grafana = plan.grafana;
+        assert.ok(grafana);
+        const step = grafanaPlacement(grafana).step;
+        const stale = path.join(grafana.dashboardsDir, "ivatar-otel-old-development.json");
+        const first = create(host, step.create);
+        assert.strictEqual(first.status, 0, first.stderr);
+        assert.strictEqual((first.stderr.match(/^changed /gm) ?? []).length, 4, first.stderr);
+        // The steps' umask is 077; Grafana runs as another user and must search and read them.
+        for (const dir of [path.dirname(grafana.providerPath), grafana.dashboardsDir]) assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o755, dir);
+        for (const name of fs.readdirSync(grafana.dashboardsDir)) {
+            assert.strictEqual(fs.statSync(path.join(grafana.dashboardsDir, name)).mode & 0o777, 0o644, name);
+            JSON.parse(fs.readFileSync(path.join(grafana.dashboardsDir, name), "utf8"));
+        }
+        fs.writeFileSync(stale, "{}");
+        const second = create(host, step.create);
+        assert.strictEqual(second.status, 0, second.stderr);
+        assert.doesNotMatch(second.stderr, /^changed /m, "nothing rewritten the second time");
+        assert.match(second.stderr, /^removed .*ivatar-otel-old-development\.json$/m);
+        assert.strictEqual(fs.readdirSync(grafana.dashboardsDir).length, 3);
+
+        const removed = destroy(host, step.delete);
+        assert.strictEqual(removed.status, 0, removed.stderr);
+        assert.ok(!fs.existsSync(grafana.providerPath) && !fs.existsSync(grafana.dashboardsDir), listTree(path.join(work, "grafana")).join(", "));
     });
 });
