@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { collectorQueueVolume } from "../components/collector/container";
 import { ContainerSpec } from "../components/container";
+import { grafanaPlacement } from "../components/grafana/placement";
 import { jaegerDataVolume } from "../components/jaeger/jaeger";
 import { TlsStepSettings } from "../components/tls/steps";
 import { StackArtifacts } from "../stack/files";
@@ -88,4 +89,11 @@ export function removeLeftovers(artifacts: StackArtifacts, plan: StackPlan): voi
 export function tlsStepOf(plan: StackPlan): TlsStepSettings {
     if (plan.tls.mode === "disabled") throw new Error("this stack has TLS disabled");
     return plan.tls.step;
+}
+
+/** The provider file and dashboards the Grafana step places (none when Grafana is off). */
+export function grafanaFiles(plan: StackPlan): string[] {
+    if (!plan.grafana) return [];
+    const g = plan.grafana;
+    return [g.providerPath, ...Object.keys(grafanaPlacement(g).files).filter((f) => f.endsWith(".json")).map((f) => `${g.dashboardsDir}/${f}`)];
 }

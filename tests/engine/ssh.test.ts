@@ -14,7 +14,7 @@ import { firewallTable } from "../../components/firewall/ruleset";
 import { stackArtifacts } from "../../stack/files";
 import { validateStack } from "../../config/load";
 import { planStack, privateNetwork, StackPlan } from "../../stack/plan";
-import { assertPlacedAsSpecified, fileInContainer, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
+import { assertPlacedAsSpecified, fileInContainer, grafanaFiles, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
 import { assertOnlyCollectorReplaced, changedSteps, EngineProject, startPodmanService } from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { startSshd, stopSshd, TestHost } from "../sshd";
@@ -38,6 +38,7 @@ function stackValues(host: TestHost, hostKey: string, work: string): Record<stri
             host: sshHost, rulesDir: path.join(work, "rules.d"), scrapeConfigDir: path.join(work, "scrape.d"),
             reloadUrl: "", scrapeAddress: "localhost",
         },
+        grafana: { provisioningDir: path.join(work, "grafana/provisioning"), dashboardsDir: path.join(work, "grafana/dashboards") },
         trustedNetworks: { ingest: ["127.0.0.0/8"], metrics: ["127.0.0.0/8"], admin: ["127.0.0.0/8"] },
         firewall: { enabled: true },
     };
@@ -129,7 +130,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         assertPlacedAsSpecified(expected.jaeger);
         assertPlacedAsSpecified(expected.collector);
         assert.match(runOk("nft", ["list", "table", "inet", firewallTable]), /fib daddr type local/);
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`]) {
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`, ...grafanaFiles(plan)]) {
             assert.ok(fs.existsSync(file), `${file} placed`);
         }
 
@@ -156,7 +157,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
     it("pulumi destroy over SSH removes everything placed but the retained volumes", () => {
         project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
         placedNothing();
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath]) assert.ok(!fs.existsSync(file), `${file} removed`);
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, ...grafanaFiles(plan)]) assert.ok(!fs.existsSync(file), `${file} removed`);
         for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, `${volume} kept`);
     });
 });
