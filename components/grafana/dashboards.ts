@@ -12,6 +12,11 @@ const columns = 24;
 const panelWidth = 12;
 const panelHeight = 8;
 
+/** A limit as a person reads it in the panel's description. */
+function limitText(value: number, unit: string): string {
+    return unit === "bytes" ? `${Math.round(value / 2 ** 20)} MiB` : `${value}`;
+}
+
 function panel(spec: PanelSpec, index: number): Panel {
     // The base step has no value (below every limit); each limit starts a step of its own.
     const steps: Threshold[] = [{ value: null, color: "green" },
@@ -20,7 +25,7 @@ function panel(spec: PanelSpec, index: number): Panel {
         id: index + 1,
         type: "timeseries",
         title: spec.title,
-        description: spec.description + (spec.limits ? ` Lines: ${spec.limits.map((l) => `${l.label} ${l.value}`).join(", ")}.` : ""),
+        description: spec.description + (spec.limits ? ` Lines: ${spec.limits.map((l) => `${l.label} ${limitText(l.value, spec.unit)}`).join(", ")}.` : ""),
         datasource,
         gridPos: { x: (index % (columns / panelWidth)) * panelWidth, y: Math.floor(index / (columns / panelWidth)) * panelHeight, w: panelWidth, h: panelHeight },
         targets: spec.queries.map((q, i) => ({ refId: String.fromCharCode(65 + i), datasource, expr: q.expr, legendFormat: q.legend, range: true })),
