@@ -116,7 +116,7 @@ for (const stack of stackNames) {
             fs.writeFileSync(path.join(dir, "prometheus/prometheus.yml"), stringify(config));
             const out = runOk(tools.promtool, ["check", "config", path.join(dir, "prometheus/prometheus.yml")]);
             assert.match(out, /SUCCESS/);
-            assert.deepStrictEqual(jobs.map((j: { job_name: string }) => j.job_name), ["otel-collector-health", "otel-collector-exporter"]);
+            assert.deepStrictEqual(jobs.map((j: { job_name: string }) => j.job_name), ["otel-collector-health", "otel-collector-exporter", "jaeger"]);
         });
 
         it("nftables ruleset passes `nft -c -f`", () => {

@@ -112,7 +112,7 @@ describe("live: development stack on local Podman", function () {
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         });
 
-        it("loads every alert rule and sees both collector targets up", async () => {
+        it("loads every alert rule and sees the collector's and Jaeger's targets up", async () => {
             dir = tempDir("prometheus");
             const files = live().artifacts.files;
             const rules = Object.keys(files).find((f) => f.endsWith(".rules.yml"));
@@ -126,11 +126,11 @@ describe("live: development stack on local Podman", function () {
             prometheus = spawn(tools().prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
                 `--web.listen-address=127.0.0.1:${port}`, "--web.enable-lifecycle"], { stdio: "ignore" });
             const api = (p: string) => fetch(`http://127.0.0.1:${port}/api/v1/${p}`).then((r) => r.json()) as Promise<{ data: Record<string, unknown[]> }>;
-            const targets = await waitFor("both targets up", async () => {
+            const targets = await waitFor("three targets up", async () => {
                 const active = (await api("targets")).data.activeTargets as { labels: { job: string }; health: string }[];
-                return active.length === 2 && active.every((t) => t.health === "up") ? active : undefined;
+                return active.length === 3 && active.every((t) => t.health === "up") ? active : undefined;
             }, 60_000);
-            assert.deepStrictEqual(targets.map((t) => t.labels.job).sort(), ["otel-collector-exporter", "otel-collector-health"]);
+            assert.deepStrictEqual(targets.map((t) => t.labels.job).sort(), ["jaeger", "otel-collector-exporter", "otel-collector-health"]);
             const groups = (await api("rules")).data.groups as { rules: { name: string; health: string }[] }[];
             const loaded = groups.flatMap((g) => g.rules);
             assert.strictEqual(loaded.length, (files[rules].match(/- alert:/g) ?? []).length);
