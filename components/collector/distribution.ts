@@ -26,6 +26,7 @@ export const collectorModules: Record<ComponentKind, Record<string, string>> = {
     exporters: {
         otlp_grpc: `${core}/exporter/otlpexporter ${release}`,
         prometheus: `${contrib}/exporter/prometheusexporter ${release}`,
+        load_balancing: `${contrib}/exporter/loadbalancingexporter ${release}`,
     },
     extensions: {
         health_check: `${contrib}/extension/healthcheckextension ${release}`,
@@ -33,6 +34,14 @@ export const collectorModules: Record<ComponentKind, Record<string, string>> = {
         file_storage: `${contrib}/extension/storage/filestorage ${release}`,
     },
 };
+
+/**
+ * Versions the Go module proxy reachable here does not serve, replaced by the nearest one it does
+ * (the load-balancing exporter's AWS Cloud Map resolver, which the program does not use).
+ */
+const moduleReplacements = [
+    "github.com/aws/aws-sdk-go-v2/service/servicediscovery => github.com/aws/aws-sdk-go-v2/service/servicediscovery v1.49.0",
+];
 
 /** The collector builder (ocb) manifest for a distribution holding exactly these components. */
 export function builderManifest(outputPath: string): string {
@@ -52,5 +61,6 @@ export function builderManifest(outputPath: string): string {
             { gomod: `${core}/confmap/provider/envprovider ${stable}` },
             { gomod: `${core}/confmap/provider/fileprovider ${stable}` },
         ],
+        replaces: moduleReplacements,
     });
 }

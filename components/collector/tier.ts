@@ -1,0 +1,84 @@
+// The two-tier collector for more than one collector host, pure: the single collector's config
+// split into a front (OTLP in, masking, trace-ID load balancing) and a sampler (tail sampling,
+// export to Jaeger). Every front routes a trace ID to the same sampler, so each sampler sees
+// whole traces whichever front received their spans.
+import { collectorConfig, CollectorConfigSettings, collectorPaths } from "./config";
+
+/** The CA the fronts check the samplers' certificates against (mounted beside the TLS files). */
+export const tierCaPath = "/etc/otelcol-contrib/tier/ca.crt";
+
+export interface TierSettings {
+    /** Every sampler as the fronts reach it (host:port), in one order shared by all fronts: the hash ring. */
+    samplers: string[];
+    /** Port the sampler's OTLP gRPC receiver listens on inside its container. */
+    samplerPort: number;
+}
+
+type Config = Record<string, Record<string, unknown>> & {
+    service: { extensions: string[]; pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+};
+
+function baseConfig(s: CollectorConfigSettings): Config {
+    return structuredClone(collectorConfig(s)) as Config;
+}
+
+/** The receivers' TLS settings of the single collector, reused for the tier's own receiver. */
+function receiverTls(config: Config): Record<string, unknown> | undefined {
+    const otlp = config.receivers.otlp as { protocols: { grpc: { tls?: Record<string, unknown> } } };
+    return otlp.protocols.grpc.tls;
+}
+
+export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Record<string, unknown> {
+    if (tier.samplers.length === 0) throw new Error("the collector tier needs at least one sampler");
+    const config = baseConfig(s);
+    delete config.processors.tail_sampling;
+    delete config.exporters["otlp_grpc/jaeger"];
+    // Authenticates to the samplers with the ingest token, over TLS checked against the same CA.
+    config.extensions["bearertokenauth/tier"] = { filename: collectorPaths.bearerToken };
+    config.service.extensions.push("bearertokenauth/tier");
+    config.exporters.load_balancing = {
+        routing_key: "traceID",
+        protocol: {
+            otlp: {
+                ...(s.tls.enabled ? { tls: { ca_file: tierCaPath } } : { tls: { insecure: true } }),
+                auth: { authenticator: "bearertokenauth/tier" },
+                timeout: "10s",
+                // A sampler that is away holds its share here, retried without end: its traces
+                // may not go to another sampler (that one would see them split). No queue of its
+                // own, so the wait reaches the persistent queue below, not memory.
+                retry_on_failure: { enabled: true, initial_interval: "1s", max_interval: "10s", max_elapsed_time: "0s" },
+                sending_queue: { enabled: false },
+            },
+        },
+        resolver: { static: { hostnames: tier.samplers } },
+        // What the front accepted waits on disk until every sampler it belongs to has it.
+        retry_on_failure: { enabled: true, initial_interval: "5s", max_interval: "30s", max_elapsed_time: "0s" },
+        sending_queue: { enabled: true, storage: "file_storage/queue", sizer: "bytes", queue_size: s.queueBytes },
+    };
+    // Masked here, before anything is queued on disk: no unmasked span is stored anywhere.
+    config.service.pipelines.traces = {
+        receivers: ["otlp"],
+        processors: ["memory_limiter", "redaction/pii", "transform/pii", "batch"],
+        exporters: ["load_balancing"],
+    };
+    return config;
+}
+
+export function samplerConfig(s: CollectorConfigSettings, tier: TierSettings): Record<string, unknown> {
+    const config = baseConfig(s);
+    const tls = receiverTls(config);
+    // Only the fronts send here: OTLP gRPC with the token, over TLS.
+    config.receivers = {
+        "otlp/tier": { protocols: { grpc: { endpoint: `0.0.0.0:${tier.samplerPort}`, ...(tls ? { tls } : {}), auth: { authenticator: "bearertokenauth/ingest" } } } },
+    };
+    delete config.processors["redaction/pii"];
+    delete config.processors["transform/pii"];
+    delete config.exporters.prometheus;
+    delete config.service.pipelines.metrics;
+    config.service.pipelines.traces = {
+        receivers: ["otlp/tier"],
+        processors: ["memory_limiter", "tail_sampling", "batch"],
+        exporters: ["otlp_grpc/jaeger"],
+    };
+    return config;
+}
