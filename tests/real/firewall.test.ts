@@ -96,8 +96,8 @@ describe("live: firewall with bridge netfilter on, IPv4 and IPv6", function () {
     });
 
     const ports = () => stack.plan.collector.ports;
-    /** Every port the collector host publishes: OTLP gRPC and HTTP, exporter, internal metrics, health, Jaeger UI. */
-    const allPorts = () => [ports().otlpGrpc, ports().otlpHttp, ports().prometheusExporter, ports().internalMetrics, ports().health, stack.plan.jaeger.uiPort];
+    /** Every port the collector host publishes: OTLP gRPC and HTTP, exporter, internal metrics, health, Jaeger UI and metrics. */
+    const allPorts = () => [ports().otlpGrpc, ports().otlpHttp, ports().prometheusExporter, ports().internalMetrics, ports().health, stack.plan.jaeger.uiPort, stack.plan.jaeger.metricsPort];
     const matrix = (c: Client, family: 4 | 6) => reachable(c, allPorts(), family);
 
     it("without the table, every client reaches every port over IPv4 and IPv6 (the baseline)", () => {
@@ -111,9 +111,9 @@ describe("live: firewall with bridge netfilter on, IPv4 and IPv6", function () {
         assert.strictEqual(applied.status, 0, applied.stderr);
         assert.match(runOk("nft", ["list", "table", "inet", firewallTable]), /hook prerouting priority (mangle|-150);/);
         for (const family of [4, 6] as const) {
-            assert.deepStrictEqual(matrix(clients.app, family), [true, true, false, false, false, false], `the app network reaches OTLP only (IPv${family})`);
-            assert.deepStrictEqual(matrix(clients.prometheus, family), [false, false, true, true, true, true], `the Prometheus network reaches metrics, health and the UI only (IPv${family})`);
-            assert.deepStrictEqual(matrix(clients.stranger, family), [false, false, false, false, false, false], `an untrusted network reaches nothing (IPv${family})`);
+            assert.deepStrictEqual(matrix(clients.app, family), [true, true, false, false, false, false, false], `the app network reaches OTLP only (IPv${family})`);
+            assert.deepStrictEqual(matrix(clients.prometheus, family), [false, false, true, true, true, true, true], `the Prometheus network reaches metrics, health and the UI only (IPv${family})`);
+            assert.deepStrictEqual(matrix(clients.stranger, family), [false, false, false, false, false, false, false], `an untrusted network reaches nothing (IPv${family})`);
         }
     });
 
