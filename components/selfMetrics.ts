@@ -15,4 +15,7 @@ export const collectorMetrics = {
     queueSize: "otelcol_exporter_queue_size",
     queueCapacity: "otelcol_exporter_queue_capacity",
     tracesEvictedUndecided: "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early",
+    // The fronts of the collector tier (load_balancing exporter).
+    loadBalancerBackends: "otelcol_loadbalancer_num_backends",
+    loadBalancerOutcome: "otelcol_loadbalancer_backend_outcome",
 };

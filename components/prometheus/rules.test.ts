@@ -1,6 +1,8 @@
 // The alert rules renderer, on literal settings (promtool checks and unit-tests the rendered
 // files in tests/real/artifacts.test.ts; the metric names are checked on a live collector).
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { parse } from "yaml";
 import { collectorMetrics } from "../selfMetrics";
 import { alertRules, renderRuleTests, RuleSettings } from "./rules";
@@ -29,9 +31,26 @@ describe("alert rules renderer", () => {
         }
     });
 
+    it("adds the collector tier's alerts only for a tier, each with its own promtool test", () => {
+        const names = (settings: RuleSettings) => alertRules(settings).map((r) => r.alert);
+        assert.ok(!names(production).some((n) => n.startsWith("OtelCollectorTier")));
+        const tier = { ...production, tier: { samplers: 3 } };
+        assert.deepStrictEqual(names(tier).filter((n) => n.startsWith("OtelCollectorTier")), ["OtelCollectorTierBackendsMissing", "OtelCollectorTierBackendFailing"]);
+        assert.match(alertRules(tier).find((r) => r.alert === "OtelCollectorTierBackendsMissing")?.expr ?? "", / < 3$/);
+        const tests = (parse(renderRuleTests(tier, "rules.yml")) as { tests: { name: string }[] }).tests.map((t) => t.name);
+        for (const alert of ["OtelCollectorTierBackendsMissing", "OtelCollectorTierBackendFailing"]) {
+            assert.ok(tests.includes(`${alert} fires`) && tests.includes(`${alert} stays quiet`), alert);
+        }
+    });
+
+    it("has a runbook section for every alert, the tier's included", () => {
+        const runbook = fs.readFileSync(path.join(__dirname, "../../docs/runbook.md"), "utf8");
+        for (const r of alertRules({ ...production, tier: { samplers: 3 } })) assert.match(runbook, new RegExp(`^## ${r.alert}$`, "m"), r.alert);
+    });
+
     it("refers only to metric names the pinned collector exposes (as listed in collectorMetrics)", () => {
         const known = new Set([...Object.values(collectorMetrics), "up"]);
-        for (const r of alertRules(production)) {
+        for (const r of alertRules({ ...production, tier: { samplers: 3 } })) {
             for (const name of r.expr.match(/\b(otelcol_[a-z_]+|up)\b/g) ?? []) assert.ok(known.has(name), `${r.alert}: ${name}`);
         }
     });

@@ -12,6 +12,8 @@ export interface RuleSettings {
     memoryMb: number;
     /** Base of the runbook links; each alert appends "#<alert name in lower case>". */
     runbookBaseUrl: string;
+    /** The collector tier, when there is one: how many samplers every front must know. */
+    tier?: { samplers: number };
 }
 
 interface AlertRule {
@@ -142,6 +144,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
                 { series: series(collectorMetrics.queueCapacity, exporter), values: "1000x30" },
             ],
         },
+        ...(s.tier ? tierCases(s.tier.samplers, rule, base, series) : []),
         {
             // More traces arrive than tail sampling holds: the oldest go undecided, errors included.
             rule: rule("OtelCollectorTracesEvictedUndecided", `sum by (job, instance) (rate(${collectorMetrics.tracesEvictedUndecided}{${selector}}[5m])) > 0`, "2m", "critical",
@@ -150,6 +153,32 @@ function alertCases(s: RuleSettings): AlertCase[] {
             labels: base,
             firing: [{ series: series(collectorMetrics.tracesEvictedUndecided), values: rising }],
             healthy: [{ series: series(collectorMetrics.tracesEvictedUndecided), values: flat }],
+        },
+    ];
+}
+
+/** The fronts of the collector tier: every sampler known, and every sampler taking what it is sent. */
+function tierCases(samplers: number, rule: (alert: string, expr: string, forDuration: string, severity: "critical" | "warning", summary: string, description: string) => AlertRule,
+    base: Record<string, string>, series: (metric: string, extra?: Record<string, string>) => string): AlertCase[] {
+    const failing = { endpoint: "collector-2.internal:4319", success: "false" };
+    return [
+        {
+            // A front with fewer samplers than the others hashes trace IDs differently: traces split.
+            rule: rule("OtelCollectorTierBackendsMissing", `min by (job, instance) (${collectorMetrics.loadBalancerBackends}{${selector}}) < ${samplers}`, "2m", "critical",
+                "A front collector knows fewer samplers than configured",
+                `The front on {{ $labels.instance }} routes over fewer than ${samplers} samplers: traces may be split and sampled in parts.`),
+            labels: base,
+            firing: [{ series: series(collectorMetrics.loadBalancerBackends), values: `${samplers - 1}x30` }],
+            healthy: [{ series: series(collectorMetrics.loadBalancerBackends), values: `${samplers}x30` }],
+        },
+        {
+            // Retries never give up: a sampler that is away shows as failed attempts while its share waits on disk.
+            rule: rule("OtelCollectorTierBackendFailing", `sum by (job, instance, endpoint) (rate(${collectorMetrics.loadBalancerOutcome}{${selector}, success="false"}[5m])) > 0`, "5m", "critical",
+                "A front collector cannot deliver to a sampler",
+                "The front on {{ $labels.instance }} fails to send to the sampler {{ $labels.endpoint }}; what it holds for that sampler waits in its disk queue."),
+            labels: { ...base, endpoint: failing.endpoint },
+            firing: [{ series: series(collectorMetrics.loadBalancerOutcome, failing), values: "0+60x30" }],
+            healthy: [{ series: series(collectorMetrics.loadBalancerOutcome, failing), values: "100+0x30" }],
         },
     ];
 }

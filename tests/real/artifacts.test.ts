@@ -10,6 +10,7 @@ import { stackNames } from "../harness";
 import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
 import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "../tools";
 import { collectorMetrics } from "../../components/selfMetrics";
+import { renderRules, renderRuleTests } from "../../components/prometheus/rules";
 
 const testSecrets = { bearerToken: "artifact-test-token-0123456789" };
 
@@ -93,6 +94,18 @@ for (const stack of stackNames) {
             const result = run(tools.promtool, ["test", "rules", plan.prometheus.ruleTestsFile], { cwd: path.join(dir, "prometheus") });
             assert.strictEqual(result.status, 0, `${result.stdout}${result.stderr}`);
             assert.match(result.stdout, /SUCCESS/);
+        });
+
+        it("with a collector tier, its rules pass `promtool check rules` and their own rule tests", () => {
+            const tierDir = path.join(dir, "prometheus-tier");
+            fs.mkdirSync(tierDir, { recursive: true });
+            const settings = { ...plan.prometheus.rules, tier: { samplers: 3 } };
+            fs.writeFileSync(path.join(tierDir, "rules.yml"), renderRules(settings));
+            fs.writeFileSync(path.join(tierDir, "rules.test.yml"), renderRuleTests(settings, "rules.yml"));
+            assert.match(runOk(tools.promtool, ["check", "rules", path.join(tierDir, "rules.yml")]), /SUCCESS/);
+            const result = run(tools.promtool, ["test", "rules", "rules.test.yml"], { cwd: tierDir });
+            assert.strictEqual(result.status, 0, `${result.stdout}${result.stderr}`);
+            assert.match(fs.readFileSync(path.join(tierDir, "rules.test.yml"), "utf8"), /OtelCollectorTierBackendFailing fires/);
         });
 
         it("a rule with a misspelt metric name fails the rule tests", () => {

@@ -8,6 +8,7 @@ import { collectorContainer } from "../../components/collector/container";
 import { collectorPaths } from "../../components/collector/config";
 import { frontConfig, samplerConfig, tierCaPath, TierSettings } from "../../components/collector/tier";
 import { ContainerSpec } from "../../components/container";
+import { renderRules } from "../../components/prometheus/rules";
 import { renderYaml } from "../../components/yaml";
 import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { stackArtifacts } from "../../stack/files";
@@ -162,6 +163,14 @@ describe("live: two fronts and three samplers on local Podman", function () {
         const queued = await Promise.all(fronts.map(async (f) => metricSum(await (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text(), "otelcol_exporter_queue_size")));
         console.log(`      while the sampler was away the fronts held ${queued.join(" + ")} bytes on disk`);
         assert.ok(queued.some((q) => q > 0), "the fronts hold the stopped sampler's share");
+        // The tier's alert rules read these names and labels: the failures name the sampler that is away.
+        const rules = renderRules({ ...plan.prometheus.rules, tier: { samplers: samplers.length } });
+        const used = [...new Set(rules.match(/\botelcol_loadbalancer_[a-z_]+/g))];
+        assert.ok(used.length >= 2, used.join(", "));
+        const exposed = (await Promise.all(fronts.map(async (f) => (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text()))).join("\n");
+        for (const name of used) assert.match(exposed, new RegExp(`^${name}\\{`, "m"), `a front exposes ${name}`);
+        assert.match(exposed, new RegExp(`^otelcol_loadbalancer_backend_outcome\\{[^}]*endpoint="${samplers[1].name}:${samplerPort}"[^}]*success="false"[^}]*\\} [1-9]`, "m"),
+            exposed.split("\n").filter((l) => l.startsWith("otelcol_loadbalancer_backend_outcome")).join("\n"));
         run("podman", ["start", samplers[1].name]);
         const kept = await settledTraces(service, traces);
         assert.strictEqual(kept.size, traces, `traces in Jaeger\n${logs()}`);
