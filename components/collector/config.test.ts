@@ -1,19 +1,12 @@
 // The collector's config renderer, on literal settings (what the pinned collector makes of the
 // rendered file is tested in tests/real/artifacts.test.ts).
 import * as assert from "assert";
-import { CollectorConfigSettings, collectorConfig, credentialPattern, emailPattern, sensitiveTextPattern } from "./config";
+import { collectorConfig, credentialPattern, emailPattern, sensitiveTextPattern } from "./config";
+import { productionCollectorSettings } from "./testSettings";
 import { goMemLimit } from "./container";
 import { collectorModules, ComponentKind } from "./distribution";
 
-/** Production's settings as stack/plan.ts makes them. */
-const settings: CollectorConfigSettings = {
-    samplingRatio: 0.1,
-    ports: { otlpGrpc: 4317, otlpHttp: 4318, prometheusExporter: 9464, health: 13133, internalMetrics: 8888 },
-    queueBytes: 96 * 2 ** 30,
-    samplingShards: 4,
-    tls: { enabled: true, clientCa: false, reloadInterval: "1h" },
-    jaegerEndpoint: "ivatar-otel-jaeger:4317",
-};
+const settings = productionCollectorSettings;
 type Pipeline = { receivers: string[]; processors: string[]; exporters: string[] };
 
 describe("collector config renderer", () => {

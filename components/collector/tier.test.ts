@@ -1,18 +1,11 @@
 // The two-tier collector configs, on literal settings (the pinned collector validates them and
 // runs them in tests/real/tier.test.ts).
 import * as assert from "assert";
-import { CollectorConfigSettings } from "./config";
+import { productionCollectorSettings } from "./testSettings";
 import { collectorModules, ComponentKind } from "./distribution";
 import { frontConfig, samplerConfig, tierCaPath, TierSettings } from "./tier";
 
-const settings: CollectorConfigSettings = {
-    samplingRatio: 0.1,
-    ports: { otlpGrpc: 4317, otlpHttp: 4318, prometheusExporter: 9464, health: 13133, internalMetrics: 8888 },
-    queueBytes: 96 * 2 ** 30,
-    samplingShards: 4,
-    tls: { enabled: true, clientCa: false, reloadInterval: "1h" },
-    jaegerEndpoint: "ivatar-otel-jaeger:4317",
-};
+const settings = productionCollectorSettings;
 const tier: TierSettings = { samplers: ["collector-1.internal:4319", "collector-2.internal:4319", "collector-3.internal:4319"], samplerPort: 4319 };
 
 type Pipeline = { receivers: string[]; processors: string[]; exporters: string[] };
