@@ -20,6 +20,7 @@ const portKeys = [
     "collector.ports.health",
     "collector.ports.internalMetrics",
     "jaeger.uiPort",
+    "jaeger.metricsPort",
 ];
 
 export function crossCheck(values: Plain): Problem[] {

@@ -32,8 +32,10 @@ export interface StackPlan {
     /** Absent when grafana.enabled is false. */
     grafana?: GrafanaSettings;
     firewall: FirewallSettings & { enabled: boolean };
-    /** What each host must offer; its preflight checks it before anything is placed there. */
-    /** `grafana` only when Grafana has a host of its own; otherwise its step runs on the Prometheus host. */
+    /**
+     * What each host must offer; its preflight checks it before anything is placed there.
+     * `grafana` only when Grafana has a host of its own; otherwise its step runs on the Prometheus host.
+     */
     hosts: { collector: HostRequirements; prometheus: HostRequirements; grafana?: HostRequirements };
     app: AppEnvironmentSettings;
     outputs: {

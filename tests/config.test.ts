@@ -106,6 +106,7 @@ const badCases: BadCase[] = [
     { what: "runbook link with a quote", set: { prometheus: json({ ...productionObject("prometheus"), runbookBaseUrl: "docs/run'book.md" }) }, names: ["prometheus.runbookBaseUrl"] },
     { what: "scrape address as an IPv6 literal", set: { prometheus: json({ ...productionObject("prometheus"), scrapeAddress: "fd00::1" }) }, names: ["prometheus.scrapeAddress"], mentions: ["RFC 1123"] },
     { what: "unknown Prometheus key holding a token", set: { prometheus: json({ ...productionObject("prometheus"), bearerToken: "prom-t0ken-abc" }) }, names: ["prometheus.bearerToken"] },
+    { what: "Jaeger metrics port equal to the collector's internal metrics port", set: { jaeger: json({ ...productionObject("jaeger"), metricsPort: 8888 }) }, names: ["jaeger.metricsPort"], mentions: ["collector.ports.internalMetrics"] },
     { what: "Grafana folder with a quote", set: { grafana: json({ folder: `ivatar" x` }) }, names: ["grafana.folder"], mentions: ["folder name"] },
     { what: "relative Grafana provisioning directory", set: { grafana: json({ provisioningDir: "provisioning" }) }, names: ["grafana.provisioningDir"], mentions: ["absolute path"] },
     { what: "Grafana host without a host key", set: { grafana: json({ host: { address: "grafana.internal", user: "root" } }) }, names: ["grafana.host.hostKey"] },
