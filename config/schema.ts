@@ -2,7 +2,7 @@
 // Per-environment defaults live in defaults.ts; reading and error reporting in load.ts.
 import { z } from "zod";
 import { isCidr } from "../grammar/cidr";
-import { isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../grammar/text";
+import { isDisplayName, isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../grammar/text";
 
 export { isCidr };
 
@@ -145,7 +145,7 @@ export const stackSchema = z.strictObject({
         /** Directory under which this stack's dashboard files go (in a folder of their own). */
         dashboardsDir: absolutePath("the dashboards directory"),
         /** Grafana folder the dashboards appear in. */
-        folder: text("a Grafana folder name").regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/,
+        folder: text("a Grafana folder name").refine(isDisplayName,
             { error: "expected a folder name of at most 64 letters, digits, spaces, '.', '_' or '-'" }),
     }),
     /** Who may reach which ports on the collector host. */

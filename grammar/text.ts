@@ -34,6 +34,11 @@ export function isVersionLabel(value: string): boolean {
     return /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(value);
 }
 
+/** A display name like a Grafana folder: letters, digits, spaces, '.', '_', '-'; at most 64. */
+export function isDisplayName(value: string): boolean {
+    return /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(value);
+}
+
 /** An http(s) URL without spaces, quotes, braces or control characters. */
 export function isHttpUrl(value: string): boolean {
     if (/[\s"'`{}<>\\\x00-\x1f\x7f]/.test(value)) return false;

@@ -1,6 +1,6 @@
 // What GrafanaDashboards places on the Grafana host, in one pure function: the component runs
 // its step, and `npm run render` writes the same files and scripts for review.
-import { requireGrammar, requireSafePaths } from "../../grammar/text";
+import { isDisplayName, requireGrammar, requireSafePaths } from "../../grammar/text";
 import { HostTool } from "../host/preflight";
 import { preamble, removeFiles, shQuote, StepScripts, writeFiles } from "../host/scripts";
 import { renderDashboard, renderProvider, rescanSeconds } from "./dashboards";
@@ -33,7 +33,7 @@ const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
     requireSafePaths("a Grafana path", s.providerPath, s.dashboardsDir);
-    requireGrammar(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(s.folder), "the Grafana folder name", s.folder);
+    requireGrammar(isDisplayName(s.folder), "the Grafana folder name", s.folder);
     const dashboards = Object.fromEntries(dashboardSpecs(s.dashboards).map((d) => [`${d.uid}.json`, renderDashboard(d)]));
     const provider = renderProvider({ name: basename(s.dashboardsDir), folder: s.folder, path: s.dashboardsDir });
     const dir = shQuote(s.dashboardsDir);
