@@ -33,7 +33,8 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
     const config = baseConfig(s);
     delete config.processors.tail_sampling;
     delete config.exporters["otlp_grpc/jaeger"];
-    // Authenticates to the samplers with the ingest token, over TLS checked against the same CA.
+    // Authenticates to the samplers with the ingest token, over TLS checked against the CA bundle
+    // at tierCaPath (the CAs of the samplers' hosts).
     config.extensions["bearertokenauth/tier"] = { filename: collectorPaths.bearerToken };
     config.service.extensions.push("bearertokenauth/tier");
     config.exporters.load_balancing = {
@@ -43,9 +44,9 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
                 ...(s.tls.enabled ? { tls: { ca_file: tierCaPath } } : { tls: { insecure: true } }),
                 auth: { authenticator: "bearertokenauth/tier" },
                 timeout: "10s",
-                // A sampler that is away holds its share here, retried without end: its traces
-                // may not go to another sampler (that one would see them split). No queue of its
-                // own, so the wait reaches the persistent queue below, not memory.
+                // A sampler that is away gets its share retried without end: its traces may not
+                // go to another sampler (that one would see them split). No queue per sampler, so
+                // the wait backs up into the persistent queue below, on disk, not into memory.
                 retry_on_failure: { enabled: true, initial_interval: "1s", max_interval: "10s", max_elapsed_time: "0s" },
                 sending_queue: { enabled: false },
             },
