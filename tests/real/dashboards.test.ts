@@ -13,7 +13,7 @@ import { ensureToolchain, run, tempDir, waitFor } from "../tools";
 interface DashboardQuery { dashboard: string; panel: string; expr: string; legend: string }
 
 /** Every target expression of the dashboards among the rendered files. */
-export function dashboardQueries(files: Record<string, string>): DashboardQuery[] {
+function dashboardQueries(files: Record<string, string>): DashboardQuery[] {
     return Object.entries(files).filter(([name]) => name.startsWith("grafana/") && name.endsWith(".json")).flatMap(([, text]) => {
         const d = JSON.parse(text) as { title: string; panels: { title: string; targets: { expr: string; legendFormat: string }[] }[] };
         return d.panels.flatMap((p) => p.targets.map((t) => ({ dashboard: d.title, panel: p.title, expr: t.expr, legend: t.legendFormat })));
