@@ -34,6 +34,7 @@ interface AlertCase {
 }
 
 const instance = "collector:8888";
+const jaegerInstance = "collector:14269";
 const selector = `job="${scrapeJobs.health}"`;
 
 /**
@@ -71,6 +72,15 @@ function alertCases(s: RuleSettings): AlertCase[] {
             labels: base,
             firing: [{ series: series("up"), values: "0x30" }],
             healthy: [{ series: series("up"), values: "1x30" }],
+        },
+        {
+            // Jaeger down also stalls the export (OtelCollectorExportStalled), but says why only here.
+            rule: rule("JaegerDown", `up{job="${scrapeJobs.jaeger}"} == 0`, "2m", "critical",
+                "Jaeger is down",
+                "Prometheus cannot scrape Jaeger on {{ $labels.instance }}: traces wait in the collector's queue and the UI is away."),
+            labels: { job: scrapeJobs.jaeger, instance: jaegerInstance },
+            firing: [{ series: `up{job="${scrapeJobs.jaeger}",instance="${jaegerInstance}"}`, values: "0x30" }],
+            healthy: [{ series: `up{job="${scrapeJobs.jaeger}",instance="${jaegerInstance}"}`, values: "1x30" }],
         },
         {
             rule: rule("HighCollectorCPU", `rate(${collectorMetrics.cpuSeconds}{${selector}}[5m]) / ${s.cpus} > 0.8`, "5m", "warning",
