@@ -46,19 +46,26 @@ export function runbookLink(base: string, alert: string): string {
     return `${base}#${alert.toLowerCase()}`;
 }
 
+/** The collector's own job and instance, as the promtool tests' series carry them. */
+const base = { job: scrapeJobs.health, instance };
+
+/** A series of the promtool tests: the collector's job and instance unless `extra` overrides them. */
+function series(metric: string, extra: Record<string, string> = {}): string {
+    return `${metric}{${Object.entries({ ...base, ...extra }).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
+}
+
+type MakeRule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning",
+    summary: string, description: string) => AlertRule;
+
 function alertCases(s: RuleSettings): AlertCase[] {
     const memoryBytes = s.memoryMb * 1024 * 1024;
-    const rule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning",
-        summary: string, description: string): AlertRule => ({
+    const rule: MakeRule = (alert, expr, forDuration, severity, summary, description) => ({
         alert,
         expr,
         for: forDuration,
         labels: { severity },
         annotations: { summary, description, runbook_url: runbookLink(s.runbookBaseUrl, alert) },
     });
-    const base = { job: scrapeJobs.health, instance };
-    const series = (metric: string, extra: Record<string, string> = {}) =>
-        `${metric}{${Object.entries({ ...base, ...extra }).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
     const exporter = { exporter: "otlp_grpc/jaeger" };
     const receiver = { receiver: "otlp", transport: "grpc" };
     // Counters: rising by 60 per minute is 1 per second; flat is 0.
@@ -79,8 +86,8 @@ function alertCases(s: RuleSettings): AlertCase[] {
                 "Jaeger is down",
                 "Prometheus cannot scrape Jaeger on {{ $labels.instance }}: traces wait in the collector's queue and the UI is away."),
             labels: { job: scrapeJobs.jaeger, instance: jaegerInstance },
-            firing: [{ series: `up{job="${scrapeJobs.jaeger}",instance="${jaegerInstance}"}`, values: "0x30" }],
-            healthy: [{ series: `up{job="${scrapeJobs.jaeger}",instance="${jaegerInstance}"}`, values: "1x30" }],
+            firing: [{ series: series("up", { job: scrapeJobs.jaeger, instance: jaegerInstance }), values: "0x30" }],
+            healthy: [{ series: series("up", { job: scrapeJobs.jaeger, instance: jaegerInstance }), values: "1x30" }],
         },
         {
             rule: rule("HighCollectorCPU", `rate(${collectorMetrics.cpuSeconds}{${selector}}[5m]) / ${s.cpus} > 0.8`, "5m", "warning",
@@ -154,7 +161,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
                 { series: series(collectorMetrics.queueCapacity, exporter), values: "1000x30" },
             ],
         },
-        ...(s.tier ? tierCases(s.tier.samplers, rule, base, series) : []),
+        ...(s.tier ? tierCases(s.tier.samplers, rule) : []),
         {
             // More traces arrive than tail sampling holds: the oldest go undecided, errors included.
             rule: rule("OtelCollectorTracesEvictedUndecided", `sum by (job, instance) (rate(${collectorMetrics.tracesEvictedUndecided}{${selector}}[5m])) > 0`, "2m", "critical",
@@ -168,8 +175,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
 }
 
 /** The fronts of the collector tier: every sampler known, and every sampler taking what it is sent. */
-function tierCases(samplers: number, rule: (alert: string, expr: string, forDuration: string, severity: "critical" | "warning", summary: string, description: string) => AlertRule,
-    base: Record<string, string>, series: (metric: string, extra?: Record<string, string>) => string): AlertCase[] {
+function tierCases(samplers: number, rule: MakeRule): AlertCase[] {
     const failing = { endpoint: "collector-2.internal:4319", success: "false" };
     return [
         {
