@@ -8,8 +8,10 @@ import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
 import { planStack, StackPlan } from "../stack/plan";
 import { stackConfig } from "../config/stackFile";
-import { Target } from "./otlp";
-import { containerLogs, removeContainer, removeVolume, startContainer } from "./podman";
+import { Target, waitForJaeger } from "./otlp";
+import { ChildProcess, spawn } from "child_process";
+import * as path from "path";
+import { containerLogs, removeContainersAndVolumes, startContainer } from "./podman";
 import { ensureToolchain, metricSums, runOk, tempDir, waitFor } from "./tools";
 import { tlsStepOf } from "./deployed";
 
@@ -56,10 +58,33 @@ export function livePlan(stack: string, hostDir: string, extra: Record<string, u
 }
 
 export function removeStackContainers(artifacts: StackArtifacts): void {
-    for (const spec of [artifacts.containers.collector, artifacts.containers.jaeger]) {
-        removeContainer(spec.name);
-        for (const m of spec.mounts) if ("volume" in m) removeVolume(m.volume);
+    removeContainersAndVolumes([artifacts.containers.collector, artifacts.containers.jaeger]);
+}
+
+/** Waits until a collector answers on its published health port. */
+export async function waitForHealth(port: number, what = "collector health"): Promise<void> {
+    await waitFor(what, async () => (await fetch(`http://127.0.0.1:${port}/`)).ok || undefined, 60_000);
+}
+
+/**
+ * Debian's Prometheus in `dir`, scraping the stack's rendered jobs every 2 s (inline: it predates
+ * scrape_config_files), and evaluating the rendered rule file every 2 s when asked to.
+ */
+export function startScrapingPrometheus(artifacts: StackArtifacts, dir: string, port: number, opts: { rules?: boolean } = {}): ChildProcess {
+    const files = artifacts.files;
+    const scrape = Object.keys(files).find((f) => f.endsWith(".scrape.yml"));
+    const rules = Object.keys(files).find((f) => f.endsWith(".rules.yml"));
+    if (!scrape || !rules) throw new Error("the stack renders no scrape or rule file");
+    const jobs = (parse(files[scrape]) as { scrape_configs: Record<string, unknown>[] }).scrape_configs
+        .map((job) => ({ ...job, scrape_interval: "2s" }));
+    const config: Record<string, unknown> = { scrape_configs: jobs };
+    if (opts.rules) {
+        fs.writeFileSync(path.join(dir, "rules.yml"), files[rules]);
+        Object.assign(config, { global: { evaluation_interval: "2s" }, rule_files: [path.join(dir, "rules.yml")] });
     }
+    fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify(config));
+    return spawn(ensureToolchain().prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`, "--web.enable-lifecycle"], { stdio: "ignore" });
 }
 
 export async function startLiveStack(stack: string, extra: Record<string, unknown> = {}): Promise<LiveStack> {
@@ -81,9 +106,7 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
     const ports = plan.collector.ports;
     const target = (protocol: "grpc" | "http"): Target =>
         ({ protocol, address: `localhost:${protocol === "grpc" ? ports.otlpGrpc : ports.otlpHttp}`, token, ca });
-    const waitHealthy = async () => {
-        await waitFor("collector health", async () => (await fetch(`http://127.0.0.1:${ports.health}/`)).ok || undefined, 60_000);
-    };
+    const waitHealthy = () => waitForHealth(ports.health);
     const internalMetrics = async () => {
         return metricSums(await (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text());
     };
@@ -99,7 +122,7 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         startContainer(collector);
         const jaegerUrl = `http://127.0.0.1:${plan.jaeger.uiPort}`;
         await waitHealthy();
-        await waitFor("Jaeger query API", async () => (await fetch(`${jaegerUrl}/api/v3/services`)).ok || undefined, 60_000);
+        await waitForJaeger(jaegerUrl);
         return { plan, artifacts, token, ca, hostDir, jaegerUrl, target, waitHealthy, internalMetrics, restartCollectorWithExporter, logs, stop };
     } catch (error) {
         const message = `${(error as Error).message}\n${logs()}`;

@@ -119,6 +119,11 @@ export interface JaegerSpan {
     attributes?: { key: string; value: { stringValue?: string } }[];
 }
 
+/** Waits until Jaeger's query API answers (after a start or restart). */
+export async function waitForJaeger(baseUrl: string): Promise<void> {
+    await waitFor("Jaeger query API", async () => (await fetch(`${baseUrl}/api/v3/services`)).ok || undefined, 60_000);
+}
+
 /** Every span Jaeger holds for a service in the last hour (empty when none). */
 export async function jaegerSpans(baseUrl: string, service: string, maxTraces = 5000): Promise<JaegerSpan[]> {
     const now = Date.now();

@@ -63,6 +63,14 @@ export function removeVolume(name: string): void {
     run("podman", ["volume", "rm", "--force", name]);
 }
 
+/** Removes each spec's container and the named volumes it mounts. */
+export function removeContainersAndVolumes(specs: ContainerSpec[]): void {
+    for (const spec of specs) {
+        removeContainer(spec.name);
+        for (const m of spec.mounts) if ("volume" in m) removeVolume(m.volume);
+    }
+}
+
 /** The container's address on its Podman network (reachable from this host as root). */
 export function containerAddress(name: string): string {
     const address = runOk("podman", ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name]).trim().split(" ")[0];

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Registered, runStack, stackNames } from "./harness";
+import { runStack, stackNames } from "./harness";
 
 const fixture = path.join(__dirname, "fixtures", "urns.json");
 

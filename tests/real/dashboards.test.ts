@@ -1,14 +1,12 @@
 // Live: every query of every provisioned dashboard, as rendered for the stack, run against a real
 // Prometheus that scrapes the live stack with the rendered scrape jobs, after real traffic.
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as path from "path";
-import { parse, stringify } from "yaml";
-import { useLiveStack } from "../live";
-import { exportAppMetrics, exportSpans, jaegerSpans, makeSpans, succeeded } from "../otlp";
+import { startScrapingPrometheus, useLiveStack } from "../live";
+import { exportAppMetrics, exportSpans, jaegerSpans, makeSpans, succeeded, waitForJaeger } from "../otlp";
 import { collectorMetrics } from "../../components/selfMetrics";
-import { ensureToolchain, run, tempDir, waitFor } from "../tools";
+import { run, tempDir, waitFor } from "../tools";
 
 interface DashboardQuery { dashboard: string; panel: string; expr: string; legend: string }
 
@@ -56,14 +54,7 @@ describe("live: dashboard panels against Prometheus scraping the live developmen
 
     before(async () => {
         dir = tempDir("dashboards");
-        const files = live().artifacts.files;
-        const scrape = Object.keys(files).find((f) => f.endsWith(".scrape.yml"));
-        assert.ok(scrape);
-        const jobs = (parse(files[scrape]) as { scrape_configs: Record<string, unknown>[] }).scrape_configs
-            .map((job) => ({ ...job, scrape_interval: "2s" }));
-        fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify({ scrape_configs: jobs }));
-        prometheus = spawn(ensureToolchain().prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
-            `--web.listen-address=127.0.0.1:${port}`], { stdio: "ignore" });
+        prometheus = startScrapingPrometheus(live().artifacts, dir, port);
     });
     after(() => {
         prometheus?.kill("SIGTERM");
@@ -100,7 +91,7 @@ describe("live: dashboard panels against Prometheus scraping the live developmen
             return (names.has(collectorMetrics.sendFailedSpans) && names.has(collectorMetrics.enqueueFailedSpans)) || undefined;
         }, 90_000);
         run("podman", ["start", jaeger]);
-        await waitFor("Jaeger query API", async () => (await fetch(`${live().jaegerUrl}/api/v3/services`).catch(() => undefined))?.ok || undefined, 60_000);
+        await waitForJaeger(live().jaegerUrl);
 
         // Then traces over both transports, error traces among them, app metrics, and Jaeger
         // queries. This collector holds one batch and gives up after 5 s, and its connection to

@@ -1,11 +1,10 @@
 // Live, end to end on this machine's Podman: the collector and Jaeger from the components' own
 // specs and files, real OTLP clients, Jaeger's query API, the collector's metrics, Prometheus.
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
-import { LiveStack, useLiveStack } from "../live";
+import { LiveStack, startScrapingPrometheus, useLiveStack } from "../live";
 import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
 import { ensureToolchain, run, tempDir, waitFor } from "../tools";
 import { tlsStepOf } from "../deployed";
@@ -116,15 +115,8 @@ describe("live: development stack on local Podman", function () {
             dir = tempDir("prometheus");
             const files = live().artifacts.files;
             const rules = Object.keys(files).find((f) => f.endsWith(".rules.yml"));
-            const scrape = Object.keys(files).find((f) => f.endsWith(".scrape.yml"));
-            assert.ok(rules && scrape);
-            fs.writeFileSync(path.join(dir, "rules.yml"), files[rules]);
-            // Debian's Prometheus predates scrape_config_files: the jobs go inline, as rendered.
-            const jobs = (parse(files[scrape]) as { scrape_configs: Record<string, unknown>[] }).scrape_configs
-                .map((job) => ({ ...job, scrape_interval: "2s" }));
-            fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify({ global: { evaluation_interval: "2s" }, rule_files: [path.join(dir, "rules.yml")], scrape_configs: jobs }));
-            prometheus = spawn(tools().prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
-                `--web.listen-address=127.0.0.1:${port}`, "--web.enable-lifecycle"], { stdio: "ignore" });
+            assert.ok(rules);
+            prometheus = startScrapingPrometheus(live().artifacts, dir, port, { rules: true });
             const api = (p: string) => fetch(`http://127.0.0.1:${port}/api/v1/${p}`).then((r) => r.json()) as Promise<{ data: Record<string, unknown[]> }>;
             const targets = await waitFor("three targets up", async () => {
                 const active = (await api("targets")).data.activeTargets as { labels: { job: string }; health: string }[];

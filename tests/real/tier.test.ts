@@ -14,9 +14,9 @@ import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { stackArtifacts } from "../../stack/files";
 import { StackPlan } from "../../stack/plan";
 import { tlsStepOf } from "../deployed";
-import { livePlan } from "../live";
-import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
-import { containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
+import { livePlan, waitForHealth } from "../live";
+import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target, waitForJaeger } from "../otlp";
+import { containerLogs, removeContainersAndVolumes, startContainer } from "../podman";
 import { ensureToolchain, metricSums, runOk, run, tempDir, waitFor } from "../tools";
 
 const metricSum = (text: string, name: string) => metricSums(text).get(name) ?? 0;
@@ -52,12 +52,7 @@ describe("live: two fronts and three samplers on local Podman", function () {
     let ca: string;
     const logs = () => specs.map((s) => `--- ${s.name}\n${containerLogs(s.name)}`).join("\n");
     const target = (front: number): Target => ({ protocol: "grpc", address: `localhost:${fronts[front].grpc}`, token, ca });
-    const remove = () => {
-        for (const s of specs) {
-            removeContainer(s.name);
-            for (const m of s.mounts) if ("volume" in m) removeVolume(m.volume);
-        }
-    };
+    const remove = () => removeContainersAndVolumes(specs);
 
     before(async () => {
         ensureToolchain();
@@ -80,10 +75,8 @@ describe("live: two fronts and three samplers on local Podman", function () {
         for (const spec of specs) startContainer(spec);
         jaegerUrl = `http://127.0.0.1:${plan.jaeger.uiPort}`;
         try {
-            for (const c of [...fronts, ...samplers]) {
-                await waitFor(`${c.name} healthy`, async () => (await fetch(`http://127.0.0.1:${c.health}/`).catch(() => undefined))?.ok || undefined, 60_000);
-            }
-            await waitFor("Jaeger query API", async () => (await fetch(`${jaegerUrl}/api/v3/services`).catch(() => undefined))?.ok || undefined, 60_000);
+            for (const c of [...fronts, ...samplers]) await waitForHealth(c.health, `${c.name} healthy`);
+            await waitForJaeger(jaegerUrl);
         } catch (error) {
             throw new Error(`${(error as Error).message}\n${logs()}`);
         }
