@@ -56,18 +56,22 @@ const tracesPerShard = 25_000;
 // Decisions are remembered for spans that arrive after them (an error trace stays whole).
 const decisionsPerShard = 100_000;
 
+/** The OTLP receivers' TLS settings; undefined when TLS is disabled. */
+export function receiverTls(s: Pick<CollectorConfigSettings, "tls">): Record<string, unknown> | undefined {
+    if (!s.tls.enabled) return undefined;
+    return {
+        cert_file: `${collectorPaths.tlsDir}/server.crt`,
+        key_file: `${collectorPaths.tlsDir}/server.key`,
+        ...(s.tls.clientCa ? { client_ca_file: `${collectorPaths.tlsDir}/client-ca.crt` } : {}),
+        min_version: "1.2",
+        // A renewed certificate on the host is served without a restart (read at the next
+        // handshake after this interval).
+        reload_interval: s.tls.reloadInterval,
+    };
+}
+
 export function collectorConfig(s: CollectorConfigSettings): Record<string, unknown> {
-    const tls = s.tls.enabled
-        ? {
-            cert_file: `${collectorPaths.tlsDir}/server.crt`,
-            key_file: `${collectorPaths.tlsDir}/server.key`,
-            ...(s.tls.clientCa ? { client_ca_file: `${collectorPaths.tlsDir}/client-ca.crt` } : {}),
-            min_version: "1.2",
-            // A renewed certificate on the host is served without a restart (read at the next
-            // handshake after this interval).
-            reload_interval: s.tls.reloadInterval,
-        }
-        : undefined;
+    const tls = receiverTls(s);
     const auth = { authenticator: "bearertokenauth/ingest" };
     const protocol = (port: number) => ({ endpoint: `0.0.0.0:${port}`, ...(tls ? { tls } : {}), auth });
 

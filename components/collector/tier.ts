@@ -2,7 +2,7 @@
 // split into a front (OTLP in, masking, trace-ID load balancing) and a sampler (tail sampling,
 // export to Jaeger). Every front routes a trace ID to the same sampler, so each sampler sees
 // whole traces whichever front received their spans.
-import { collectorConfig, CollectorConfigSettings, collectorPaths } from "./config";
+import { collectorConfig, CollectorConfigSettings, collectorPaths, receiverTls } from "./config";
 
 /** The CA the fronts check the samplers' certificates against (mounted beside the TLS files). */
 export const tierCaPath = "/etc/otelcol-contrib/tier/ca.crt";
@@ -20,12 +20,6 @@ type Config = Record<string, Record<string, unknown>> & {
 
 function baseConfig(s: CollectorConfigSettings): Config {
     return structuredClone(collectorConfig(s)) as Config;
-}
-
-/** The receivers' TLS settings of the single collector, reused for the tier's own receiver. */
-function receiverTls(config: Config): Record<string, unknown> | undefined {
-    const otlp = config.receivers.otlp as { protocols: { grpc: { tls?: Record<string, unknown> } } };
-    return otlp.protocols.grpc.tls;
 }
 
 export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Record<string, unknown> {
@@ -67,7 +61,7 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
 
 export function samplerConfig(s: CollectorConfigSettings, tier: TierSettings): Record<string, unknown> {
     const config = baseConfig(s);
-    const tls = receiverTls(config);
+    const tls = receiverTls(s);
     // Only the fronts send here: OTLP gRPC with the token, over TLS.
     config.receivers = {
         "otlp/tier": { protocols: { grpc: { endpoint: `0.0.0.0:${tier.samplerPort}`, ...(tls ? { tls } : {}), auth: { authenticator: "bearertokenauth/ingest" } } } },
