@@ -51,6 +51,8 @@ export interface ContainerSpec<Content = string> {
     files: ContainerFile<Content>[];
     /** Podman network the container joins, with its name as DNS alias. */
     network: string;
+    /** More DNS names it answers to on that network. */
+    aliases?: string[];
     restart: "unless-stopped";
     labels: Record<string, string>;
 }
@@ -108,7 +110,7 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
             file: f.path,
             content: f.secret ? pulumi.secret(f.content) : f.content,
         })),
-        networksAdvanced: [{ name: networkName, aliases: [spec.name] }],
+        networksAdvanced: [{ name: networkName, aliases: [spec.name, ...(spec.aliases ?? [])] }],
         restart: spec.restart,
         labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
         // `pulumi up` fails if the container does not stay up.

@@ -13,11 +13,12 @@ const common = {
         image: versions.collector.image,
         endpointHost: "collector.internal",
         ports: { otlpGrpc: 4317, otlpHttp: 4318, prometheusExporter: 9464, health: 13133, internalMetrics: 8888 },
+        samplerPorts: { otlpGrpc: 4319, health: 13134, internalMetrics: 8889 },
         hostDir: "/etc/ivatar-otel",
     },
-    jaeger: { image: versions.jaeger.image, uiPort: 16686, metricsPort: 14269 },
+    jaeger: { image: versions.jaeger.image, uiPort: 16686, metricsPort: 14269, tierOtlpPort: 4320 },
     grafana: { enabled: true, provisioningDir: "/etc/grafana/provisioning/dashboards", dashboardsDir: "/var/lib/grafana/dashboards", folder: "ivatar-otel" },
-    trustedNetworks: { ingest: [], metrics: [], admin: [] },
+    trustedNetworks: { ingest: [], metrics: [], admin: [], collectors: [] },
     tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h" },
     prometheus: {
         rulesDir: "/etc/prometheus/rules.d",
@@ -85,5 +86,8 @@ function merge(base: Plain, over: Plain, prefix: string): Plain {
 export function withDefaults(stackValues: Plain): Plain {
     const environment = stackValues.environment;
     const specific = environments.includes(environment as Environment) ? perEnvironment[environment as Environment] : {};
-    return merge(merge(common, specific, ""), stackValues, "");
+    const merged = merge(merge(common, specific, ""), stackValues, "");
+    // A list of collector hosts stands in for the one host, the local stack's default included.
+    if (stackValues.collectorHosts !== undefined && stackValues.collectorHost === undefined) delete merged.collectorHost;
+    return merged;
 }

@@ -61,7 +61,7 @@ export function parseConfigValue(key: string, text: string): unknown {
 
 /**
  * Every key of this project's namespace in the stack config, parsed, without defaults. An empty
- * value ("" or {}) is the key's Pulumi.yaml default and means "not set": the environment's
+ * value ("", {} or []) is the key's Pulumi.yaml default and means "not set": the environment's
  * default applies, or validation reports the key as missing.
  */
 export function readStackValues(all: Record<string, string> = pulumi.runtime.allConfig()): Record<string, unknown> {
@@ -77,7 +77,7 @@ export function readStackValues(all: Record<string, string> = pulumi.runtime.all
 }
 
 function isEmpty(value: unknown): boolean {
-    if (value === "") return true;
+    if (value === "" || (Array.isArray(value) && value.length === 0)) return true;
     return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 

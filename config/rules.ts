@@ -22,21 +22,72 @@ const portKeys = [
     "jaeger.uiPort",
     "jaeger.metricsPort",
 ];
+/** Published only with several collector hosts, and then on the same hosts as the others. */
+const tierPortKeys = ["collector.samplerPorts.otlpGrpc", "collector.samplerPorts.health", "collector.samplerPorts.internalMetrics", "jaeger.tierOtlpPort"];
+
+/** Whether an entry looks like an SSH host (the schema reports the rest). */
+function isSshEntry(host: unknown): host is Plain {
+    return typeof host === "object" && host !== null && "address" in host;
+}
+
+/** Problems of the collector host settings: one host, or a list of two or more. */
+function collectorHostProblems(values: Plain): Problem[] {
+    const problems: Problem[] = [];
+    const single = valueAt(values, "collectorHost");
+    const list = valueAt(values, "collectorHosts");
+    if (single !== undefined && list !== undefined) {
+        problems.push({ path: "collectorHost", expected: "expected no value when collectorHosts lists the hosts (the first of them takes this host's place)", found: single });
+    }
+    if (single === undefined && list === undefined) {
+        problems.push({ path: "collectorHost", expected: "expected either {address, port, user, hostKey} or {local: true} (or two or more hosts in collectorHosts)", found: undefined });
+    }
+    if (!Array.isArray(list)) return problems;
+    const seen = new Map<string, number>();
+    list.forEach((host, index) => {
+        if (!isSshEntry(host) || typeof host.address !== "string") return;
+        const name = host.address.toLowerCase();
+        const first = seen.get(name);
+        if (first !== undefined) problems.push({ path: `collectorHosts[${index}].address`, expected: `expected a host not already listed (collectorHosts[${first}])`, found: host.address });
+        else seen.set(name, index);
+    });
+    const tlsMode = valueAt(values, "tls.mode");
+    if (tlsMode !== "generate") {
+        problems.push({ path: "tls.mode", expected: "expected generate with collectorHosts: the fronts, samplers and Jaeger trust the hosts' own generated CAs", found: tlsMode });
+    }
+    if (valueAt(values, "prometheus.scrapeAddress") !== undefined) {
+        problems.push({ path: "prometheus.scrapeAddress", expected: "expected no value with collectorHosts: Prometheus scrapes each host at its address", found: valueAt(values, "prometheus.scrapeAddress") });
+    }
+    const collectors = valueAt(values, "trustedNetworks.collectors");
+    if (valueAt(values, "firewall.enabled") === true && Array.isArray(collectors) && collectors.length === 0) {
+        problems.push({ path: "trustedNetworks.collectors", expected: "expected the collector hosts' networks while the firewall is on (otherwise no front could reach another host's sampler)", found: collectors });
+    }
+    return problems;
+}
 
 export function crossCheck(values: Plain): Problem[] {
     const problems: Problem[] = [];
     const environment = valueAt(values, "environment");
     const tlsMode = valueAt(values, "tls.mode");
 
+    problems.push(...collectorHostProblems(values));
+    const hosts = valueAt(values, "collectorHosts");
+    const tier = Array.isArray(hosts);
+
     // Published ports share one host: each must be different, and none may be the host's SSH
     // port (the firewall would drop SSH from everywhere outside that port's networks).
     const seen = new Map<unknown, string>();
     const collectorHost = valueAt(values, "collectorHost");
-    if (typeof collectorHost === "object" && collectorHost !== null && "address" in collectorHost) {
+    if (isSshEntry(collectorHost)) {
         const sshPort = valueAt(values, "collectorHost.port") ?? 22;
         seen.set(sshPort, "the collector host's SSH port (collectorHost.port)");
     }
-    for (const key of portKeys) {
+    if (tier) {
+        hosts.forEach((host, index) => {
+            const sshPort = isSshEntry(host) ? host.port ?? 22 : undefined;
+            if (sshPort !== undefined && !seen.has(sshPort)) seen.set(sshPort, `a collector host's SSH port (collectorHosts[${index}].port)`);
+        });
+    }
+    for (const key of tier ? [...portKeys, ...tierPortKeys] : portKeys) {
         const port = valueAt(values, key);
         if (typeof port !== "number") continue;
         const other = seen.get(port);
@@ -73,7 +124,7 @@ export function crossCheck(values: Plain): Problem[] {
                 problems.push({ path: key, expected: `expected an SSH host {address, port, user, hostKey}: a ${environment} stack never deploys to the machine running pulumi`, found: host });
             }
         }
-        for (const key of ["trustedNetworks.ingest", "trustedNetworks.metrics", "trustedNetworks.admin"]) {
+        for (const key of ["trustedNetworks.ingest", "trustedNetworks.metrics", "trustedNetworks.admin", "trustedNetworks.collectors"]) {
             const list = valueAt(values, key);
             if (!Array.isArray(list)) continue;
             list.forEach((network, index) => {

@@ -2,7 +2,7 @@
 // Per-environment defaults live in defaults.ts; reading and error reporting in load.ts.
 import { z } from "zod";
 import { isCidr } from "../grammar/cidr";
-import { isDisplayName, isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../grammar/text";
+import { isDisplayName, isDnsName, isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../grammar/text";
 
 export { isCidr };
 
@@ -50,21 +50,24 @@ const absolutePath = (what: string) => text(`${what} as an absolute path`)
 const urlHost = (what: string) => text(what)
     .refine(isHostNameOrIPv4, { error: `expected ${what}: an RFC 1123 host name or an IPv4 address` });
 
+/** A host reached over SSH with a pinned host key. */
+const sshHostSchema = z.strictObject({
+    /** DNS name or IP address the SSH client connects to. */
+    address: text("a host name or IP address").refine(isHostAddress,
+        { error: "expected an RFC 1123 host name or an IP address" }),
+    /** SSH port. */
+    port: port().default(22),
+    /** Login user; needs rootful Podman (root, or sudo without a password). */
+    user: text("a user name").regex(/^[a-z_][a-z0-9_.-]*$/, { error: "expected a Unix user name" }),
+    /** The host's public key as `ssh-keyscan` prints it after the host name: "ssh-ed25519 AAAA...". */
+    hostKey: text("an SSH public host key").regex(sshPublicKey,
+        { error: "expected an SSH public host key like \"ssh-ed25519 AAAA...\"" })
+        .refine(isWholeHostKey, { error: "expected a whole SSH public host key: its base64 must decode to a key of the named type" }),
+});
+
 /** How the program reaches a Podman host: over SSH with a pinned host key, or this machine. */
 export const hostSchema = z.union([
-    z.strictObject({
-        /** DNS name or IP address the SSH client connects to. */
-        address: text("a host name or IP address").refine(isHostAddress,
-            { error: "expected an RFC 1123 host name or an IP address" }),
-        /** SSH port. */
-        port: port().default(22),
-        /** Login user; needs rootful Podman (root, or sudo without a password). */
-        user: text("a user name").regex(/^[a-z_][a-z0-9_.-]*$/, { error: "expected a Unix user name" }),
-        /** The host's public key as `ssh-keyscan` prints it after the host name: "ssh-ed25519 AAAA...". */
-        hostKey: text("an SSH public host key").regex(sshPublicKey,
-            { error: "expected an SSH public host key like \"ssh-ed25519 AAAA...\"" })
-            .refine(isWholeHostKey, { error: "expected a whole SSH public host key: its base64 must decode to a key of the named type" }),
-    }),
+    sshHostSchema,
     z.strictObject({
         /** This machine's own Podman, through its local socket, with local commands. */
         local: z.literal(true, { error: "expected true" }),
@@ -72,6 +75,14 @@ export const hostSchema = z.union([
         podmanSocket: absolutePath("the Podman socket").default("/run/podman/podman.sock"),
     }),
 ], { error: "expected either {address, port, user, hostKey} or {local: true}" });
+
+/**
+ * One of several collector hosts. Its address is a host name: the samplers' certificates, the
+ * fronts' hash ring and the scrape targets all name the host by it.
+ */
+const tierHostSchema = sshHostSchema.extend({
+    address: text("a host name").refine(isDnsName, { error: "expected an RFC 1123 host name (not an IP address): the tier's certificates and hash ring name each host by it" }),
+});
 
 export const stackSchema = z.strictObject({
     /** Which kind of stack this is; selects the defaults in defaults.ts. */
@@ -86,8 +97,11 @@ export const stackSchema = z.strictObject({
         .max(1, { error: "expected a number from 0 to 1" }),
     /** How long Jaeger keeps traces. */
     traceRetention: duration("the trace retention"),
-    /** Where the collector and Jaeger run. */
-    collectorHost: hostSchema,
+    /** Where the collector and Jaeger run (one host; collectorHosts for several). */
+    collectorHost: hostSchema.optional(),
+    /** Two or more hosts, each running a front and a sampling collector; Jaeger runs on the first. */
+    collectorHosts: z.array(tierHostSchema, { error: "expected a list of SSH hosts {address, port, user, hostKey}" })
+        .min(2, { error: "expected two or more hosts (a single host goes in collectorHost)" }).optional(),
     /** The host of the existing Prometheus, and where its rule and scrape files go. */
     prometheus: z.strictObject({
         host: hostSchema,
@@ -120,6 +134,8 @@ export const stackSchema = z.strictObject({
         ports: z.strictObject({
             otlpGrpc: port(), otlpHttp: port(), prometheusExporter: port(), health: port(), internalMetrics: port(),
         }),
+        /** Published ports of the sampling collector (with collectorHosts only): OTLP gRPC from the fronts, health, own metrics. */
+        samplerPorts: z.strictObject({ otlpGrpc: port(), health: port(), internalMetrics: port() }),
         /** Disk the persistent sending queue may fill while Jaeger is unreachable, in GiB. */
         queueDiskGiB: number("a size in GiB from 0.1 to 16384").min(0.1, { error: "expected a size in GiB of at least 0.1" })
             .max(16_384, { error: "expected a size in GiB of at most 16384" }),
@@ -133,6 +149,8 @@ export const stackSchema = z.strictObject({
         uiPort: port(),
         /** Published port of Jaeger's own metrics, scraped by Prometheus (metrics networks only). */
         metricsPort: port(),
+        /** Published port of Jaeger's OTLP for the other hosts' samplers (with collectorHosts only; TLS, client certificates). */
+        tierOtlpPort: port(),
     }),
     /** The existing Grafana, and where the dashboards and their provider file go. */
     grafana: z.strictObject({
@@ -156,6 +174,8 @@ export const stackSchema = z.strictObject({
         metrics: networks(),
         /** Operators: the Jaeger UI. */
         admin: networks(),
+        /** The collector hosts (with collectorHosts): the samplers' port and Jaeger's OTLP. */
+        collectors: networks(),
     }),
     /** The project's nftables table on the collector host. */
     firewall: z.strictObject({ enabled: z.boolean({ error: "expected true or false" }) }),

@@ -10,9 +10,14 @@ export function isHostName(value: string): boolean {
     return value.split(".").every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
 }
 
+/** A host name that cannot be read as an IPv4 address (not digits and dots only). */
+export function isDnsName(value: string): boolean {
+    return isHostName(value) && !/^[\d.]+$/.test(value);
+}
+
 /** A host name or an IPv4 address: what can stand in a URL's host and a certificate's name. */
 export function isHostNameOrIPv4(value: string): boolean {
-    return isIPv4(value) || (isHostName(value) && !/^[\d.]+$/.test(value));
+    return isIPv4(value) || isDnsName(value);
 }
 
 /** A host name, an IPv4 or an IPv6 address (SSH targets). */

@@ -1,7 +1,8 @@
 // Turns validated stack settings into each component's own settings (the types each component
 // exports). Pure, and the one mapping the program (index.ts), `npm run render` and the tests share.
 import { AppEnvironmentSettings } from "../components/appEnvironment";
-import { collectorQueueVolume, CollectorSettings, collectorUser, goMemLimit, goMemLimitMiB } from "../components/collector/container";
+import { CollectorConfigSettings } from "../components/collector/config";
+import { CollectorSettings, goMemLimit, goMemLimitMiB } from "../components/collector/container";
 import { FirewallSettings } from "../components/firewall/placement";
 import { GrafanaSettings, grafanaStepTools } from "../components/grafana/placement";
 import { HostRequirements } from "../components/host/preflight";
@@ -10,21 +11,31 @@ import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger"
 import { PrometheusSettings } from "../components/prometheus/placement";
 import { ScrapeSettings, scrapeJobs, scrapeTargets } from "../components/prometheus/scrape";
 import { TlsSettings } from "../components/tls/placement";
-import { TlsStepSettings } from "../components/tls/steps";
 import { readStackValues, validateStack } from "../config/load";
 import { StackSettings } from "../config/schema";
 import { stackConfig } from "../config/stackFile";
+import { CollectorHostPlan, collectorHostList, containerSize, planCollectorHosts, privateNetwork, tierOf } from "./collectorHosts";
 
 /** Compiles only when the schema's output fits the component's own settings type. */
 type Fits<Output extends Contract, Contract> = Output;
 /** The hosts the schema accepts are what PodmanHost takes (a compile error here names the mismatch). */
-export type CheckedHosts = Fits<StackSettings["collectorHost"] | StackSettings["prometheus"]["host"] | NonNullable<StackSettings["grafana"]["host"]>, HostSettings>;
+export type CheckedHosts = Fits<NonNullable<StackSettings["collectorHost"]> | NonNullable<StackSettings["collectorHosts"]>[number]
+    | StackSettings["prometheus"]["host"] | NonNullable<StackSettings["grafana"]["host"]>, HostSettings>;
 
-/** The private Podman network the collector and Jaeger share. */
-export const privateNetwork = "ivatar-otel";
+export { privateNetwork };
+
+/** A stack endpoint of one front collector, for apps that pick one (or a name that resolves to all). */
+export interface FrontEndpoint {
+    host: string;
+    otlpGrpc: string;
+    otlpHttp: string;
+}
 
 export interface StackPlan {
     environment: StackSettings["environment"];
+    /** Every collector host; Jaeger runs on the first. One entry unless collectorHosts lists several. */
+    collectorHosts: CollectorHostPlan[];
+    /** The first collector host's collector, TLS and firewall: the same objects as collectorHosts[0]'s. */
     collector: CollectorSettings;
     jaeger: JaegerSettings;
     tls: TlsSettings;
@@ -34,29 +45,23 @@ export interface StackPlan {
     firewall: FirewallSettings & { enabled: boolean };
     /**
      * What each host must offer; its preflight checks it before anything is placed there.
-     * `grafana` only when Grafana has a host of its own; otherwise its step runs on the Prometheus host.
+     * `collector` is the first collector host's. `grafana` only when Grafana has a host of its
+     * own; otherwise its step runs on the Prometheus host.
      */
     hosts: { collector: HostRequirements; prometheus: HostRequirements; grafana?: HostRequirements };
     app: AppEnvironmentSettings;
     outputs: {
         collectorEndpoints: Record<string, string>;
+        /** With several collector hosts: each host's front. */
+        frontEndpoints?: FrontEndpoint[];
         jaegerUiUrl: string;
         prometheusTargets: string[];
-        sizing: { cpus: number; memoryMb: number; goMemLimit: string; samplingRatio: number; traceRetention: string };
+        sizing: {
+            cpus: number; memoryMb: number; goMemLimit: string; samplingRatio: number; traceRetention: string;
+            /** With several collector hosts: how many, and each front's and sampler's share of a host. */
+            tier?: { hosts: number; perCollector: { cpus: number; memoryMb: number; goMemLimit: string } };
+        };
     };
-}
-
-function tlsPlan(s: StackSettings, step: TlsStepSettings): TlsSettings {
-    switch (s.tls.mode) {
-        case "disabled":
-            return { mode: "disabled" };
-        case "generate":
-            return { mode: "generate", step };
-        case "provided":
-            // The schema's cross-checks have made sure of it; this states it for the type.
-            if (s.tls.certificate === undefined) throw new Error("tls.certificate: expected a PEM certificate when tls.mode is provided");
-            return { mode: "provided", step, certificate: s.tls.certificate };
-    }
 }
 
 export function planStack(s: StackSettings): StackPlan {
@@ -65,45 +70,47 @@ export function planStack(s: StackSettings): StackPlan {
     const tlsDir = `${c.hostDir}/tls`;
     const host = c.endpointHost;
     const scheme = tlsEnabled ? "https" : "http";
-    const collectorHostAddress = isSsh(s.collectorHost) ? s.collectorHost.address : "localhost";
+    const tier = tierOf(s);
+    const size = containerSize(s);
+    const hostAddresses = collectorHostList(s).map((h) => (isSsh(h) ? h.address : "localhost"));
     const scrape: ScrapeSettings = {
         environment: s.environment,
-        address: s.prometheus.scrapeAddress ?? host,
-        ports: { prometheusExporter: c.ports.prometheusExporter, internalMetrics: c.ports.internalMetrics, jaegerMetrics: s.jaeger.metricsPort },
+        // Each host of a tier by its name; a single host by the name Prometheus is given, or the apps'.
+        addresses: tier ? hostAddresses : [s.prometheus.scrapeAddress ?? host],
+        ports: {
+            prometheusExporter: c.ports.prometheusExporter, internalMetrics: c.ports.internalMetrics, jaegerMetrics: s.jaeger.metricsPort,
+            ...(tier ? { samplerMetrics: c.samplerPorts.internalMetrics } : {}),
+        },
     };
     const grafana = s.grafana.enabled;
     const grafanaOwnHost = grafana && s.grafana.host !== undefined;
     const fileStem = `ivatar-otel-${s.environment}`;
     const queueBytes = Math.floor(c.queueDiskGiB * 2 ** 30);
+    const config: CollectorConfigSettings = {
+        samplingRatio: s.samplingRatio,
+        ports: c.ports,
+        queueBytes,
+        samplingShards: Math.max(1, Math.ceil(size.cpus)),
+        tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined, reloadInterval: s.tls.reloadInterval },
+        jaegerEndpoint: jaegerOtlpEndpoint,
+    };
+    const collectorHosts = planCollectorHosts(s, config, tlsDir);
+    const first = collectorHosts[0];
+    const jaegerHost = tier ? hostAddresses[0] : host;
     return {
         environment: s.environment,
-        collector: {
-            config: {
-                samplingRatio: s.samplingRatio,
-                ports: c.ports,
-                queueBytes,
-                samplingShards: Math.max(1, Math.ceil(c.cpus)),
-                tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined, reloadInterval: s.tls.reloadInterval },
-                jaegerEndpoint: jaegerOtlpEndpoint,
-            },
-            image: c.image,
-            cpus: c.cpus,
-            memoryMb: c.memoryMb,
-            ports: c.ports,
-            tlsHostDir: tlsEnabled ? tlsDir : undefined,
-            network: privateNetwork,
+        collectorHosts,
+        collector: first.collector,
+        jaeger: {
+            image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, metricsPort: s.jaeger.metricsPort, network: privateNetwork,
+            ...(tier ? { tier: { otlpPort: s.jaeger.tierOtlpPort, tlsHostDir: tlsDir, reloadInterval: s.tls.reloadInterval } } : {}),
         },
-        jaeger: { image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, metricsPort: s.jaeger.metricsPort, network: privateNetwork },
-        tls: tlsPlan(s, {
-            dir: tlsDir,
-            caDir: `${c.hostDir}/ca`,
-            owner: collectorUser,
-            // The name apps use, the SSH address if it differs, and loopback for checks on the host.
-            serverNames: [...new Set([host, collectorHostAddress, "localhost", "127.0.0.1"])],
-            clientCa: s.tls.clientCa,
-        }),
+        tls: first.tls,
         prometheus: {
-            rules: { environment: s.environment, cpus: c.cpus, memoryMb: c.memoryMb, runbookBaseUrl: s.prometheus.runbookBaseUrl },
+            rules: {
+                environment: s.environment, ...size, runbookBaseUrl: s.prometheus.runbookBaseUrl,
+                ...(tier ? { tier: { samplers: tier.samplers.length } } : {}),
+            },
             scrape,
             rulesPath: `${s.prometheus.rulesDir}/${fileStem}.rules.yml`,
             scrapePath: `${s.prometheus.scrapeConfigDir}/${fileStem}.scrape.yml`,
@@ -113,33 +120,16 @@ export function planStack(s: StackSettings): StackPlan {
         grafana: grafana ? {
             dashboards: {
                 environment: s.environment,
-                collector: { cpus: c.cpus, memoryMb: c.memoryMb, goMemLimitMiB: goMemLimitMiB(c.memoryMb) },
+                collector: { ...size, goMemLimitMiB: goMemLimitMiB(size.memoryMb) },
                 jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
             },
             folder: s.grafana.folder,
             providerPath: `${s.grafana.provisioningDir}/${fileStem}.yaml`,
             dashboardsDir: `${s.grafana.dashboardsDir}/${fileStem}`,
         } : undefined,
-        firewall: {
-            enabled: s.firewall.enabled,
-            rulesetPath: `${c.hostDir}/firewall.nft`,
-            classes: [
-                { name: "ingest", purpose: "OTLP from the app networks", ports: [c.ports.otlpGrpc, c.ports.otlpHttp], networks: s.trustedNetworks.ingest },
-                { name: "metrics", purpose: "metrics and health for Prometheus", ports: [c.ports.prometheusExporter, c.ports.internalMetrics, c.ports.health, s.jaeger.metricsPort], networks: s.trustedNetworks.metrics },
-                { name: "admin", purpose: "Jaeger UI for operators", ports: [s.jaeger.uiPort], networks: s.trustedNetworks.admin },
-            ],
-        },
+        firewall: first.firewall,
         hosts: {
-            collector: {
-                podman: true,
-                dockerDialStdio: isSsh(s.collectorHost),
-                tools: [
-                    ...(s.firewall.enabled ? [{ command: "nft", neededFor: "the firewall table" }] : []),
-                    ...(s.tls.mode === "generate" ? [{ command: "openssl", neededFor: "the collector's TLS certificate" }] : []),
-                ],
-                optionalTools: [],
-                volumeRoom: { volume: collectorQueueVolume, bytes: queueBytes, setBy: "collector.queueDiskGiB" },
-            },
+            collector: first.requirements,
             prometheus: {
                 podman: false,
                 dockerDialStdio: false,
@@ -168,9 +158,15 @@ export function planStack(s: StackSettings): StackPlan {
                 prometheusExporter: `http://${host}:${c.ports.prometheusExporter}/metrics`,
                 internalMetrics: `http://${host}:${c.ports.internalMetrics}/metrics`,
             },
-            jaegerUiUrl: `http://${host}:${s.jaeger.uiPort}/`,
+            ...(tier ? {
+                frontEndpoints: hostAddresses.map((a) => ({ host: a, otlpGrpc: `${scheme}://${a}:${c.ports.otlpGrpc}`, otlpHttp: `${scheme}://${a}:${c.ports.otlpHttp}` })),
+            } : {}),
+            jaegerUiUrl: `http://${jaegerHost}:${s.jaeger.uiPort}/`,
             prometheusTargets: scrapeTargets(scrape).map((t) => t.target),
-            sizing: { cpus: c.cpus, memoryMb: c.memoryMb, goMemLimit: goMemLimit(c.memoryMb), samplingRatio: s.samplingRatio, traceRetention: s.traceRetention },
+            sizing: {
+                cpus: c.cpus, memoryMb: c.memoryMb, goMemLimit: goMemLimit(size.memoryMb), samplingRatio: s.samplingRatio, traceRetention: s.traceRetention,
+                ...(tier ? { tier: { hosts: hostAddresses.length, perCollector: { ...size, goMemLimit: goMemLimit(size.memoryMb) } } } : {}),
+            },
         },
     };
 }

@@ -14,7 +14,7 @@ export function podmanCreateArgs(spec: ContainerSpec): string[] {
     for (const m of spec.mounts) {
         args.push("--volume", "volume" in m ? `${m.volume}:${m.containerPath}` : `${m.hostPath}:${m.containerPath}:ro`);
     }
-    args.push("--network", spec.network, "--network-alias", spec.name, "--restart", spec.restart);
+    args.push("--network", spec.network, ...[spec.name, ...(spec.aliases ?? [])].flatMap((a) => ["--network-alias", a]), "--restart", spec.restart);
     for (const [label, value] of Object.entries(spec.labels)) args.push("--label", `${label}=${value}`);
     args.push(spec.image, ...spec.args);
     return args;

@@ -1,6 +1,5 @@
-// Renders the collector's config.yaml: pure, settings in, YAML text out.
+// The collector's config.yaml as data: pure, settings in, config out (container.ts renders it).
 import { prometheusNameStyle } from "../selfMetrics";
-import { renderYaml } from "../yaml";
 
 /** Where things live inside the collector container (same layout as the official image). */
 export const collectorPaths = {
@@ -170,8 +169,4 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
 
 function round(value: number): number {
     return Math.round(value * 1e6) / 1e6;
-}
-
-export function renderCollectorConfig(s: CollectorConfigSettings): string {
-    return renderYaml("Rendered by ivatar-otel (components/collector/config.ts); do not edit on the host.", collectorConfig(s));
 }

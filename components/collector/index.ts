@@ -1,4 +1,4 @@
-// OtelCollector: places the rendered collector container on a Podman host.
+// OtelCollector: places a rendered collector container (the one collector, a front or a sampler) on a Podman host.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dependenciesOf, fileIn, placeContainer } from "../container";
@@ -15,6 +15,8 @@ export interface OtelCollectorArgs {
     network: docker.Network;
     /** The token OTLP clients must send; kept secret. */
     bearerToken: pulumi.Input<string>;
+    /** For a collector of the tier: every collector host's CA (from their TLS steps). */
+    tierCa?: pulumi.Input<string>;
 }
 
 /**
@@ -29,7 +31,7 @@ export class OtelCollector extends pulumi.ComponentResource {
 
     constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:OtelCollector", name, {}, opts);
-        const spec = collectorContainer({ ...args.settings, bearerToken: pulumi.secret(args.bearerToken) });
+        const spec = collectorContainer<pulumi.Input<string>>({ ...args.settings, bearerToken: pulumi.secret(args.bearerToken), tierCa: args.tierCa });
         this.config = fileIn(spec, collectorPaths.config);
         this.container = placeContainer(name, spec, {
             provider: args.host.provider, network: args.network, volumeResource: `${name}-queue`, parent: this, dependsOn: dependenciesOf(opts),

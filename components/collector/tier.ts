@@ -4,15 +4,23 @@
 // whole traces whichever front received their spans.
 import { collectorConfig, CollectorConfigSettings, collectorPaths, receiverTls } from "./config";
 
-/** The CA the fronts check the samplers' certificates against (mounted beside the TLS files). */
+/**
+ * The collector hosts' CAs, one bundle: the fronts check the samplers against it, and the samplers
+ * of the other hosts check Jaeger.
+ */
 export const tierCaPath = "/etc/otelcol-contrib/tier/ca.crt";
 
 export interface TierSettings {
-    /** Every sampler as the fronts reach it (host:port), in one order shared by all fronts: the hash ring. */
+    /** Every sampler as the fronts reach it (host:port), the same on every front: the hash ring. */
     samplers: string[];
-    /** Port the sampler's OTLP gRPC receiver listens on inside its container. */
+    /** Port the sampler's OTLP gRPC receiver listens on, inside its container and on its host. */
     samplerPort: number;
 }
+
+/** A collector's part in the tier; the exporter to a remote Jaeger shows its certificate as a client. */
+export type TierRole =
+    | { role: "front"; tier: TierSettings }
+    | { role: "sampler"; tier: TierSettings; jaegerOverTls: boolean };
 
 type Config = Record<string, Record<string, unknown>> & {
     service: { extensions: string[]; pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
@@ -59,7 +67,7 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
     return config;
 }
 
-export function samplerConfig(s: CollectorConfigSettings, tier: TierSettings): Record<string, unknown> {
+export function samplerConfig(s: CollectorConfigSettings, tier: TierSettings, jaegerOverTls = false): Record<string, unknown> {
     const config = baseConfig(s);
     const tls = receiverTls(s);
     // Only the fronts send here: OTLP gRPC with the token, over TLS.
@@ -75,5 +83,22 @@ export function samplerConfig(s: CollectorConfigSettings, tier: TierSettings): R
         processors: ["memory_limiter", "tail_sampling", "batch"],
         exporters: ["otlp_grpc/jaeger"],
     };
+    if (jaegerOverTls) {
+        // Jaeger on the first host, across the network: its certificate is checked against the
+        // hosts' CAs, and this host's own certificate is the client's (Jaeger asks for one).
+        (config.exporters["otlp_grpc/jaeger"] as Record<string, unknown>).tls = {
+            ca_file: tierCaPath,
+            cert_file: `${collectorPaths.tlsDir}/server.crt`,
+            key_file: `${collectorPaths.tlsDir}/server.key`,
+            min_version: "1.2",
+            reload_interval: s.tls.reloadInterval,
+        };
+    }
     return config;
+}
+
+/** The config of a collector in its role: the one collector of a single host, a front, or a sampler. */
+export function configFor(s: CollectorConfigSettings, role?: TierRole): Record<string, unknown> {
+    if (role === undefined) return collectorConfig(s);
+    return role.role === "front" ? frontConfig(s, role.tier) : samplerConfig(s, role.tier, role.jaegerOverTls);
 }

@@ -22,8 +22,10 @@ export interface HostRequirements {
     tools: HostTool[];
     /** Commands used when present; their absence is reported as a warning only. */
     optionalTools: HostTool[];
-    /** A Podman volume that may grow to this many bytes: the disk under Podman's volumes must have room. */
-    volumeRoom?: { volume: string; bytes: number; setBy: string };
+    /** Podman volumes that may grow to this many bytes together: the disk under Podman's volumes must have room. */
+    volumeRoom?: { volumes: string[]; bytes: number; setBy: string };
+    /** Host names this host must resolve (the other collector hosts, which its front sends to). */
+    resolves?: string[];
 }
 
 /** The queue's file takes this much more than the queue counts (npm run bench -- outage: 7 %). */
@@ -37,14 +39,17 @@ function volumeRoomCheck(room: NonNullable<HostRequirements["volumeRoom"]>): str
     const onDisk = room.bytes * queueFileOverhead;
     const neededKiB = Math.ceil(onDisk / 1024);
     const gib = (onDisk / 2 ** 30).toFixed(1);
+    const paths = room.volumes.map((v) => `"$volumes"/${shQuote(v)}`).join(" ");
+    const sum = room.volumes.length === 1 ? "cut -f1" : "awk '{ s += $1 } END { print s }'";
+    const what = room.volumes.length === 1 ? `volume ${room.volumes[0]}` : `volumes ${room.volumes.join(" and ")}`;
     return [
         `  volumes=$(podman info --format '{{.Store.VolumePath}}' 2>/dev/null || echo /var/lib/containers/storage/volumes)`,
         `  where=$volumes`,
         `  while [ ! -d "$where" ]; do where=$(dirname "$where"); done`,
         `  free_kib=$(df -Pk "$where" | awk 'NR == 2 { print $4 }')`,
-        `  held_kib=$(du -sk "$volumes"/${shQuote(room.volume)} 2>/dev/null | cut -f1)`,
+        `  held_kib=$(du -sk ${paths} 2>/dev/null | ${sum})`,
         `  if [ $(( \${free_kib:-0} + \${held_kib:-0} )) -lt ${neededKiB} ]; then`,
-        `    problem "$where has $(( \${free_kib:-0} / 1048576 )) GiB free, and volume ${room.volume} may take ${gib} GiB on disk (${room.setBy}): free the space or lower ${room.setBy}"`,
+        `    problem "$where has $(( \${free_kib:-0} / 1048576 )) GiB free, and ${what} may take ${gib} GiB on disk (${room.setBy}): free the space or lower ${room.setBy}"`,
         `  fi`,
     ];
 }
@@ -92,6 +97,9 @@ export function preflightScript(r: HostRequirements): string {
     }
     if (r.dockerDialStdio) {
         lines.push(`command -v docker >/dev/null 2>&1 || problem "docker is not installed: install podman-docker (the docker provider runs docker system dial-stdio over SSH)"`);
+    }
+    for (const name of r.resolves ?? []) {
+        lines.push(`getent hosts ${shQuote(name)} >/dev/null 2>&1 || problem ${shQuote(`${name} does not resolve here: this host's front collector sends to that host's sampler by this name (add it to DNS or /etc/hosts)`)}`);
     }
     for (const t of r.tools) {
         lines.push(`command -v ${shQuote(t.command)} >/dev/null 2>&1 || problem ${shQuote(`${t.command} is not installed (needed for ${t.neededFor})`)}`);

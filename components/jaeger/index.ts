@@ -12,6 +12,8 @@ export interface JaegerArgs {
     settings: JaegerSettings;
     /** The private network the collector exports to Jaeger on. */
     network: docker.Network;
+    /** With several collector hosts: every host's CA, which the samplers' client certificates chain to. */
+    clientCa?: pulumi.Input<string>;
 }
 
 /**
@@ -24,7 +26,7 @@ export class Jaeger extends pulumi.ComponentResource {
 
     constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:Jaeger", name, {}, opts);
-        this.container = placeContainer(name, jaegerContainer(args.settings), {
+        this.container = placeContainer(name, jaegerContainer<pulumi.Input<string>>({ ...args.settings, clientCa: args.clientCa }), {
             provider: args.host.provider, network: args.network, volumeResource: `${name}-data`, parent: this, dependsOn: dependenciesOf(opts),
         });
         this.registerOutputs({ container: this.container });

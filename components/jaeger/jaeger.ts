@@ -1,14 +1,15 @@
-// Jaeger v2: its config.yaml and container, pure. Badger storage on a named volume, OTLP only on
-// the private network, the query UI/API published for admin networks (see the firewall).
+// Jaeger v2: its config.yaml and container, pure. Badger storage on a named volume, OTLP on the
+// private network (and, with several collector hosts, published over TLS with client
+// certificates for the other hosts' samplers), the query UI/API published for admin networks.
 import { renderYaml } from "../yaml";
 import { ContainerSpec, imageUser } from "../container";
 import { prometheusNameStyle } from "../selfMetrics";
 
-export const jaegerPaths = { config: "/etc/jaeger/config.yaml", data: "/badger" };
+export const jaegerPaths = { config: "/etc/jaeger/config.yaml", data: "/badger", tlsDir: "/etc/jaeger/tls", clientCa: "/etc/jaeger/tier/ca.crt" };
 export const jaegerContainerName = "ivatar-otel-jaeger";
 export const jaegerDataVolume = "ivatar-otel-jaeger-data";
 /** Ports inside the container. */
-export const jaegerPorts = { otlpGrpc: 4317, otlpHttp: 4318, query: 16686, queryGrpc: 16685, health: 13133, metrics: 8888 };
+export const jaegerPorts = { otlpGrpc: 4317, otlpHttp: 4318, tierOtlpGrpc: 4319, query: 16686, queryGrpc: 16685, health: 13133, metrics: 8888 };
 /** Jaeger is not sized by the stack: one CPU and 2 GB carry ivatar's trace volume after sampling. */
 const jaegerSize = { cpus: 1, memoryMb: 2048 };
 
@@ -21,15 +22,49 @@ export interface JaegerSettings {
     /** Published host port of Jaeger's own metrics, for Prometheus. */
     metricsPort: number;
     network: string;
+    /** With several collector hosts: OTLP for the other hosts' samplers, published, over TLS with client certificates. */
+    tier?: JaegerTier;
 }
 
-export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention">): Record<string, unknown> {
+export interface JaegerTier {
+    /** Published host port. */
+    otlpPort: number;
+    /** The first host's TLS directory (its server certificate serves here too). */
+    tlsHostDir: string;
+    /** How often the certificate is re-read. */
+    reloadInterval: string;
+}
+
+export interface JaegerContainerSettings<Content = string> extends JaegerSettings {
+    /** With a tier: every collector host's CA; client certificates must chain to one. */
+    clientCa?: Content;
+}
+
+/** The receiver the other hosts' samplers send to: gRPC only, TLS, a client certificate from one of the hosts' CAs. */
+function tierReceiver(tier: JaegerTier): Record<string, unknown> {
+    return {
+        protocols: {
+            grpc: {
+                endpoint: `0.0.0.0:${jaegerPorts.tierOtlpGrpc}`,
+                tls: {
+                    cert_file: `${jaegerPaths.tlsDir}/server.crt`,
+                    key_file: `${jaegerPaths.tlsDir}/server.key`,
+                    client_ca_file: jaegerPaths.clientCa,
+                    min_version: "1.2",
+                    reload_interval: tier.reloadInterval,
+                },
+            },
+        },
+    };
+}
+
+export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier">): Record<string, unknown> {
     const all = (port: number) => ({ endpoint: `0.0.0.0:${port}` });
     return {
         service: {
             extensions: ["jaeger_storage", "jaeger_query", "healthcheckv2"],
             pipelines: {
-                traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] },
+                traces: { receivers: s.tier ? ["otlp", "otlp/tier"] : ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] },
             },
             telemetry: {
                 resource: { "service.name": "jaeger" },
@@ -60,17 +95,22 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention">): Record<
                 },
             },
         },
-        receivers: { otlp: { protocols: { grpc: all(jaegerPorts.otlpGrpc), http: all(jaegerPorts.otlpHttp) } } },
+        receivers: {
+            otlp: { protocols: { grpc: all(jaegerPorts.otlpGrpc), http: all(jaegerPorts.otlpHttp) } },
+            ...(s.tier ? { "otlp/tier": tierReceiver(s.tier) } : {}),
+        },
         processors: { batch: {} },
         exporters: { jaeger_storage_exporter: { trace_storage: "traces" } },
     };
 }
 
-export function renderJaegerConfig(s: Pick<JaegerSettings, "traceRetention">): string {
+export function renderJaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier">): string {
     return renderYaml("Rendered by ivatar-otel (components/jaeger/jaeger.ts); do not edit on the host.", jaegerConfig(s));
 }
 
-export function jaegerContainer(s: JaegerSettings): ContainerSpec {
+export function jaegerContainer<Content = string>(s: JaegerContainerSettings<Content>): ContainerSpec<string | Content> {
+    if (s.tier && s.clientCa === undefined) throw new Error("Jaeger's OTLP for the tier needs the collector hosts' CA bundle (clientCa)");
+    const tierFiles = s.tier && s.clientCa !== undefined ? [{ path: jaegerPaths.clientCa, content: s.clientCa }] : [];
     return {
         name: jaegerContainerName,
         image: s.image,
@@ -80,9 +120,15 @@ export function jaegerContainer(s: JaegerSettings): ContainerSpec {
         memoryMb: jaegerSize.memoryMb,
         env: {},
         // The query UI/API and the metrics leave the host; the collector reaches OTLP on the private network.
-        ports: [{ internal: jaegerPorts.query, external: s.uiPort }, { internal: jaegerPorts.metrics, external: s.metricsPort }],
-        mounts: [{ volume: jaegerDataVolume, containerPath: jaegerPaths.data }],
-        files: [{ path: jaegerPaths.config, content: renderJaegerConfig(s) }],
+        ports: [
+            { internal: jaegerPorts.query, external: s.uiPort }, { internal: jaegerPorts.metrics, external: s.metricsPort },
+            ...(s.tier ? [{ internal: jaegerPorts.tierOtlpGrpc, external: s.tier.otlpPort }] : []),
+        ],
+        mounts: [
+            { volume: jaegerDataVolume, containerPath: jaegerPaths.data },
+            ...(s.tier ? [{ hostPath: s.tier.tlsHostDir, containerPath: jaegerPaths.tlsDir }] : []),
+        ],
+        files: [{ path: jaegerPaths.config, content: renderJaegerConfig(s) }, ...tierFiles],
         network: s.network,
         restart: "unless-stopped",
         labels: { "io.ivatar-otel.component": "jaeger" },

@@ -8,30 +8,36 @@ export const scrapeJobs = { health: "otel-collector-health", exporter: "otel-col
 
 export interface ScrapeSettings {
     environment: string;
-    /** Host name Prometheus reaches the collector by. */
-    address: string;
-    ports: { prometheusExporter: number; internalMetrics: number; jaegerMetrics: number };
+    /** Host names Prometheus reaches the collector hosts by; Jaeger runs on the first. */
+    addresses: string[];
+    /** samplerMetrics: with several collector hosts, each sampler's own metrics. */
+    ports: { prometheusExporter: number; internalMetrics: number; jaegerMetrics: number; samplerMetrics?: number };
 }
 
-/** Each job with its one target ("host:port"). */
+/** Every target ("host:port") with its job, in job order. */
 export function scrapeTargets(s: ScrapeSettings): { job: string; target: string }[] {
-    requireGrammar(isHostNameOrIPv4(s.address), "the scrape address", s.address);
+    for (const address of s.addresses) requireGrammar(isHostNameOrIPv4(address), "the scrape address", address);
+    const on = (job: string, port: number, addresses = s.addresses) => addresses.map((a) => ({ job, target: `${a}:${port}` }));
+    const samplers = s.ports.samplerMetrics;
     return [
-        // The collector's own health: pipeline counters, queue, process CPU and memory.
-        { job: scrapeJobs.health, target: `${s.address}:${s.ports.internalMetrics}` },
-        // The app metrics ivatar sends over OTLP, exposed by the collector's Prometheus exporter.
-        { job: scrapeJobs.exporter, target: `${s.address}:${s.ports.prometheusExporter}` },
+        // The collectors' own health: pipeline counters, queue, process CPU and memory.
+        ...on(scrapeJobs.health, s.ports.internalMetrics),
+        ...(samplers === undefined ? [] : on(scrapeJobs.health, samplers)),
+        // The app metrics ivatar sends over OTLP, exposed by the collectors' Prometheus exporter.
+        ...on(scrapeJobs.exporter, s.ports.prometheusExporter),
         // Jaeger's own: spans written, store size, query latency.
-        { job: scrapeJobs.jaeger, target: `${s.address}:${s.ports.jaegerMetrics}` },
+        ...on(scrapeJobs.jaeger, s.ports.jaegerMetrics, s.addresses.slice(0, 1)),
     ];
 }
 
 export function scrapeConfigs(s: ScrapeSettings): Record<string, unknown>[] {
-    return scrapeTargets(s).map(({ job, target }) => ({
+    const targets = scrapeTargets(s);
+    const jobs = [...new Set(targets.map((t) => t.job))];
+    return jobs.map((job) => ({
         job_name: job,
         metrics_path: "/metrics",
         scrape_interval: "30s",
-        static_configs: [{ targets: [target], labels: { environment: s.environment } }],
+        static_configs: [{ targets: targets.filter((t) => t.job === job).map((t) => t.target), labels: { environment: s.environment } }],
     }));
 }
 

@@ -21,6 +21,8 @@ export interface TlsStepSettings {
     serverNames: string[];
     /** PEM CA for client certificates (mutual TLS). */
     clientCa?: string;
+    /** The certificate also serves as a client's (a sampler's, towards Jaeger on another host). */
+    clientAuth?: boolean;
 }
 
 const tlsFiles = ["server.crt", "server.key", "server.names", "client-ca.crt"];
@@ -57,6 +59,9 @@ function issueScript(s: TlsStepSettings): string {
     requireTlsPlaces(s);
     const dir = shQuote(s.dir);
     const sans = subjectAltNames(s.serverNames);
+    // server.names records what the certificate was issued for: a change of names or use re-issues it.
+    const issuedFor = s.clientAuth ? `${sans} clientAuth` : sans;
+    const extensions = `subjectAltName=%s\\nextendedKeyUsage=${s.clientAuth ? "serverAuth,clientAuth" : "serverAuth"}\\nbasicConstraints=critical,CA:FALSE\\n`;
     return preamble + [
         `dir=${dir}`,
         `ca=${shQuote(s.caDir)}`,
@@ -69,14 +74,14 @@ function issueScript(s: TlsStepSettings): string {
         `  chmod 0400 "$ca/ca.key" && chmod 0444 "$ca/ca.crt"`,
         `  echo "tls: made a new CA" >&2`,
         "fi",
-        `want=${shQuote(sans)}`,
+        `want=${shQuote(issuedFor)}`,
         // Re-issue when the names changed, the certificate expires within 30 days, or it is not
         // this CA's (a certificate left by tls.mode provided: apps trust only the CA output).
         `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1 \\`,
         `    || ! openssl verify -CAfile "$ca/ca.crt" "$dir/server.crt" >/dev/null 2>&1; then`,
         `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${shQuote(`/CN=${s.serverNames[0]}`)} \\`,
         `    -keyout "$dir/server.key.new" -out "$ca/server.csr" 2>/dev/null`,
-        `  printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\nbasicConstraints=critical,CA:FALSE\\n' "$want" > "$ca/server.ext"`,
+        `  printf '${extensions}' ${s.clientAuth ? shQuote(sans) : `"$want"`} > "$ca/server.ext"`,
         `  openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 825 \\`,
         `    -extfile "$ca/server.ext" -out "$dir/server.crt.new" 2>/dev/null`,
         `  mv -f "$dir/server.key.new" "$dir/server.key" && mv -f "$dir/server.crt.new" "$dir/server.crt"`,
