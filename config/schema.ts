@@ -120,7 +120,7 @@ export const stackSchema = z.strictObject({
     }),
     /** The collector container. */
     collector: z.strictObject({
-        /** CPU limit of the container, in CPUs. */
+        /** CPU limit of the container, in CPUs (per host: with collectorHosts, the front and the sampler get half each). */
         cpus: number("a CPU count from 0.01").min(0.01, { error: "expected a CPU count from 0.01" })
             .max(256, { error: "expected a CPU count of at most 256" }),
         /** Memory limit of the container, in MB; GOMEMLIMIT is set to 80 % of it. */
@@ -136,7 +136,7 @@ export const stackSchema = z.strictObject({
         }),
         /** Published ports of the sampling collector (with collectorHosts only): OTLP gRPC from the fronts, health, own metrics. */
         samplerPorts: z.strictObject({ otlpGrpc: port(), health: port(), internalMetrics: port() }),
-        /** Disk the persistent sending queue may fill while Jaeger is unreachable, in GiB. */
+        /** Disk the persistent sending queue may fill while Jaeger is unreachable, in GiB (per host; a tier's front and sampler get half each). */
         queueDiskGiB: number("a size in GiB from 0.1 to 16384").min(0.1, { error: "expected a size in GiB of at least 0.1" })
             .max(16_384, { error: "expected a size in GiB of at most 16384" }),
         /** Host directory that holds the collector's TLS material and token. */

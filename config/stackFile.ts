@@ -38,10 +38,21 @@ export function projectDeclarations(root: string = projectRoot): Record<string, 
     return project.config ?? {};
 }
 
+/** Where example stack files live: loaded by name like the project's own, never deployed by CI. */
+export const examplesFolder = path.join("docs", "examples");
+
+/** The stack file of a name: the project's own, or an example's. */
+export function stackFilePath(stack: string, root: string = projectRoot): string {
+    for (const folder of [root, path.join(root, examplesFolder)]) {
+        const file = path.join(folder, `Pulumi.${stack}.yaml`);
+        if (fs.existsSync(file)) return file;
+    }
+    throw new Error(`no stack file Pulumi.${stack}.yaml in ${root} or ${path.join(root, examplesFolder)}`);
+}
+
 /** "ivatar-otel:key" -> string, for Pulumi.<stack>.yaml. Encrypted values cannot be read here. */
 export function stackConfig(stack: string, root: string = projectRoot): Record<string, string> {
-    const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(stackFile)) throw new Error(`no stack file ${stackFile}`);
+    const stackFile = stackFilePath(stack, root);
     const values = (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
     const declarations = projectDeclarations(root);
 

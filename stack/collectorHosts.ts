@@ -44,7 +44,7 @@ export function tierOf(s: StackSettings): TierSettings | undefined {
     return { samplers: s.collectorHosts.map((h) => `${h.address}:${port}`), samplerPort: port };
 }
 
-/** A collector's limits: the host's sizing, halved between front and sampler in a tier. */
+/** A collector's limits: the host's sizing, halved between front and sampler in a tier (as is the queue disk). */
 export function containerSize(s: StackSettings): { cpus: number; memoryMb: number } {
     const c = s.collector;
     return s.collectorHosts ? { cpus: c.cpus / 2, memoryMb: Math.floor(c.memoryMb / 2) } : { cpus: c.cpus, memoryMb: c.memoryMb };

@@ -11,18 +11,30 @@ import { preflightScript } from "../components/host/preflight";
 import { jaegerContainer, jaegerPaths } from "../components/jaeger/jaeger";
 import { prometheusPlacement } from "../components/prometheus/placement";
 import { tlsPlacement } from "../components/tls/placement";
+import { CollectorHostPlan } from "./collectorHosts";
 import { StackPlan } from "./plan";
 
 export interface StackSecrets {
     bearerToken: string;
+    /** With several collector hosts: every host's CA (the TLS steps' output), or a placeholder. */
+    tierCa?: string;
 }
 
 /** Stand-ins for secrets in files people review. */
 export const placeholderSecrets: StackSecrets = { bearerToken: "secret:otlpBearerToken" };
+/** What stands for the hosts' CA bundle where no TLS step has run. */
+export const tierCaPlaceholder = "# the CA certificate of every collector host, from their TLS steps\n";
+
+/** The containers of one collector host (Jaeger's only on the first). */
+export interface HostContainers {
+    collector: ContainerSpec;
+    sampler?: ContainerSpec;
+}
 
 export interface StackArtifacts {
     files: Record<string, string>;
-    containers: { collector: ContainerSpec; jaeger: ContainerSpec };
+    /** The first host's collector and Jaeger; `byHost` has every collector host's. */
+    containers: { collector: ContainerSpec; jaeger: ContainerSpec; byHost: HostContainers[] };
 }
 
 /** A component's files under its own folder. */
@@ -38,25 +50,46 @@ function stepFiles(name: string, step: { create?: string; delete: string }): Rec
     };
 }
 
+/** The files of a collector host after the first (its folders and steps carry its suffix). */
+function laterHostFiles(h: CollectorHostPlan, containers: HostContainers): Record<string, string> {
+    const firewall = firewallPlacement(h.firewall);
+    const tls = h.tls.mode === "disabled" ? undefined : tlsPlacement(h.tls);
+    return {
+        ...(containers.sampler ? { [`sampler${h.suffix}/config.yaml`]: fileIn(containers.sampler, collectorPaths.config) } : {}),
+        ...inFolder(`firewall${h.suffix}`, firewall.files),
+        ...inFolder(`tls${h.suffix}`, tls?.files ?? {}),
+        [`steps/collector-host${h.suffix}-preflight.sh`]: preflightScript(h.requirements),
+        ...(h.firewall.enabled ? stepFiles(`firewall${h.suffix}`, firewall.step) : {}),
+        ...(tls ? stepFiles(`tls${h.suffix}`, tls.step) : {}),
+    };
+}
+
 export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArtifacts {
-    const collector = collectorContainer({ ...plan.collector, bearerToken: secrets.bearerToken });
-    const jaeger = jaegerContainer(plan.jaeger);
+    const tierCa = plan.collectorHosts.length > 1 ? secrets.tierCa ?? tierCaPlaceholder : undefined;
+    const byHost = plan.collectorHosts.map((h): HostContainers => ({
+        collector: collectorContainer({ ...h.collector, bearerToken: secrets.bearerToken, tierCa }),
+        ...(h.sampler ? { sampler: collectorContainer({ ...h.sampler, bearerToken: secrets.bearerToken, tierCa }) } : {}),
+    }));
+    const collector = byHost[0].collector;
+    const jaeger = jaegerContainer({ ...plan.jaeger, clientCa: tierCa });
     const prometheus = prometheusPlacement(plan.prometheus);
     // The ruleset is rendered for review even where the stack places no firewall.
     const firewall = firewallPlacement(plan.firewall);
     const tls = plan.tls.mode === "disabled" ? undefined : tlsPlacement(plan.tls);
     const grafana = plan.grafana ? grafanaPlacement(plan.grafana) : undefined;
+    const sampler = byHost[0].sampler;
 
     const files: Record<string, string> = {
         // The config files as the containers carry them.
         "collector/config.yaml": fileIn(collector, collectorPaths.config),
+        ...(sampler ? { "sampler/config.yaml": fileIn(sampler, collectorPaths.config) } : {}),
         "jaeger/config.yaml": fileIn(jaeger, jaegerPaths.config),
         ...inFolder("prometheus", prometheus.files),
         ...inFolder("firewall", firewall.files),
         ...inFolder("tls", tls?.files ?? {}),
         ...inFolder("grafana", grafana?.files ?? {}),
         "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
-        "containers.json": JSON.stringify({ collector, jaeger }, null, 2) + "\n",
+        "containers.json": JSON.stringify(byHost.length > 1 ? { byHost, jaeger } : { collector, jaeger }, null, 2) + "\n",
         // The steps run as root on the hosts, as the components run them; the preflights first.
         "steps/collector-host-preflight.sh": preflightScript(plan.hosts.collector),
         "steps/prometheus-host-preflight.sh": preflightScript(plan.hosts.prometheus),
@@ -65,6 +98,7 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...(tls ? stepFiles("tls", tls.step) : {}),
         ...(plan.hosts.grafana ? { "steps/grafana-host-preflight.sh": preflightScript(plan.hosts.grafana) } : {}),
         ...(grafana ? stepFiles("grafana", grafana.step) : {}),
+        ...Object.assign({}, ...plan.collectorHosts.slice(1).map((h, i) => laterHostFiles(h, byHost[i + 1]))),
     };
-    return { files, containers: { collector, jaeger } };
+    return { files, containers: { collector, jaeger, byHost } };
 }

@@ -85,7 +85,8 @@ export function planStack(s: StackSettings): StackPlan {
     const grafana = s.grafana.enabled;
     const grafanaOwnHost = grafana && s.grafana.host !== undefined;
     const fileStem = `ivatar-otel-${s.environment}`;
-    const queueBytes = Math.floor(c.queueDiskGiB * 2 ** 30);
+    // In a tier the host's queue disk is split too: the front's (for a sampler that is away) and the sampler's (for Jaeger).
+    const queueBytes = Math.floor((c.queueDiskGiB * 2 ** 30) / (tier ? 2 : 1));
     const config: CollectorConfigSettings = {
         samplingRatio: s.samplingRatio,
         ports: c.ports,

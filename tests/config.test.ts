@@ -11,6 +11,15 @@ const key = (k: string) => `ivatar-otel:${k}`;
 const json = (v: unknown) => JSON.stringify(v);
 const production = stackConfig("production");
 const productionObject = (k: string) => JSON.parse(production[key(k)]) as Record<string, unknown>;
+const threeHosts = JSON.parse(stackConfig("three-hosts")[key("collectorHosts")]) as Record<string, unknown>[];
+/** The production stack file with its one host replaced by the example's three (plus overrides). */
+const tier = (set: Record<string, string> = {}, hosts: unknown[] = threeHosts) => ({
+    collectorHost: "{}",
+    collectorHosts: json(hosts),
+    trustedNetworks: json({ ...productionObject("trustedNetworks"), collectors: ["10.10.2.0/24"] }),
+    prometheus: json({ ...productionObject("prometheus"), scrapeAddress: undefined }),
+    ...set,
+});
 const pemCert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ==\n-----END CERTIFICATE-----\n";
 
 interface BadCase {
@@ -135,6 +144,18 @@ const badCases: BadCase[] = [
     { what: "private key pasted under an unknown TLS key", set: { tls: json({ mode: "generate", key: "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n" }) }, names: ["tls.key"] },
     { what: "a certificate where the TLS private key goes", set: { tls: json({ mode: "provided", certificate: pemCert }), tlsPrivateKey: pemCert }, names: ["tlsPrivateKey"], mentions: ["[secret]"] },
     { what: "a public key where the SSH private key goes", set: { sshPrivateKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPubl1cNotPr1vate" }, names: ["sshPrivateKey"], mentions: ["[secret]"] },
+    { what: "one host and a list of hosts", set: { collectorHosts: json(threeHosts) }, names: ["collectorHost"], mentions: ["no value when collectorHosts lists the hosts"] },
+    { what: "neither one host nor a list", set: { collectorHost: "{}" }, names: ["collectorHost"], mentions: ["collectorHosts", "found nothing"] },
+    { what: "a list of one collector host", set: tier({}, threeHosts.slice(0, 1)), names: ["collectorHosts"], mentions: ["two or more hosts"] },
+    { what: "a collector host given by IP address", set: tier({}, [threeHosts[0], { ...threeHosts[1], address: "10.10.2.12" }]), names: ["collectorHosts[1].address"], mentions: ["not an IP address"] },
+    { what: "the same collector host twice", set: tier({}, [threeHosts[0], { ...threeHosts[1], address: "COLLECTOR-1.internal" }]), names: ["collectorHosts[1].address"], mentions: ["already listed (collectorHosts[0])"] },
+    { what: "this machine among the collector hosts", set: tier({}, [threeHosts[0], { local: true }]), names: ["collectorHosts[1].address", "collectorHosts[1].local"], mentions: ["unknown key"] },
+    { what: "collector hosts with a provided certificate", set: tier({ tls: json({ mode: "provided", certificate: pemCert }) }), names: ["tls.mode", "tlsPrivateKey"], mentions: ["generate with collectorHosts"] },
+    { what: "collector hosts with one scrape address", set: tier({ prometheus: json({ ...productionObject("prometheus"), scrapeAddress: "collector.internal" }) }), names: ["prometheus.scrapeAddress"], mentions: ["each host at its address"] },
+    { what: "collector hosts with no collector networks while the firewall is on", set: tier({ trustedNetworks: json({ ...productionObject("trustedNetworks"), collectors: [] }) }), names: ["trustedNetworks.collectors"], mentions: ["no front could reach"] },
+    { what: "collector networks that admit everyone on production", set: tier({ trustedNetworks: json({ ...productionObject("trustedNetworks"), collectors: ["0.0.0.0/0"] }) }), names: ["trustedNetworks.collectors[0]"], mentions: ["never admits every address"] },
+    { what: "the sampler's port on the OTLP HTTP port", set: tier({ collector: json({ ...productionObject("collector"), samplerPorts: { otlpGrpc: 4318, health: 13134, internalMetrics: 8889 } }) }), names: ["collector.samplerPorts.otlpGrpc"], mentions: ["collector.ports.otlpHttp"] },
+    { what: "Jaeger's tier port on a collector host's SSH port", set: tier({ jaeger: json({ tierOtlpPort: 2222 }) }, [threeHosts[0], { ...threeHosts[1], port: 2222 }]), names: ["jaeger.tierOtlpPort"], mentions: ["collectorHosts[1].port"] },
 ];
 
 /** The schema's object shapes under a value (through optional, default and union wrappers). */

@@ -1,11 +1,15 @@
 // Runs the whole program under Pulumi's mocks, with config loaded as the CLI would load it:
 // the project defaults from Pulumi.yaml, then the stack file.
+import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { stackConfig } from "../config/stackFile";
 
 export { stackConfig };
 export const stackNames = ["production", "development", "local"] as const;
-export type StackName = (typeof stackNames)[number];
+/** Example stack files (docs/examples): rendered, mocked and previewed like the stacks. */
+export const exampleStackNames = ["three-hosts"] as const;
+export const allStackNames = [...stackNames, ...exampleStackNames] as const;
+export type StackName = (typeof allStackNames)[number];
 
 export interface Registered {
     type: string;
@@ -166,4 +170,27 @@ export async function resolveDeep(value: unknown): Promise<unknown> {
 /** Runs the program with a stack file's config, as `pulumi up --stack <name>` would. */
 export function runStack(stack: StackName, overrides: Record<string, string> = {}): Promise<ProgramRun> {
     return runProgram({ ...stackConfig(stack), ...overrides }, { stack });
+}
+
+// What the program tests read from a run: containers and their uploads, by logical name.
+export const CONTAINER = "docker:index/container:Container";
+export const REMOTE = "command:remote:Command";
+export const LOCAL = "command:local:Command";
+
+export interface Upload { file: string; content: string }
+export interface ContainerInputs {
+    name: string; cpus: string; memory: number; memorySwap: number; envs: string[]; user: string; restart: string;
+    ports: { internal: number; external: number }[]; uploads: Upload[]; image: string;
+    mounts: { type: string; source: string; target: string; readOnly?: boolean }[];
+    networksAdvanced: { name: string }[];
+}
+
+export function container(run: ProgramRun, name: string): ContainerInputs {
+    return run.named(CONTAINER, `${name}-container`).inputs as unknown as ContainerInputs;
+}
+
+export function upload(c: ContainerInputs, path: string): string {
+    const found = c.uploads.find((u) => u.file === path);
+    assert.ok(found, `${c.name} has no upload ${path}`);
+    return found.content;
 }

@@ -2,29 +2,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { ProgramRun, resolveDeep, runStack, stackNames } from "./harness";
-
-const CONTAINER = "docker:index/container:Container";
-const REMOTE = "command:remote:Command";
-const LOCAL = "command:local:Command";
-
-interface Upload { file: string; content: string }
-interface ContainerInputs {
-    name: string; cpus: string; memory: number; memorySwap: number; envs: string[]; user: string; restart: string;
-    ports: { internal: number; external: number }[]; uploads: Upload[]; image: string;
-    mounts: { type: string; source: string; target: string; readOnly?: boolean }[];
-    networksAdvanced: { name: string }[];
-}
-
-function container(run: ProgramRun, name: string): ContainerInputs {
-    return run.named(CONTAINER, `${name}-container`).inputs as unknown as ContainerInputs;
-}
-
-function upload(c: ContainerInputs, path: string): string {
-    const found = c.uploads.find((u) => u.file === path);
-    assert.ok(found, `${c.name} has no upload ${path}`);
-    return found.content;
-}
+import { container, CONTAINER, LOCAL, ProgramRun, REMOTE, resolveDeep, runStack, stackNames, upload } from "./harness";
 
 const expectedSizing = {
     production: { cpus: "4.0", memory: 8192, goMemLimit: "6553MiB", sampling: 10, service: "ivatar-production", version: "1.8.0" },
@@ -105,6 +83,15 @@ for (const stack of stackNames) {
         it("places the alert rules and scrape jobs on the Prometheus host", () => {
             const steps = [...run.ofType(REMOTE), ...run.ofType(LOCAL)].map((r) => r.name);
             assert.ok(steps.includes("prometheus-rules-files"), steps.join(", "));
+        });
+
+        it("runs one collector and Jaeger: no sampler, no list of fronts (collectorHost is one host)", async () => {
+            assert.deepStrictEqual(run.ofType(CONTAINER).map((r) => r.name).sort(), ["collector-container", "jaeger-container"]);
+            const config = parse(upload(container(run, "collector"), "/etc/otelcol-contrib/config.yaml"));
+            assert.ok(!("load_balancing" in config.exporters), "the one collector samples itself");
+            const outputs = await resolveDeep(run.outputs) as Record<string, unknown>;
+            assert.strictEqual(outputs.frontEndpoints, undefined);
+            assert.strictEqual(outputs.samplerConfig, undefined);
         });
 
         it("exports what deployment jobs need", async () => {

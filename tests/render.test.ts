@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { placeholderSecrets, stackArtifacts } from "../stack/files";
 import { planFor } from "../stack/plan";
-import { stackNames } from "./harness";
+import { allStackNames } from "./harness";
 
 const fixtures = path.join(__dirname, "fixtures", "render");
 
@@ -21,7 +21,7 @@ function committed(stack: string): Record<string, string> {
 }
 
 describe("rendered files per stack file", () => {
-    for (const stack of stackNames) {
+    for (const stack of allStackNames) {
         it(`Pulumi.${stack}.yaml renders the committed files, byte for byte`, () => {
             const { files } = stackArtifacts(planFor(stack), placeholderSecrets);
             if (process.env.RENDER_WRITE === "1") {

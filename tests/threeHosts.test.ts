@@ -1,0 +1,144 @@
+// The whole program under mocks for docs/examples/Pulumi.three-hosts.yaml: three collector hosts,
+// each with a front and a sampler, Jaeger on the first. The single-host stacks are checked
+// unchanged by the render and URN fixtures and by program.test.ts.
+import * as assert from "assert";
+import { parse } from "yaml";
+import { container, CONTAINER, ProgramRun, REMOTE, resolveDeep, runStack, upload } from "./harness";
+
+const hosts = ["collector-1.internal", "collector-2.internal", "collector-3.internal"];
+const suffixes = ["", "-2", "-3"];
+const configPath = "/etc/otelcol-contrib/config.yaml";
+const tierCaPath = "/etc/otelcol-contrib/tier/ca.crt";
+
+/** The mock TLS steps print "mock-<step name>" as their CA: the bundle is all three, in host order. */
+const bundle = suffixes.map((s) => `-----BEGIN CERTIFICATE-----\nmock-collector-tls${s}-material\n-----END CERTIFICATE-----\n`).join("");
+
+interface Network { name: string; aliases: string[] }
+
+/** The files a step script writes, decoded (they travel base64-encoded), one after the other. */
+function writtenFiles(script: string): string {
+    return [...script.matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8")).join("\n");
+}
+
+describe("program with docs/examples/Pulumi.three-hosts.yaml", () => {
+    let run: ProgramRun;
+    let outputs: Record<string, unknown>;
+    const hostOf = (name: string) => (run.named(REMOTE, name).inputs.connection as { host: string }).host;
+    const providerOf = (name: string) => String(run.named(CONTAINER, `${name}-container`).provider);
+    const config = (name: string) => parse(upload(container(run, name), configPath));
+
+    before(async () => {
+        run = await runStack("three-hosts");
+        outputs = await resolveDeep(run.outputs) as Record<string, unknown>;
+    });
+
+    it("runs a front and a sampler on each host, and one Jaeger on the first, each through its own host's Podman", () => {
+        assert.deepStrictEqual(run.ofType(CONTAINER).map((r) => r.name).sort(), [
+            "collector-2-container", "collector-3-container", "collector-container", "jaeger-container",
+            "sampler-2-container", "sampler-3-container", "sampler-container",
+        ]);
+        suffixes.forEach((s, i) => {
+            for (const name of [`collector${s}`, `sampler${s}`]) assert.match(providerOf(name), new RegExp(`::collector-host${s}-podman::`), name);
+            assert.strictEqual(run.named("pulumi:providers:docker", `collector-host${s}-podman`).inputs.host, `ssh://root@${hosts[i]}:22`);
+        });
+        assert.match(providerOf("jaeger"), /::collector-host-podman::/);
+    });
+
+    it("halves the host's sizing between front and sampler", () => {
+        for (const s of suffixes) {
+            for (const name of [`collector${s}`, `sampler${s}`]) {
+                const c = container(run, name);
+                assert.deepStrictEqual([c.cpus, c.memory], ["2.0", 4096], name);
+                assert.ok(c.envs.includes("GOMEMLIMIT=3276MiB"), c.envs.join(" "));
+            }
+        }
+        assert.strictEqual(config("sampler").processors.tail_sampling.num_shards, 2);
+    });
+
+    it("gives every front the same sampler ring, by host name, and every tier collector the hosts' CA bundle", () => {
+        for (const s of suffixes) {
+            const lb = config(`collector${s}`).exporters.load_balancing;
+            assert.deepStrictEqual(lb.resolver.static.hostnames, hosts.map((h) => `${h}:4319`));
+            assert.strictEqual(lb.routing_key, "traceID");
+            for (const name of [`collector${s}`, `sampler${s}`]) assert.strictEqual(upload(container(run, name), tierCaPath), bundle, name);
+        }
+    });
+
+    it("lets each host's front reach its own sampler on the private network, by the host's name", () => {
+        suffixes.forEach((s, i) => {
+            const network = container(run, `sampler${s}`).networksAdvanced[0] as unknown as Network;
+            assert.deepStrictEqual(network.aliases, ["ivatar-otel-sampler", hosts[i]]);
+            assert.deepStrictEqual(container(run, `sampler${s}`).ports.map((p) => p.external), [4319, 13134, 8889]);
+        });
+    });
+
+    it("sends the first sampler to Jaeger on the private network, the others over TLS with their host's certificate", () => {
+        const local = config("sampler").exporters["otlp_grpc/jaeger"];
+        assert.deepStrictEqual([local.endpoint, local.tls], ["ivatar-otel-jaeger:4317", { insecure: true }]);
+        for (const s of ["-2", "-3"]) {
+            const remote = config(`sampler${s}`).exporters["otlp_grpc/jaeger"];
+            assert.strictEqual(remote.endpoint, "collector-1.internal:4320");
+            assert.deepStrictEqual([remote.tls.ca_file, remote.tls.cert_file], [tierCaPath, "/etc/otelcol-contrib/tls/server.crt"]);
+        }
+        const jaeger = container(run, "jaeger");
+        assert.deepStrictEqual(jaeger.ports.map((p) => [p.internal, p.external]), [[16686, 16686], [8888, 14269], [4319, 4320]]);
+        assert.strictEqual(upload(jaeger, "/etc/jaeger/tier/ca.crt"), bundle);
+        const receiver = parse(upload(jaeger, "/etc/jaeger/config.yaml")).receivers["otlp/tier"].protocols.grpc;
+        assert.strictEqual(receiver.tls.client_ca_file, "/etc/jaeger/tier/ca.crt", "only the collector hosts' certificates get in");
+        assert.ok(jaeger.mounts.some((m) => m.target === "/etc/jaeger/tls" && m.readOnly), JSON.stringify(jaeger.mounts));
+    });
+
+    it("makes a certificate per host, for its name and as a client's, on that host", () => {
+        suffixes.forEach((s, i) => {
+            assert.strictEqual(hostOf(`collector-tls${s}-material`), hosts[i]);
+            const script = String(run.named(REMOTE, `collector-tls${s}-material`).inputs.stdin);
+            assert.ok(script.includes(`DNS:collector.internal,DNS:${hosts[i]},DNS:localhost,IP:127.0.0.1`), script);
+            assert.ok(script.includes("extendedKeyUsage=serverAuth,clientAuth"));
+        });
+    });
+
+    it("loads a firewall per host: the tier's ports from the collector hosts only, Jaeger's on the first host alone", () => {
+        suffixes.forEach((s, i) => {
+            assert.strictEqual(hostOf(`firewall${s}-table`), hosts[i]);
+            const ruleset = writtenFiles(String(run.named(REMOTE, `firewall${s}-table`).inputs.stdin));
+            assert.ok(ruleset.includes("set tier_v4 { type ipv4_addr; flags interval; auto-merge; elements = { 10.10.2.0/24 } }"), ruleset);
+            assert.ok(ruleset.includes(i === 0 ? "tcp dport { 4319, 4320 } ip saddr != @tier_v4 drop" : "tcp dport 4319 ip saddr != @tier_v4 drop"), ruleset);
+            assert.strictEqual(ruleset.includes("16686"), i === 0, "the Jaeger UI is on the first host only");
+        });
+    });
+
+    it("checks on each host that the others' names resolve, and that both queues fit its disk", () => {
+        suffixes.forEach((s, i) => {
+            const preflight = String(run.named(REMOTE, `collector-host${s}-preflight`).inputs.stdin);
+            for (const other of hosts) assert.strictEqual(preflight.includes(`getent hosts '${other}'`), other !== hosts[i], `${hosts[i]} resolves ${other}`);
+            assert.ok(preflight.includes(`'ivatar-otel-collector-queue' "$volumes"/'ivatar-otel-sampler-queue'`), preflight);
+        });
+    });
+
+    it("starts the samplers after Jaeger, the fronts after every sampler, and publishes nothing before the host's firewall", () => {
+        const deps = (name: string) => run.named(CONTAINER, `${name}-container`).dependencies;
+        suffixes.forEach((s) => {
+            assert.ok(deps(`sampler${s}`).some((u) => u.endsWith("::jaeger-container")), `sampler${s}: ${deps(`sampler${s}`).join(", ")}`);
+            for (const name of [`collector${s}`, `sampler${s}`]) assert.ok(deps(name).some((u) => u.endsWith(`::firewall${s}-table`)), name);
+            for (const t of suffixes) assert.ok(deps(`collector${s}`).some((u) => u.endsWith(`::sampler${t}-container`)), `collector${s} waits for sampler${t}`);
+        });
+        assert.ok(deps("jaeger").some((u) => u.endsWith("::collector-tls-material")), "Jaeger serves the first host's certificate");
+    });
+
+    it("scrapes every front and sampler, Jaeger once, and alerts on the tier", () => {
+        assert.deepStrictEqual(outputs.prometheusTargets, [
+            ...hosts.map((h) => `${h}:8888`), ...hosts.map((h) => `${h}:8889`), ...hosts.map((h) => `${h}:9464`), "collector-1.internal:14269",
+        ]);
+        const rules = writtenFiles(String(run.named(REMOTE, "prometheus-rules-files").inputs.stdin));
+        assert.ok(rules.includes("OtelCollectorTierBackendsMissing") && rules.includes("< 3"), "the tier's rules, for three samplers");
+    });
+
+    it("outputs every front, the CA bundle, Jaeger on the first host and the per-collector sizing", () => {
+        assert.deepStrictEqual(outputs.frontEndpoints, hosts.map((h) => ({ host: h, otlpGrpc: `https://${h}:4317`, otlpHttp: `https://${h}:4318` })));
+        assert.strictEqual(outputs.collectorCaCertificate, bundle);
+        assert.strictEqual(outputs.jaegerUiUrl, "http://collector-1.internal:16686/");
+        assert.deepStrictEqual((outputs.sizing as Record<string, unknown>).tier, { hosts: 3, perCollector: { cpus: 2, memoryMb: 4096, goMemLimit: "3276MiB" } });
+        assert.strictEqual((outputs.appEnvironment as Record<string, string>).OTEL_EXPORTER_OTLP_ENDPOINT, "https://collector.internal:4317", "the name that resolves to every front");
+        assert.strictEqual(outputs.samplerConfig, upload(container(run, "sampler"), configPath));
+    });
+});
