@@ -5,9 +5,15 @@ import * as path from "path";
 import { ContainerSpec, volumeOwnerOptions } from "../components/container";
 import { run, runOk, tempDir } from "./tools";
 
+/** What a test adds to a spec: names resolved to given addresses (standing in for other hosts' DNS). */
+export interface StartOptions {
+    addHosts?: Record<string, string>;
+}
+
 /** `podman create` arguments for a spec (images are local: never pull). */
-export function podmanCreateArgs(spec: ContainerSpec): string[] {
+export function podmanCreateArgs(spec: ContainerSpec, options: StartOptions = {}): string[] {
     const args = ["create", "--pull=never", "--name", spec.name, "--user", spec.user, "--cpus", String(spec.cpus)];
+    for (const [name, address] of Object.entries(options.addHosts ?? {})) args.push("--add-host", `${name}:${address}`);
     if (spec.memoryMb) args.push("--memory", `${spec.memoryMb}m`, "--memory-swap", `${spec.memoryMb}m`);
     for (const [key, value] of Object.entries(spec.env)) args.push("--env", `${key}=${value}`);
     for (const p of spec.ports) args.push("--publish", `${p.external}:${p.internal}`);
@@ -31,10 +37,10 @@ export function ensureDependencies(spec: ContainerSpec): void {
 }
 
 /** Creates, fills and starts the container; returns its name. */
-export function startContainer(spec: ContainerSpec): string {
+export function startContainer(spec: ContainerSpec, options: StartOptions = {}): string {
     removeContainer(spec.name);
     ensureDependencies(spec);
-    runOk("podman", podmanCreateArgs(spec));
+    runOk("podman", podmanCreateArgs(spec, options));
     // Like the provider's uploads: a tar of the files at their full paths, unpacked at "/".
     const staging = tempDir("files");
     try {

@@ -1,20 +1,20 @@
-// Live: the two-tier collector on this machine's Podman, containers standing in for hosts. Two
-// fronts and three samplers from the tier renderers, Jaeger from the stack's own spec, TLS from the
-// program's TLS step. Spans of one trace go through different fronts; one sampler is stopped
-// and started again mid-run.
+// Live: the collector tier of docs/examples/Pulumi.three-hosts.yaml on this machine's Podman,
+// containers standing in for hosts: the three samplers and two of the fronts from the stack's own
+// container specs, Jaeger with its OTLP for the other hosts, a certificate per host from the
+// program's TLS step (three CAs, one bundle). Spans of one trace go through different fronts;
+// one sampler is stopped and started again mid-run.
 import * as assert from "assert";
 import * as fs from "fs";
-import { collectorContainer } from "../../components/collector/container";
-import { collectorPaths } from "../../components/collector/config";
-import { frontConfig, samplerConfig, tierCaPath, TierSettings } from "../../components/collector/tier";
+import * as path from "path";
 import { ContainerSpec } from "../../components/container";
+import { isSsh } from "../../components/host/settings";
 import { renderRules } from "../../components/prometheus/rules";
-import { renderYaml } from "../../components/yaml";
-import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
+import { generateTlsScript, removeTlsScript, TlsStepSettings } from "../../components/tls/steps";
+import { readStackValues, validateStack } from "../../config/load";
+import { stackConfig } from "../../config/stackFile";
 import { stackArtifacts } from "../../stack/files";
-import { StackPlan } from "../../stack/plan";
-import { tlsStepOf } from "../deployed";
-import { livePlan, waitForHealth } from "../live";
+import { planStack, StackPlan } from "../../stack/plan";
+import { waitForHealth } from "../live";
 import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target, waitForJaeger } from "../otlp";
 import { containerLogs, removeContainersAndVolumes, startContainer } from "../podman";
 import { ensureToolchain, metricSums, runOk, run, tempDir, waitFor } from "../tools";
@@ -22,57 +22,77 @@ import { ensureToolchain, metricSums, runOk, run, tempDir, waitFor } from "../to
 const metricSum = (text: string, name: string) => metricSums(text).get(name) ?? 0;
 
 const runId = Date.now().toString(36);
-const samplerPort = 4319;
-const fronts = [0, 1].map((i) => ({ name: `ivatar-otel-tier-front-${i}`, grpc: 24317 + i, health: 23133 + i, metrics: 28888 + i }));
-const samplers = [0, 1, 2].map((i) => ({ name: `ivatar-otel-tier-sampler-${i}`, health: 23143 + i, metrics: 28898 + i }));
+/** Ports on this machine for what the test reads; the tier's own traffic stays on the Podman network. */
+const fronts = [0, 1].map((i) => ({ name: `ivatar-otel-tier-front-${i + 1}`, grpc: 24317 + i, health: 23133 + i, metrics: 28888 + i }));
+const samplers = [0, 1, 2].map((i) => ({ name: `ivatar-otel-tier-sampler-${i + 1}`, health: 23143 + i, metrics: 28898 + i }));
 
-/** A collector container of the tier: the stack's collector spec with its own name, config, ports and queue. */
-function tierContainer(base: ContainerSpec, name: string, config: Record<string, unknown>, ports: [number, number][], ca: string): ContainerSpec {
+/** The collector hosts' names, as the fronts' ring has them. */
+function hostNames(plan: StackPlan): string[] {
+    return plan.collectorHosts.map((h) => (isSsh(h.host) ? h.host.address : "localhost"));
+}
+
+/** A host's container under a name of its own, with its queue volume and TLS directory per host, publishing only `ports`. */
+function asHost(spec: ContainerSpec, name: string, hostDir: string, ports: [number, number][]): ContainerSpec {
     return {
-        ...base,
+        ...spec,
         name,
+        // The example's sizing is per host; on this machine five collectors share two cores.
         cpus: 0.5,
+        memoryMb: 1024,
+        env: { GOMEMLIMIT: "800MiB" },
         ports: ports.map(([internal, external]) => ({ internal, external })),
-        mounts: base.mounts.map((m) => ("volume" in m ? { ...m, volume: `${name}-queue` } : m)),
-        files: [
-            { path: collectorPaths.config, content: renderYaml("tier test", config) },
-            ...base.files.filter((f) => f.path !== collectorPaths.config),
-            { path: tierCaPath, content: ca },
-        ],
+        mounts: spec.mounts.map((m) => ("volume" in m ? { ...m, volume: `${name}-queue` } : { ...m, hostPath: path.join(hostDir, "tls") })),
     };
 }
 
-describe("live: two fronts and three samplers on local Podman", function () {
+describe("live: the three-host example's tier, two fronts and three samplers on local Podman", function () {
     this.timeout(900_000);
     let plan: StackPlan;
-    let hostDir: string;
+    let dir: string;
     let specs: ContainerSpec[] = [];
     let jaegerUrl: string;
     let token: string;
-    let ca: string;
+    let bundle: string;
+    let tlsSteps: TlsStepSettings[] = [];
     const logs = () => specs.map((s) => `--- ${s.name}\n${containerLogs(s.name)}`).join("\n");
-    const target = (front: number): Target => ({ protocol: "grpc", address: `localhost:${fronts[front].grpc}`, token, ca });
+    const target = (front: number): Target => ({ protocol: "grpc", address: `localhost:${fronts[front].grpc}`, token, ca: bundle });
     const remove = () => removeContainersAndVolumes(specs);
 
     before(async () => {
         ensureToolchain();
-        hostDir = tempDir("tier");
-        plan = livePlan("development", hostDir, { samplingRatio: 0.1 });
+        dir = tempDir("tier");
+        plan = planStack(validateStack(readStackValues(stackConfig("three-hosts"))));
         token = `tier-${runId}-token`;
-        const artifacts = stackArtifacts(plan, { bearerToken: token });
-        const tls = { ...tlsStepOf(plan), serverNames: ["localhost", "127.0.0.1", ...samplers.map((s) => s.name)] };
-        ca = runOk("sh", ["-s"], { input: generateTlsScript(tls) });
-        const tier: TierSettings = { samplers: samplers.map((s) => `${s.name}:${samplerPort}`), samplerPort };
-        const base = collectorContainer({ ...plan.collector, bearerToken: token });
-        const internal = plan.collector.ports;
-        specs = [
-            artifacts.containers.jaeger,
-            ...samplers.map((s) => tierContainer(base, s.name, samplerConfig(plan.collector.config, tier), [[internal.health, s.health], [internal.internalMetrics, s.metrics]], ca)),
-            ...fronts.map((f) => tierContainer(base, f.name, frontConfig(plan.collector.config, tier),
-                [[internal.otlpGrpc, f.grpc], [internal.health, f.health], [internal.internalMetrics, f.metrics]], ca)),
-        ];
+        // Each host's certificate from its own CA, made by the program's TLS step (as root, like on a host).
+        const hostDirs = plan.collectorHosts.map((_, i) => path.join(dir, `host-${i + 1}`));
+        tlsSteps = plan.collectorHosts.map((h, i) => {
+            if (h.tls.mode !== "generate") throw new Error("the example generates its certificates");
+            return { ...h.tls.step, dir: path.join(hostDirs[i], "tls"), caDir: path.join(hostDirs[i], "ca") };
+        });
+        bundle = tlsSteps.map((step) => runOk("sh", ["-s"], { input: generateTlsScript(step) })).join("");
+        const { containers } = stackArtifacts(plan, { bearerToken: token, tierCa: bundle });
+        const ports = (spec: ContainerSpec) => spec.ports.map((p) => p.internal);
+        const jaeger = { ...containers.jaeger, mounts: containers.jaeger.mounts.map((m) => ("volume" in m ? m : { ...m, hostPath: path.join(hostDirs[0], "tls") })) };
+        const samplerSpecs = samplers.map((s, i) => {
+            const spec = containers.byHost[i].sampler;
+            if (!spec) throw new Error(`host ${i + 1} has no sampler`);
+            const [, health, metrics] = ports(spec);
+            return asHost(spec, s.name, hostDirs[i], [[health, s.health], [metrics, s.metrics]]);
+        });
+        const frontSpecs = fronts.map((f, i) => {
+            const spec = containers.byHost[i].collector;
+            const [grpc, , , health, metrics] = ports(spec);
+            return asHost(spec, f.name, hostDirs[i], [[grpc, f.grpc], [health, f.health], [metrics, f.metrics]]);
+        });
+        specs = [jaeger, ...samplerSpecs, ...frontSpecs];
         remove();
-        for (const spec of specs) startContainer(spec);
+        startContainer(jaeger);
+        // The other hosts' samplers reach Jaeger as collector-1.internal at its published port:
+        // here that is this machine, seen from the Podman network at its gateway.
+        const gateway = runOk("podman", ["network", "inspect", jaeger.network, "--format", "{{range .Subnets}}{{.Gateway}}{{end}}"]).trim();
+        const firstHost = hostNames(plan)[0];
+        samplerSpecs.forEach((spec, i) => startContainer(spec, i === 0 ? {} : { addHosts: { [firstHost]: gateway } }));
+        for (const spec of frontSpecs) startContainer(spec);
         jaegerUrl = `http://127.0.0.1:${plan.jaeger.uiPort}`;
         try {
             for (const c of [...fronts, ...samplers]) await waitForHealth(c.health, `${c.name} healthy`);
@@ -83,11 +103,12 @@ describe("live: two fronts and three samplers on local Podman", function () {
     });
     after(() => {
         remove();
-        runOk("sh", ["-s"], { input: removeTlsScript(tlsStepOf(plan)) });
-        fs.rmSync(hostDir, { recursive: true, force: true });
+        // The step also placed its renewal timer on this machine.
+        for (const step of tlsSteps) runOk("sh", ["-s"], { input: removeTlsScript(step) });
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    /** Sends each trace's root span through front 0 and its children through front 1. */
+/** Sends each trace's root span through front 0 and its children through front 1. */
     async function sendSplit(service: string, traces: number, error: boolean): Promise<void> {
         const spans = makeSpans({ service, traces, children: 2, error });
         const roots = spans.filter((s) => !s.parentSpanId);
@@ -141,6 +162,10 @@ describe("live: two fronts and three samplers on local Podman", function () {
         assert.ok(Math.abs(sampled.size - sent * ratio) <= 4.5 * sigma, `kept ${sampled.size} of ${sent}`);
         const partial = [...sampled.values()].filter((n) => n !== 3).length;
         assert.strictEqual(partial, 0, `${partial} sampled traces are not whole`);
+        // The other hosts' samplers delivered through Jaeger's TLS receiver, with their own hosts' certificates.
+        const jaegerMetrics = await (await fetch(`http://127.0.0.1:${plan.jaeger.metricsPort}/metrics`)).text();
+        const viaTier = jaegerMetrics.split("\n").filter((l) => /^otelcol_receiver_accepted_spans\{[^}]*receiver="otlp\/tier"/.test(l));
+        assert.ok(viaTier.some((l) => Number(l.split(" ").pop()) > 0), `spans through Jaeger's otlp/tier receiver:\n${viaTier.join("\n")}`);
     });
 
     it("loses no span sent while a sampler is stopped: the fronts hold its share until it is back", async () => {
@@ -162,7 +187,7 @@ describe("live: two fronts and three samplers on local Podman", function () {
         assert.ok(used.length >= 2, used.join(", "));
         const exposed = (await Promise.all(fronts.map(async (f) => (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text()))).join("\n");
         for (const name of used) assert.match(exposed, new RegExp(`^${name}\\{`, "m"), `a front exposes ${name}`);
-        assert.match(exposed, new RegExp(`^otelcol_loadbalancer_backend_outcome\\{[^}]*endpoint="${samplers[1].name}:${samplerPort}"[^}]*success="false"[^}]*\\} [1-9]`, "m"),
+        assert.match(exposed, new RegExp(`^otelcol_loadbalancer_backend_outcome\\{[^}]*endpoint="${hostNames(plan)[1]}:4319"[^}]*success="false"[^}]*\\} [1-9]`, "m"),
             exposed.split("\n").filter((l) => l.startsWith("otelcol_loadbalancer_backend_outcome")).join("\n"));
         run("podman", ["start", samplers[1].name]);
         const kept = await settledTraces(service, traces);
