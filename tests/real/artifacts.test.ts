@@ -6,7 +6,8 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { StackArtifacts, stackArtifacts } from "../../stack/files";
 import { planFor, StackPlan } from "../../stack/plan";
-import { stackNames } from "../harness";
+import { allStackNames } from "../harness";
+import { generateTlsScript, removeTlsScript, TlsStepSettings } from "../../components/tls/steps";
 import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
 import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "../tools";
 import { collectorMetrics } from "../../components/selfMetrics";
@@ -22,26 +23,44 @@ function validateCollectorConfig(configPath: string, image: string): ReturnType<
         image, "validate", "--config", "/etc/otelcol-contrib/config.yaml"]);
 }
 
-for (const stack of stackNames) {
+/** Every collector config a stack renders: the one collector's, or a tier's front and samplers. */
+const collectorConfigs = (files: Record<string, string>) => Object.keys(files).filter((f) => /^(collector|sampler(-\d+)?)\/config\.yaml$/.test(f)).sort();
+
+for (const stack of allStackNames) {
     describe(`artifacts of Pulumi.${stack}.yaml, checked by the real programs`, function () {
         this.timeout(300_000);
         let tools: Tools;
         let plan: StackPlan;
         let artifacts: StackArtifacts;
         let dir: string;
+        /** With a tier: the first host's TLS material, made by the program's step here, for Jaeger's TLS receiver. */
+        let tierTls: TlsStepSettings | undefined;
 
         before(() => {
             tools = ensureToolchain();
             plan = planFor(stack);
-            artifacts = stackArtifacts(plan, testSecrets);
             dir = tempDir(`artifacts-${stack}`);
+            const first = plan.collectorHosts[0].tls;
+            if (plan.jaeger.tier && first.mode === "generate") {
+                tierTls = { ...first.step, dir: path.join(dir, "host-tls"), caDir: path.join(dir, "host-ca") };
+                artifacts = stackArtifacts(plan, { ...testSecrets, tierCa: runOk("sh", ["-s"], { input: generateTlsScript(tierTls) }) });
+            } else {
+                artifacts = stackArtifacts(plan, testSecrets);
+            }
             writeTree(dir, artifacts.files);
         });
-        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+        after(() => {
+            if (tierTls) runOk("sh", ["-s"], { input: removeTlsScript(tierTls) });
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
 
-        it("collector config passes `validate` of the pinned collector image", () => {
-            const result = validateCollectorConfig(path.join(dir, "collector/config.yaml"), plan.collector.image);
-            assert.strictEqual(result.status, 0, `${result.stdout}${result.stderr}`);
+        it("every collector config passes `validate` of the pinned collector image", () => {
+            const configs = collectorConfigs(artifacts.files);
+            assert.ok(configs.length === (plan.collectorHosts.length > 1 ? 1 + plan.collectorHosts.length : 1), configs.join(", "));
+            for (const config of configs) {
+                const result = validateCollectorConfig(path.join(dir, config), plan.collector.image);
+                assert.strictEqual(result.status, 0, `${config}: ${result.stdout}${result.stderr}`);
+            }
         });
 
         it("collector config with a misspelt key fails that same validation", () => {
@@ -54,8 +73,13 @@ for (const stack of stackNames) {
         });
 
         it("Jaeger starts with its rendered config and reports healthy on 13133", async () => {
+            // Its data on a volume of its own; a tier's TLS receiver reads the certificate made above.
+            const volume = `ivatar-otel-artifact-jaeger-${stack}`;
             const spec = { ...artifacts.containers.jaeger, name: `ivatar-otel-artifact-jaeger-${stack}`, ports: [],
-                mounts: [{ volume: `ivatar-otel-artifact-jaeger-${stack}`, containerPath: "/badger" }] };
+                mounts: [
+                    { volume, containerPath: "/badger" },
+                    ...(tierTls ? [{ hostPath: tierTls.dir, containerPath: "/etc/jaeger/tls" }] : []),
+                ] };
             try {
                 startContainer(spec);
                 const address = containerAddress(spec.name);
@@ -74,13 +98,13 @@ for (const stack of stackNames) {
                 }
                 assert.doesNotMatch(metrics, /^otelcol_\w+_total[{ ]/m, "no type suffix");
                 // Not ephemeral: badger keeps its files in the named volume.
-                const mountpoint = runOk("podman", ["volume", "inspect", "--format", "{{.Mountpoint}}", spec.mounts[0].volume]).trim();
+                const mountpoint = runOk("podman", ["volume", "inspect", "--format", "{{.Mountpoint}}", volume]).trim();
                 for (const sub of ["keys", "values"]) {
                     assert.ok(fs.readdirSync(path.join(mountpoint, sub)).length > 0, `badger wrote nothing under ${sub}/`);
                 }
             } finally {
                 removeContainer(spec.name);
-                removeVolume(spec.mounts[0].volume);
+                removeVolume(volume);
             }
         });
 
@@ -133,8 +157,10 @@ for (const stack of stackNames) {
         });
 
         it("nftables ruleset passes `nft -c -f`", () => {
-            const result = run("nft", ["-c", "-f", path.join(dir, "firewall/ruleset.nft")]);
-            assert.strictEqual(result.status, 0, result.stderr);
+            for (const ruleset of Object.keys(artifacts.files).filter((f) => /^firewall(-\d+)?\/ruleset\.nft$/.test(f))) {
+                const result = run("nft", ["-c", "-f", path.join(dir, ruleset)]);
+                assert.strictEqual(result.status, 0, `${ruleset}: ${result.stderr}`);
+            }
             const broken = path.join(dir, "firewall/broken.nft");
             fs.writeFileSync(broken, fs.readFileSync(path.join(dir, "firewall/ruleset.nft"), "utf8").replace("10.", "310."));
             if (plan.firewall.classes.some((c) => c.networks.some((n) => n.startsWith("10.")))) {
