@@ -10,8 +10,12 @@ import { parse } from "yaml";
 export const projectRoot = path.resolve(__dirname, "..");
 
 /** A key as Pulumi.yaml declares it under `config:`. */
+type ConfigType = "string" | "integer" | "boolean" | "array" | "object";
+
 export interface ConfigDeclaration {
-    type?: "string" | "integer" | "boolean" | "array" | "object";
+    type?: ConfigType;
+    /** What an array's items are; the CLI requires it on every array. */
+    items?: { type: ConfigType };
     description?: string;
     default?: unknown;
     secret?: boolean;
@@ -23,19 +27,26 @@ function asConfigString(value: unknown): string {
 }
 
 /** Whether a stack file's value fits a declared type, as the CLI judges it (scalars arrive as text). */
-export function fitsDeclaredType(type: NonNullable<ConfigDeclaration["type"]>, value: unknown): boolean {
+export function fitsDeclaredType(type: ConfigType, value: unknown, items?: { type: ConfigType }): boolean {
     switch (type) {
         case "string": return typeof value !== "object" || value === null;
         case "integer": return /^[-+]?\d+$/.test(String(value));
         case "boolean": return typeof value === "boolean" || value === "true" || value === "false";
         case "object": return typeof value === "object" && value !== null && !Array.isArray(value);
-        case "array": return Array.isArray(value);
+        case "array": return Array.isArray(value) && items !== undefined && value.every((item) => fitsDeclaredType(items.type, item));
     }
 }
 
 export function projectDeclarations(root: string = projectRoot): Record<string, ConfigDeclaration> {
     const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, ConfigDeclaration> };
-    return project.config ?? {};
+    const declarations = project.config ?? {};
+    // The CLI refuses the whole project file over this, in these words.
+    for (const [key, declaration] of Object.entries(declarations)) {
+        if (declaration.type === "array" && declaration.items === undefined) {
+            throw new Error(`The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`);
+        }
+    }
+    return declarations;
 }
 
 /** Where example stack files live: loaded by name like the project's own, never deployed by CI. */
@@ -74,8 +85,9 @@ export function stackConfig(stack: string, root: string = projectRoot): Record<s
         if (declaration?.secret) {
             throw new Error(`Stack '${stack}' with configuration key '${key}' must be encrypted as it's secret`);
         }
-        if (declaration?.type && !fitsDeclaredType(declaration.type, value)) {
-            throw new Error(`Stack '${stack}' with configuration key '${key}' must be of type '${declaration.type}'`);
+        if (declaration?.type && !fitsDeclaredType(declaration.type, value, declaration.items)) {
+            const typeName = declaration.type === "array" ? `array<${declaration.items?.type}>` : declaration.type;
+            throw new Error(`Stack '${stack}' with configuration key '${key}' must be of type '${typeName}'`);
         }
         config[key] = asConfigString(value);
     }

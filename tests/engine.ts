@@ -4,7 +4,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "../config/stackFile";
+import { examplesFolder, projectRoot } from "../config/stackFile";
 import { copyProject, ensureToolchain, run, RunResult, tempDir } from "./tools";
 
 /** What the program needs to run: its sources, its project file and its stack files. */
@@ -26,6 +26,10 @@ export class EngineProject {
         this.dir = path.join(scratch, "project");
         fs.mkdirSync(this.dir);
         copyProject([...projectEntries, ...fs.readdirSync(projectRoot).filter((f) => /^Pulumi\..+\.yaml$/.test(f))], this.dir);
+        // The example stack files stand beside the others in the copy, so the CLI finds them by name.
+        for (const file of fs.readdirSync(path.join(projectRoot, examplesFolder)).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+            fs.copyFileSync(path.join(projectRoot, examplesFolder, file), path.join(this.dir, file));
+        }
         const home = path.join(scratch, "pulumi-home");
         fs.mkdirSync(path.join(scratch, "state"));
         this.env = {

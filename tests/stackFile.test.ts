@@ -43,6 +43,25 @@ describe("stack files load as the Pulumi CLI loads them", () => {
         }
     });
 
+    it("a list of host names where collectorHosts wants objects is refused as the CLI words it", () => {
+        const dir = scratchProject((yaml) => yaml, "config:\n  ivatar-otel:collectorHosts: [collector-1.internal, collector-2.internal]\n");
+        try {
+            assert.throws(() => stackConfig("scratch", dir), /configuration key 'ivatar-otel:collectorHosts' must be of type 'array<object>'/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a list declared without its items' type stops the project file, in the CLI's words", () => {
+        const dir = scratchProject((yaml) => yaml.replace(/(ivatar-otel:collectorHosts:\n {4}type: array\n) {4}items:\n {6}type: object\n/, "$1"),
+            "config:\n  ivatar-otel:environment: local\n");
+        try {
+            assert.throws(() => stackConfig("scratch", dir), /The configuration key 'ivatar-otel:collectorHosts' declares an array but does not specify the underlying type via the 'items' attribute/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("declared defaults are empty and read as 'not set', so the environment's defaults apply", () => {
         const local = readStackValues(stackConfig("local"));
         assert.deepStrictEqual(Object.keys(local).sort(), ["environment", "traceRetention"]);

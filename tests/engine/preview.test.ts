@@ -3,10 +3,10 @@
 // state: local.test.ts and ssh.test.ts check it.)
 import * as assert from "assert";
 import { EngineProject, PreviewStep, startPodmanService, urnKey } from "../engine";
-import { runStack, stackNames } from "../harness";
+import { allStackNames, runStack } from "../harness";
 
 /** "type::name" of every resource the program registers under Pulumi's mocks. */
-async function mockedResources(stack: (typeof stackNames)[number]): Promise<string[]> {
+async function mockedResources(stack: (typeof allStackNames)[number]): Promise<string[]> {
     const run = await runStack(stack);
     return run.resources.map((r) => `${r.type}::${r.name}`).sort();
 }
@@ -31,7 +31,7 @@ describe("engine: pulumi preview of every stack file", function () {
         project?.remove();
     });
 
-    for (const stack of stackNames) {
+    for (const stack of allStackNames) {
         it(`Pulumi.${stack}.yaml previews, creating what the mock tests register`, async () => {
             project.initStack(stack);
             const steps = project.preview(stack);
