@@ -35,8 +35,10 @@ export const credentialPattern = "(?i)(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}";
 export const sensitiveTextPattern =
     "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+[.][A-Za-z]{2,}|(?i:(bearer|basic)[[:space:]]+[A-Za-z0-9._~+/=-]{8,})";
 
-/** Texts outside attributes that the redaction processor does not look at. */
-const maskedTexts = ["span.name", "span.status.message", "spanevent.name"];
+/** Texts outside attributes that the redaction processor does not look at, by OTTL context. */
+const maskedSpanTexts = ["span.name", "span.status.message"];
+const maskedEventTexts = ["spanevent.name"];
+const mask = (path: string) => `replace_pattern(${path}, "${sensitiveTextPattern}", "****")`;
 
 // Span links can carry attributes, and neither the redaction processor nor OTTL (collector 0.161)
 // reaches them. Links are removed after sampling; dropped_links_count keeps how many there were.
@@ -100,9 +102,12 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
             // span links, counting them as dropped: no processor can reach a link's attributes.
             "transform/pii": {
                 error_mode: "ignore",
+                // One group per context: in a single group the processor would infer the event
+                // context for all of them and run them per event, so a span without events
+                // would keep its name and status message unmasked.
                 trace_statements: [
-                    ...maskedTexts.map((path) => `replace_pattern(${path}, "${sensitiveTextPattern}", "****")`),
-                    ...linkRemoval,
+                    { context: "span", statements: [...maskedSpanTexts.map(mask), ...linkRemoval] },
+                    { context: "spanevent", statements: maskedEventTexts.map(mask) },
                 ],
             },
             // Policies are OR-ed: every error trace, plus samplingRatio of the others.

@@ -79,6 +79,19 @@ describe("live: development stack on local Podman", function () {
         assert.ok(!raw.includes("b7ad6b7169203331"), "the link was stored");
     });
 
+    it("masks the name and status message of a span without events too", async () => {
+        const service = `live-redaction-plain-${runId}`;
+        const email = `bob.${runId}@example.org`;
+        const result = await exportSpans(live().target("grpc"), makeSpans({
+            service, traces: 2, error: true, name: `GET /avatar/${email}`, statusMessage: `no avatar for ${email}`,
+        }));
+        assert.ok(succeeded(result));
+        assert.strictEqual(await tracesInJaeger(live(), service, 2), 2, live().logs());
+        const raw = JSON.stringify(await jaegerSpans(live().jaegerUrl, service));
+        assert.ok(!raw.includes(email), `the e-mail address reached Jaeger: ${raw.slice(0, 400)}`);
+        assert.match(raw, /"name":"GET \/avatar\/\*\*\*\*"/, "the span name stays, masked");
+    });
+
     it("keeps the token out of `podman inspect` and the containers' logs", () => {
         for (const spec of [live().artifacts.containers.collector, live().artifacts.containers.jaeger]) {
             const inspect = run("podman", ["inspect", spec.name]);
