@@ -2,6 +2,7 @@
 // directory and loopback ports, with one guarantee taken out at a time, beside the contrib
 // default (OTLP -> memory_limiter -> batch -> OTLP, in-memory queue, no TLS, no token).
 import { collectorConfig, CollectorConfigSettings, collectorPaths } from "../components/collector/config";
+import { frontConfig, samplerConfig, TierSettings } from "../components/collector/tier";
 
 type Config = Record<string, unknown>;
 
@@ -104,9 +105,10 @@ export function contribDefault(production: Config): Config {
     };
 }
 
-/** Whether the config's OTLP receiver asks clients for TLS and for the token. */
+/** Whether the config's OTLP receiver (its first: a sampler has only the tier's) asks clients for TLS and for the token. */
 function clientNeeds(config: Config): { tls: boolean; token: boolean } {
-    const grpc = (((config.receivers as Config).otlp as Config).protocols as Record<string, Config>).grpc;
+    const receiver = Object.values(config.receivers as Record<string, Config>)[0];
+    const grpc = (receiver.protocols as Record<string, Config>).grpc;
     return { tls: grpc.tls !== undefined, token: grpc.auth !== undefined };
 }
 
@@ -120,9 +122,20 @@ export function benchPipelines(rendered: Record<string, CollectorConfigSettings>
     const stacks = Object.entries(rendered).map(([name, settings]) => pipeline(name, "", relocate(collectorConfig(settings), settings, places)));
     const production = stacks.find((p) => p.name === "production")?.config;
     if (!production) throw new Error("benchPipelines needs the production stack");
+    const settings = rendered.production;
+    // The tier's two collectors on production's settings: the sink stands in for the samplers
+    // and for Jaeger; the sampler listens where the load is sent. The sink speaks no TLS, and
+    // gRPC sends no token without it: the front's link to it goes without both.
+    const tier: TierSettings = { samplers: [places.sink], samplerPort: settings.ports.otlpGrpc };
+    const front = relocate(frontConfig(settings, tier), settings, places);
+    const balancer = (front.exporters as Record<string, { protocol: { otlp: Config } }>).load_balancing;
+    balancer.protocol.otlp.tls = { insecure: true };
+    delete balancer.protocol.otlp.auth;
     return [
         pipeline("contrib default", "every guarantee", contribDefault(production)),
         ...stacks,
+        pipeline("tier front", "sampling and masking (done by the samplers); TLS and the token towards them", front),
+        pipeline("tier sampler", "the app metrics (kept by the fronts)", relocate(samplerConfig(settings, tier), settings, places)),
         pipeline("production - masking", "masking", without(without(production, "redaction/pii"), "transform/pii")),
         pipeline("production - tail sampling", "sampling (every span exported)", without(production, "tail_sampling")),
         pipeline("production - persistent queue", "the queue on disk", inMemoryQueue(production)),

@@ -1,4 +1,4 @@
-// npm run bench -- [compare|sustain|outage] [--traces-per-second N] [--seconds S] [--warmup W] [--only <name>] [--stack <name>]
+// npm run bench -- [compare|sustain|outage] [--traces-per-second N] [--seconds S] [--warmup W] [--only <name>[,<name>...]] [--stack <name>]
 // The collector benchmarks, with the toolchain's pinned collector and each stack's config as
 // rendered (paths and ports moved to a scratch directory), TLS and the token as apps send them:
 //   compare  each pipeline on one CPU, beside the contrib default and production with one guarantee
@@ -58,7 +58,9 @@ async function main(): Promise<boolean> {
         if (mode === "compare") {
             // This process and the load stay off the collector's CPU.
             runOk("taskset", ["-p", "-c", otherCpus, String(process.pid)]);
-            const chosen = pipelines.filter((p) => !values.only || p.name.includes(values.only));
+            // One name part picks every pipeline whose name has it; a comma list picks those names exactly.
+            const only = values.only?.split(",") ?? [];
+            const chosen = pipelines.filter((p) => only.length === 0 || (only.length === 1 ? p.name.includes(only[0]) : only.includes(p.name)));
             await compare(chosen, places, { tps: number("traces-per-second", 4000), seconds: number("seconds", 30), warmup: number("warmup", 15) },
                 { collector: String(lastCpu), load: otherCpus }, client);
             return true;

@@ -47,9 +47,20 @@ describe("benchmark pipelines", () => {
         // Clients use TLS and the token exactly where the config asks for them.
         assert.deepStrictEqual(pipelines.map((p) => [p.name, p.tls, p.token]), [
             ["contrib default", false, false], ["production", true, true], ["local", true, true],
+            ["tier front", true, true], ["tier sampler", true, true],
             ["production - masking", true, true], ["production - tail sampling", true, true],
             ["production - persistent queue", true, true], ["production - TLS", false, true],
         ]);
+    });
+
+    it("run the tier's front and sampler with the sink for the samplers and for Jaeger, the sampler taking the load", () => {
+        const text = JSON.stringify(byName("tier front").config);
+        assert.ok(!text.includes("/etc/otelcol-contrib") && !text.includes("0.0.0.0"), text);
+        const balancer = (byName("tier front").config.exporters as Record<string, { resolver: { static: { hostnames: string[] } } }>).load_balancing;
+        assert.deepStrictEqual(balancer.resolver.static.hostnames, [places.sink]);
+        const sampler = byName("tier sampler").config;
+        assert.ok(JSON.stringify(sampler.receivers).includes(`127.0.0.1:${places.ports.otlpGrpc}`), JSON.stringify(sampler.receivers));
+        assert.ok(JSON.stringify(sampler.exporters).includes(places.sink));
     });
 
     it("at a container's size, memory_limiter's shares of the container become the same limits in MiB", () => {

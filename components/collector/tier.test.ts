@@ -21,10 +21,11 @@ const front = frontConfig(settings, tier) as unknown as Rendered;
 const sampler = samplerConfig(settings, tier) as unknown as Rendered;
 
 describe("collector tier renderer", () => {
-    it("front: OTLP in with TLS and the token, masked before anything is queued, then routed by trace ID", () => {
+    it("front: OTLP in with TLS and the token, then routed by trace ID (masking is the samplers')", () => {
         assert.deepStrictEqual(front.service.pipelines.traces, {
-            receivers: ["otlp"], processors: ["memory_limiter", "redaction/pii", "transform/pii", "batch"], exporters: ["load_balancing"],
+            receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["load_balancing"],
         });
+        assert.ok(front.service.pipelines.metrics.processors.includes("redaction/pii"), "the app metrics are masked where they are exposed");
         assert.ok(front.receivers.otlp.protocols.grpc.tls && front.receivers.otlp.protocols.grpc.auth);
         assert.ok(!("tail_sampling" in front.processors), "the front does not sample");
         assert.ok(front.service.pipelines.metrics.exporters.includes("prometheus"), "app metrics stay on the front");
@@ -48,15 +49,15 @@ describe("collector tier renderer", () => {
         assert.deepStrictEqual([lb.sending_queue.storage, lb.sending_queue.sizer, lb.sending_queue.queue_size], ["file_storage/queue", "bytes", settings.queueBytes]);
     });
 
-    it("sampler: only the fronts' gRPC, with TLS and the token; tail sampling; export to Jaeger through its disk queue", () => {
+    it("sampler: only the fronts' gRPC, with TLS and the token; tail sampling, masking what it keeps; export to Jaeger through its disk queue", () => {
         assert.deepStrictEqual(Object.keys(sampler.receivers), ["otlp/tier"]);
         const grpc = sampler.receivers["otlp/tier"].protocols.grpc;
         assert.strictEqual(grpc.endpoint, "0.0.0.0:4319");
         assert.ok(grpc.tls && grpc.auth);
         assert.deepStrictEqual(sampler.service.pipelines, {
-            traces: { receivers: ["otlp/tier"], processors: ["memory_limiter", "tail_sampling", "batch"], exporters: ["otlp_grpc/jaeger"] },
+            traces: { receivers: ["otlp/tier"], processors: ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"], exporters: ["otlp_grpc/jaeger"] },
         });
-        assert.ok(!("prometheus" in sampler.exporters) && !("redaction/pii" in sampler.processors));
+        assert.ok(!("prometheus" in sampler.exporters), "app metrics stay on the fronts");
     });
 
     it("uses only component types the test distribution builds", () => {
@@ -67,7 +68,8 @@ describe("collector tier renderer", () => {
         }
     });
 
-    it("refuses a tier without samplers", () => {
+    it("refuses a tier without samplers, or without TLS (no token travels over plaintext gRPC)", () => {
         assert.throws(() => frontConfig(settings, { ...tier, samplers: [] }), /at least one sampler/);
+        assert.throws(() => frontConfig({ ...settings, tls: { ...settings.tls, enabled: false } }, tier), /needs TLS/);
     });
 });

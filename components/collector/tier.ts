@@ -1,5 +1,5 @@
 // The two-tier collector for more than one collector host, pure: the single collector's config
-// split into a front (OTLP in, masking, trace-ID load balancing) and a sampler (tail sampling,
+// split into a front (OTLP in, trace-ID load balancing) and a sampler (tail sampling, masking,
 // export to Jaeger). Every front routes a trace ID to the same sampler, so each sampler sees
 // whole traces whichever front received their spans.
 import { collectorConfig, CollectorConfigSettings, collectorPaths, receiverTls } from "./config";
@@ -32,6 +32,8 @@ function baseConfig(s: CollectorConfigSettings): Config {
 
 export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Record<string, unknown> {
     if (tier.samplers.length === 0) throw new Error("the collector tier needs at least one sampler");
+    // gRPC sends no token over a plaintext connection: the tier is TLS or nothing.
+    if (!s.tls.enabled) throw new Error("the collector tier needs TLS: the fronts authenticate to the samplers with the token, which gRPC sends only over TLS");
     const config = baseConfig(s);
     delete config.processors.tail_sampling;
     delete config.exporters["otlp_grpc/jaeger"];
@@ -43,7 +45,7 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
         routing_key: "traceID",
         protocol: {
             otlp: {
-                ...(s.tls.enabled ? { tls: { ca_file: tierCaPath } } : { tls: { insecure: true } }),
+                tls: { ca_file: tierCaPath },
                 auth: { authenticator: "bearertokenauth/tier" },
                 timeout: "10s",
                 // A sampler that is away gets its share retried without end: its traces may not
@@ -58,10 +60,13 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
         retry_on_failure: { enabled: true, initial_interval: "5s", max_interval: "30s", max_elapsed_time: "0s" },
         sending_queue: { enabled: true, storage: "file_storage/queue", sizer: "bytes", queue_size: s.queueBytes },
     };
-    // Masked here, before anything is queued on disk: no unmasked span is stored anywhere.
+    // Masking waits for the sampler, after its decision, as on a single collector: masking every
+    // span here would cost more CPU than the tier adds (npm run bench -- compare). The price:
+    // spans pass through this front's disk queue unmasked, and stay there while their sampler is away.
+    delete config.processors["transform/pii"];
     config.service.pipelines.traces = {
         receivers: ["otlp"],
-        processors: ["memory_limiter", "redaction/pii", "transform/pii", "batch"],
+        processors: ["memory_limiter", "batch"],
         exporters: ["load_balancing"],
     };
     return config;
@@ -74,15 +79,10 @@ export function samplerConfig(s: CollectorConfigSettings, tier: TierSettings, ja
     config.receivers = {
         "otlp/tier": { protocols: { grpc: { endpoint: `0.0.0.0:${tier.samplerPort}`, ...(tls ? { tls } : {}), auth: { authenticator: "bearertokenauth/ingest" } } } },
     };
-    delete config.processors["redaction/pii"];
-    delete config.processors["transform/pii"];
     delete config.exporters.prometheus;
     delete config.service.pipelines.metrics;
-    config.service.pipelines.traces = {
-        receivers: ["otlp/tier"],
-        processors: ["memory_limiter", "tail_sampling", "batch"],
-        exporters: ["otlp_grpc/jaeger"],
-    };
+    // The single collector's trace pipeline: masking on what tail sampling keeps.
+    config.service.pipelines.traces = { ...config.service.pipelines.traces, receivers: ["otlp/tier"] };
     if (jaegerOverTls) {
         // Jaeger on the first host, across the network: its certificate is checked against the
         // hosts' CAs, and this host's own certificate is the client's (Jaeger asks for one).

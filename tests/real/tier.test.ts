@@ -22,6 +22,8 @@ import { ensureToolchain, metricSums, runOk, run, tempDir, waitFor } from "../to
 const metricSum = (text: string, name: string) => metricSums(text).get(name) ?? 0;
 
 const runId = Date.now().toString(36);
+/** An address the samplers must mask before Jaeger stores it. */
+const email = "avatar.owner@example.org";
 /** Ports on this machine for what the test reads; the tier's own traffic stays on the Podman network. */
 const fronts = [0, 1].map((i) => ({ name: `ivatar-otel-tier-front-${i + 1}`, grpc: 24317 + i, health: 23133 + i, metrics: 28888 + i }));
 const samplers = [0, 1, 2].map((i) => ({ name: `ivatar-otel-tier-sampler-${i + 1}`, health: 23143 + i, metrics: 28898 + i }));
@@ -109,8 +111,11 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
     });
 
 /** Sends each trace's root span through front 0 and its children through front 1. */
-    async function sendSplit(service: string, traces: number, error: boolean): Promise<void> {
-        const spans = makeSpans({ service, traces, children: 2, error });
+    async function sendSplit(service: string, traces: number, error: boolean, sensitive = false): Promise<void> {
+        const spans = makeSpans({
+            service, traces, children: 2, error,
+            ...(sensitive ? { name: `lookup ${email}`, attributes: { "enduser.email": email } } : {}),
+        });
         const roots = spans.filter((s) => !s.parentSpanId);
         const children = spans.filter((s) => s.parentSpanId);
         for (const [front, part] of [[0, roots], [1, children]] as const) {
@@ -149,11 +154,15 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
         const sent = 1500;
         const errorTraces = 150;
         await sendSplit(ok, sent, false);
-        await sendSplit(errors, errorTraces, true);
+        await sendSplit(errors, errorTraces, true, true);
 
         const kept = await settledTraces(errors, errorTraces);
         assert.strictEqual(kept.size, errorTraces, `error traces kept\n${logs()}`);
         assert.ok([...kept.values()].every((n) => n === 3), "every error trace whole");
+        // Masked by the samplers, whichever host's: not one span in Jaeger holds the address.
+        const stored = JSON.stringify(await jaegerSpans(jaegerUrl, errors));
+        assert.ok(!stored.includes(email), `an e-mail address reached Jaeger unmasked: ${stored.slice(Math.max(0, stored.indexOf(email) - 400), stored.indexOf(email) + 100)}`);
+        assert.match(stored, /"name":"lookup \*\*\*\*"/, "the span name stays, masked");
 
         const ratio = plan.collector.config.samplingRatio;
         const sampled = await settledTraces(ok, 1);
