@@ -11,6 +11,9 @@ import * as net from "net";
 import * as path from "path";
 import { firewallTable, renderRuleset } from "../../components/firewall/ruleset";
 import { applyFirewallScript, removeFirewallScript } from "../../components/firewall/steps";
+import { readStackValues, validateStack } from "../../config/load";
+import { stackConfig } from "../../config/stackFile";
+import { planStack } from "../../stack/plan";
 import { LiveStack, startLiveStack } from "../live";
 import { spansInJaeger } from "../otlp";
 import { ensureToolchain, run, runOk, Tools, waitFor } from "../tools";
@@ -20,6 +23,8 @@ const clients = {
     app: { ns: "ivotel-app", hostIp: "10.213.1.1", ip: "10.213.1.2", hostIp6: "fd00:213:1::1", ip6: "fd00:213:1::2" },
     prometheus: { ns: "ivotel-prom", hostIp: "10.213.2.1", ip: "10.213.2.2", hostIp6: "fd00:213:2::1", ip6: "fd00:213:2::2" },
     stranger: { ns: "ivotel-other", hostIp: "10.213.3.1", ip: "10.213.3.2", hostIp6: "fd00:213:3::1", ip6: "fd00:213:3::2" },
+    /** Another collector host of a tier. */
+    peer: { ns: "ivotel-peer", hostIp: "10.213.4.1", ip: "10.213.4.2", hostIp6: "fd00:213:4::1", ip6: "fd00:213:4::2" },
 };
 type Client = (typeof clients)[keyof typeof clients];
 
@@ -156,6 +161,39 @@ describe("live: firewall with bridge netfilter on, IPv4 and IPv6", function () {
         assert.strictEqual(again.status, 0, again.stderr);
         assert.ok(!again.stderr.includes("changed "), `no file should change: ${again.stderr}`);
         assert.strictEqual(runOk("nft", ["list", "table", "inet", firewallTable]), before);
+    });
+
+    it("on the first host of a tier, the samplers' and Jaeger's tier ports admit only the collector hosts", async () => {
+        // The three-host example's first host, its networks those of the namespaces here.
+        const values = readStackValues(stackConfig("three-hosts"));
+        values.trustedNetworks = {
+            ingest: ["10.213.1.0/24", "fd00:213:1::/64"], metrics: ["10.213.2.0/24", "fd00:213:2::/64"],
+            admin: ["10.213.2.0/24", "fd00:213:2::/64"], collectors: ["10.213.4.0/24", "fd00:213:4::/64"],
+        };
+        const settings = validateStack(values);
+        const first = planStack(settings).collectorHosts[0];
+        const sampler = settings.collector.samplerPorts;
+        const tierPorts = [sampler.otlpGrpc, sampler.health, sampler.internalMetrics, settings.jaeger.tierOtlpPort];
+        // Nothing of the live stack listens there: listeners of the host's own stand in, on both families.
+        const listeners = await Promise.all(tierPorts.flatMap((port) => ["0.0.0.0", "::"].map((host) => new Promise<net.Server>((resolve, reject) => {
+            const server = net.createServer((socket) => socket.destroy());
+            server.once("error", reject).listen({ host, port, ipv6Only: host === "::" }, () => resolve(server));
+        }))));
+        try {
+            const applied = run("sh", ["-s"], { input: applyFirewallScript(renderRuleset({ classes: first.firewall.classes }), rulesetPath) });
+            assert.strictEqual(applied.status, 0, applied.stderr);
+            const probe = [ports().otlpGrpc, ...tierPorts];
+            for (const family of [4, 6] as const) {
+                assert.deepStrictEqual(reachable(clients.peer, probe, family), [false, true, false, false, true], `a collector host reaches the samplers' port and Jaeger's only (IPv${family})`);
+                assert.deepStrictEqual(reachable(clients.app, probe, family), [true, false, false, false, false], `the app network reaches OTLP only (IPv${family})`);
+                assert.deepStrictEqual(reachable(clients.prometheus, probe, family), [false, false, true, true, false], `Prometheus reaches the sampler's health and metrics only (IPv${family})`);
+                assert.deepStrictEqual(reachable(clients.stranger, probe, family), [false, false, false, false, false], `an untrusted network reaches nothing (IPv${family})`);
+            }
+        } finally {
+            listeners.forEach((l) => l.close());
+            // Back to the live stack's own table for the tests after this one.
+            runOk("sh", ["-s"], { input: applyFirewallScript(ruleset, rulesetPath) });
+        }
     });
 
     it("the delete step removes the table and access comes back", () => {
