@@ -72,7 +72,8 @@ function main() {
         ? pulumi.all(collectorHosts.map((h) => h.tls?.trustedCertificate ?? "")).apply((cas) => cas.join(""))
         : undefined;
 
-    const jaeger = new Jaeger("jaeger", { host: first.host, settings: plan.jaeger, network: first.network, clientCa: tierCa },
+    const storagePassword = settings.jaegerStoragePassword === undefined ? undefined : pulumi.secret(settings.jaegerStoragePassword);
+    const jaeger = new Jaeger("jaeger", { host: first.host, settings: plan.jaeger, network: first.network, clientCa: tierCa, storagePassword },
         { dependsOn: plan.jaeger.tier ? first.ready : first.firewall ? [first.firewall] : [] });
     const samplers = collectorHosts.flatMap(({ host, plan: h, network, ready }) => h.sampler
         ? [new OtelCollector(`sampler${h.suffix}`, { host, settings: h.sampler, network, bearerToken: token, tierCa }, { dependsOn: [...ready, jaeger] })]

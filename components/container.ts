@@ -133,7 +133,7 @@ export function dependenciesOf(opts: pulumi.ResourceOptions | undefined): pulumi
 export interface ContainerPlace {
     provider: docker.Provider;
     network: docker.Network;
-    /** Logical name of the spec's one named volume (kept when the stack is destroyed). */
+    /** Logical name of the spec's named volume, if it has one (kept when the stack is destroyed). */
     volumeResource: string;
     /** The component placing it: parent of the image, volume and container. */
     parent: pulumi.ComponentResource;
@@ -141,14 +141,14 @@ export interface ContainerPlace {
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
-/** Places a spec: its pinned image (kept on the host), its named volume owned by the spec's user, the container. */
+/** Places a spec: its pinned image (kept on the host), its named volume (if any) owned by the spec's user, the container. */
 export function placeContainer(name: string, spec: ContainerSpec<pulumi.Input<string>>, place: ContainerPlace): docker.Container {
     const volumes = spec.mounts.flatMap((m) => ("volume" in m ? [m.volume] : []));
-    if (volumes.length !== 1) throw new Error(`${spec.name}: expected one named volume, found ${volumes.length}`);
+    if (volumes.length > 1) throw new Error(`${spec.name}: expected at most one named volume, found ${volumes.length}`);
     const { provider, parent } = place;
     const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent, provider });
-    const volume = ownedVolume(place.volumeResource, volumes[0], spec.user, { parent, provider });
+    const owned = volumes.map((v) => [v, ownedVolume(place.volumeResource, v, spec.user, { parent, provider }).name] as const);
     return new docker.Container(`${name}-container`,
-        dockerContainerArgs(spec, place.network.name, image.imageId, { [volumes[0]]: volume.name }),
+        dockerContainerArgs(spec, place.network.name, image.imageId, Object.fromEntries(owned)),
         { parent, provider, dependsOn: place.dependsOn, deleteBeforeReplace: true });
 }

@@ -16,7 +16,7 @@ const common = {
         samplerPorts: { otlpGrpc: 4319, health: 13134, internalMetrics: 8889 },
         hostDir: "/etc/ivatar-otel",
     },
-    jaeger: { image: versions.jaeger.image, uiPort: 16686, metricsPort: 14269, tierOtlpPort: 4320 },
+    jaeger: { image: versions.jaeger.image, uiPort: 16686, metricsPort: 14269, tierOtlpPort: 4320, storage: { backend: "badger" } },
     grafana: { enabled: true, provisioningDir: "/etc/grafana/provisioning/dashboards", dashboardsDir: "/var/lib/grafana/dashboards", folder: "ivatar-otel" },
     trustedNetworks: { ingest: [], metrics: [], admin: [], collectors: [] },
     tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h" },

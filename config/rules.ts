@@ -64,6 +64,24 @@ function collectorHostProblems(values: Plain): Problem[] {
     return problems;
 }
 
+/** A search cluster's user and password come together; badger takes neither. */
+function storageProblems(values: Plain): Problem[] {
+    const backend = valueAt(values, "jaeger.storage.backend");
+    const username = valueAt(values, "jaeger.storage.username");
+    const password = valueAt(values, "jaegerStoragePassword");
+    if (password !== undefined && backend === "badger") {
+        return [{ path: "jaegerStoragePassword", expected: "expected no value while jaeger.storage.backend is badger", found: password }];
+    }
+    if (backend === "badger") return [];
+    if (username !== undefined && password === undefined) {
+        return [{ path: "jaegerStoragePassword", expected: "expected the password of jaeger.storage.username (set with --secret)", found: undefined }];
+    }
+    if (username === undefined && password !== undefined) {
+        return [{ path: "jaeger.storage.username", expected: "expected the user of jaegerStoragePassword", found: undefined }];
+    }
+    return [];
+}
+
 export function crossCheck(values: Plain): Problem[] {
     const problems: Problem[] = [];
     const environment = valueAt(values, "environment");
@@ -110,6 +128,7 @@ export function crossCheck(values: Plain): Problem[] {
             }
         }
     }
+    problems.push(...storageProblems(values));
     if (tlsMode === "disabled" && environment !== "local") {
         problems.push({ path: "tls.mode", expected: `expected generate or provided: OTLP must be encrypted on a ${String(environment)} stack`, found: tlsMode });
     }

@@ -1,8 +1,9 @@
 // The stack config's shape: every key the program reads, what it means, and what is valid.
 // Per-environment defaults live in defaults.ts; reading and error reporting in load.ts.
 import { z } from "zod";
+import versions from "../versions.json";
 import { isCidr } from "../grammar/cidr";
-import { isDisplayName, isDnsName, isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isVersionLabel } from "../grammar/text";
+import { isDisplayName, isDnsName, isHostAddress, isHostNameOrIPv4, isHttpUrl, isRelativeLink, isSafeAbsolutePath, isSearchServerUrl, isVersionLabel } from "../grammar/text";
 
 export { isCidr };
 
@@ -17,7 +18,7 @@ function isWholeHostKey(value: string): boolean {
 
 /** Go's durations overflow past about 2,562,047 hours; ten years is a sane ceiling for a retention. */
 const maxRetentionHours = 87_600;
-function durationHours(value: string): number {
+export function durationHours(value: string): number {
     const part = (unit: string) => Number(value.match(new RegExp(`(\\d+)${unit}`))?.[1] ?? 0);
     return part("h") + part("m") / 60 + part("s") / 3600;
 }
@@ -84,6 +85,35 @@ const tierHostSchema = sshHostSchema.extend({
     address: text("a host name").refine(isDnsName, { error: "expected an RFC 1123 host name (not an IP address): the tier's certificates and hash ring name each host by it" }),
 });
 
+/** An index name part as OpenSearch and Elasticsearch take it: lower case, not starting with '-' or '_'. */
+const indexPrefix = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** Jaeger's trace store: badger, or an OpenSearch/Elasticsearch cluster with daily indices. */
+const storageSchema = z.discriminatedUnion("backend", [
+    z.strictObject({ backend: z.literal("badger") }),
+    z.strictObject({
+        backend: z.enum(["opensearch", "elasticsearch"]),
+        /** The cluster's nodes. */
+        servers: z.array(text("an https URL").refine(isSearchServerUrl,
+            { error: "expected an https URL of a host and port only, like https://search-1.internal:9200 (https: the password travels to the cluster)" }), { error: "expected a list of https URLs" })
+            .min(1, { error: "expected at least one https URL" }),
+        /** Indices are <indexPrefix>-jaeger-span-<day> and so on; the retention deletes whole days. */
+        indexPrefix: text("an index prefix").regex(indexPrefix, { error: "expected an index prefix of at most 40 lower-case letters, digits and '-'" }).default("ivatar-otel"),
+        /** Primary shards of each daily index. */
+        shards: integer("a shard count from 1 to 64").min(1, { error: "expected a shard count from 1 to 64" }).max(64, { error: "expected a shard count from 1 to 64" }).default(3),
+        /** Replicas of each shard. */
+        replicas: integer("a replica count from 0 to 8").min(0, { error: "expected a replica count from 0 to 8" }).max(8, { error: "expected a replica count from 0 to 8" }).default(1),
+        /** Basic-auth user; its password is the secret jaegerStoragePassword. */
+        username: text("a user name").regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: "expected a user name of at most 64 letters, digits, '.', '_', '@' or '-'" }).optional(),
+        /** The image of Jaeger's index cleaner, which deletes the days past traceRetention (pinned in versions.json). */
+        indexCleanerImage: text("an image reference with a tag").regex(imageReference, { error: "expected an image reference with an exact tag, like registry/name:1.2.3" }).default(versions.jaeger.indexCleanerImage),
+        /** PEM CA the cluster's certificates chain to; without it, the system's trust store. */
+        caCertificate: text("a PEM certificate").regex(pemCertificate, { error: "expected one or more PEM CA certificates" }).optional(),
+    }),
+], { error: "expected backend badger, opensearch or elasticsearch" });
+
+export type StorageSettings = z.output<typeof storageSchema>;
+
 export const stackSchema = z.strictObject({
     /** Which kind of stack this is; selects the defaults in defaults.ts. */
     environment: z.enum(["production", "development", "local"], { error: "expected production, development or local" }),
@@ -144,6 +174,8 @@ export const stackSchema = z.strictObject({
     }),
     /** The Jaeger container. */
     jaeger: z.strictObject({
+        /** Where Jaeger keeps traces: badger on a volume of the first collector host, or an existing search cluster. */
+        storage: storageSchema,
         image: text("an image reference with a tag").regex(imageReference, { error: "expected an image reference with an exact tag, like registry/name:1.2.3" }),
         /** Published port of the query UI and API (admin networks only). */
         uiPort: port(),
@@ -195,6 +227,8 @@ export const stackSchema = z.strictObject({
     }),
     /** Secret: PEM private key for tls.mode provided. */
     tlsPrivateKey: text("a PEM private key").regex(pemPrivateKey, { error: "expected a PEM private key" }).optional(),
+    /** Secret: the search cluster's password for jaeger.storage.username. */
+    jaegerStoragePassword: text("a password").regex(/^[\x21-\x7e]{8,256}$/, { error: "expected a password of 8 to 256 printable characters without spaces" }).optional(),
     /** Secret: PEM private key for SSH; without it the SSH agent is used. */
     sshPrivateKey: text("a PEM or OpenSSH private key").regex(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/, { error: "expected a PEM or OpenSSH private key" }).optional(),
 });
@@ -202,4 +236,4 @@ export const stackSchema = z.strictObject({
 export type StackSettings = z.output<typeof stackSchema>;
 
 /** Config keys whose values are secrets. */
-export const secretKeys = ["tlsPrivateKey", "sshPrivateKey"] as const;
+export const secretKeys = ["tlsPrivateKey", "sshPrivateKey", "jaegerStoragePassword"] as const;

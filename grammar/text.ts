@@ -57,6 +57,12 @@ export function isHttpUrl(value: string): boolean {
     }
 }
 
+/** A search cluster node: https, a host name or IPv4 address, an optional port, nothing else (it lands in systemd and sh). */
+export function isSearchServerUrl(value: string): boolean {
+    const m = /^https:\/\/([A-Za-z0-9.-]+)(:(\d{1,5}))?\/?$/.exec(value);
+    return m !== null && isHostNameOrIPv4(m[1]) && (m[3] === undefined || (Number(m[3]) >= 1 && Number(m[3]) <= 65535));
+}
+
 /** A relative link (like the default docs/runbook.md): path characters only. */
 export function isRelativeLink(value: string): boolean {
     return /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(value);

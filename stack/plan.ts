@@ -7,12 +7,12 @@ import { FirewallSettings } from "../components/firewall/placement";
 import { GrafanaSettings, grafanaStepTools } from "../components/grafana/placement";
 import { HostRequirements } from "../components/host/preflight";
 import { HostSettings, isSsh } from "../components/host/settings";
-import { JaegerSettings, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
+import { JaegerSettings, jaegerOtlpEndpoint, JaegerStorage } from "../components/jaeger/jaeger";
 import { PrometheusSettings } from "../components/prometheus/placement";
 import { ScrapeSettings, scrapeJobs, scrapeTargets } from "../components/prometheus/scrape";
 import { TlsSettings } from "../components/tls/placement";
 import { readStackValues, validateStack } from "../config/load";
-import { StackSettings } from "../config/schema";
+import { durationHours, StackSettings } from "../config/schema";
 import { stackConfig } from "../config/stackFile";
 import { CollectorHostPlan, collectorHostList, containerSize, planCollectorHosts, privateNetwork, tierOf } from "./collectorHosts";
 
@@ -64,6 +64,14 @@ export interface StackPlan {
     };
 }
 
+/** The store as Jaeger's renderer takes it (the cleaner's image is the retention's, not Jaeger's). */
+function jaegerStorage(s: StackSettings): JaegerStorage {
+    const storage = s.jaeger.storage;
+    if (storage.backend === "badger") return storage;
+    const { indexCleanerImage: _image, ...search } = storage;
+    return search;
+}
+
 export function planStack(s: StackSettings): StackPlan {
     const c = s.collector;
     const tlsEnabled = s.tls.mode !== "disabled";
@@ -104,6 +112,18 @@ export function planStack(s: StackSettings): StackPlan {
         collector: first.collector,
         jaeger: {
             image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, metricsPort: s.jaeger.metricsPort, network: privateNetwork,
+            storage: jaegerStorage(s),
+            ...(s.jaeger.storage.backend === "badger" ? {} : {
+                retention: {
+                    days: Math.ceil(durationHours(s.traceRetention) / 24),
+                    image: s.jaeger.storage.indexCleanerImage,
+                    server: s.jaeger.storage.servers[0],
+                    indexPrefix: s.jaeger.storage.indexPrefix,
+                    dir: `${c.hostDir}/jaeger-retention`,
+                    ...(s.jaeger.storage.username !== undefined ? { username: s.jaeger.storage.username } : {}),
+                    ...(s.jaeger.storage.caCertificate !== undefined ? { caCertificate: s.jaeger.storage.caCertificate } : {}),
+                },
+            }),
             ...(tier ? { tier: { otlpPort: s.jaeger.tierOtlpPort, tlsHostDir: tlsDir, reloadInterval: s.tls.reloadInterval } } : {}),
         },
         tls: first.tls,

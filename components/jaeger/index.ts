@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { dependenciesOf, placeContainer } from "../container";
 import { PodmanHost } from "../host/podmanHost";
 import { jaegerContainer, JaegerSettings } from "./jaeger";
+import { placeRetentionScript, removeRetentionScript } from "./retention";
 
 export interface JaegerArgs {
     /** The collector host; its Podman runs the container. */
@@ -14,6 +15,8 @@ export interface JaegerArgs {
     network: docker.Network;
     /** With several collector hosts: every host's CA, which the samplers' client certificates chain to. */
     clientCa?: pulumi.Input<string>;
+    /** The search cluster's password (settings.storage.username); kept secret. */
+    storagePassword?: pulumi.Input<string>;
 }
 
 /**
@@ -26,9 +29,18 @@ export class Jaeger extends pulumi.ComponentResource {
 
     constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:Jaeger", name, {}, opts);
-        this.container = placeContainer(name, jaegerContainer<pulumi.Input<string>>({ ...args.settings, clientCa: args.clientCa }), {
+        const password = args.storagePassword === undefined ? undefined : pulumi.secret(args.storagePassword);
+        this.container = placeContainer(name, jaegerContainer<pulumi.Input<string>>({ ...args.settings, clientCa: args.clientCa, storagePassword: password }), {
             provider: args.host.provider, network: args.network, volumeResource: `${name}-data`, parent: this, dependsOn: dependenciesOf(opts),
         });
+        const retention = args.settings.retention;
+        if (retention) {
+            // The script carries the password: it travels as a secret, on stdin.
+            const create = password === undefined
+                ? placeRetentionScript(retention, undefined)
+                : pulumi.secret(pulumi.output(password).apply((p) => placeRetentionScript(retention, p)));
+            args.host.step(`${name}-retention`, { create, delete: removeRetentionScript(retention) }, { parent: this, dependsOn: dependenciesOf(opts) });
+        }
         this.registerOutputs({ container: this.container });
     }
 }

@@ -2,10 +2,14 @@
 // private network (and, with several collector hosts, published over TLS with client
 // certificates for the other hosts' samplers), the query UI/API published for admin networks.
 import { renderYaml } from "../yaml";
-import { ContainerSpec, imageUser } from "../container";
+import { ContainerFile, ContainerSpec, imageUser } from "../container";
 import { prometheusNameStyle } from "../selfMetrics";
+import { RetentionSettings } from "./retention";
 
-export const jaegerPaths = { config: "/etc/jaeger/config.yaml", data: "/badger", tlsDir: "/etc/jaeger/tls", clientCa: "/etc/jaeger/tier/ca.crt" };
+export const jaegerPaths = {
+    config: "/etc/jaeger/config.yaml", data: "/badger", tlsDir: "/etc/jaeger/tls", clientCa: "/etc/jaeger/tier/ca.crt",
+    storagePassword: "/etc/jaeger/secrets/storage-password", storageCa: "/etc/jaeger/storage/ca.crt",
+};
 export const jaegerContainerName = "ivatar-otel-jaeger";
 export const jaegerDataVolume = "ivatar-otel-jaeger-data";
 /** Ports inside the container. */
@@ -13,10 +17,30 @@ export const jaegerPorts = { otlpGrpc: 4317, otlpHttp: 4318, tierOtlpGrpc: 4319,
 /** Jaeger is not sized by the stack: one CPU and 2 GB carry ivatar's trace volume after sampling. */
 const jaegerSize = { cpus: 1, memoryMb: 2048 };
 
+/** Where the traces go: badger on a volume, or an existing OpenSearch/Elasticsearch cluster. */
+export type JaegerStorage =
+    | { backend: "badger" }
+    | {
+        backend: "opensearch" | "elasticsearch";
+        servers: string[];
+        /** Indices are <indexPrefix>-jaeger-span-<day> and so on. */
+        indexPrefix: string;
+        shards: number;
+        replicas: number;
+        /** Basic auth: the password comes as a secret file. */
+        username?: string;
+        /** PEM CA of the cluster; the system's trust store without it. */
+        caCertificate?: string;
+    };
+export type SearchStorage = Exclude<JaegerStorage, { backend: "badger" }>;
+
 export interface JaegerSettings {
     image: string;
-    /** Go duration spans are kept, like 168h. */
+    /** Go duration spans are kept, like 168h (badger's TTL; a search cluster's by the retention timer). */
     traceRetention: string;
+    storage: JaegerStorage;
+    /** With a search cluster: the daily index cleaner, placed on the Jaeger host by a step. */
+    retention?: RetentionSettings;
     /** Published host port of the query UI/API. */
     uiPort: number;
     /** Published host port of Jaeger's own metrics, for Prometheus. */
@@ -38,6 +62,37 @@ export interface JaegerTier {
 export interface JaegerContainerSettings<Content = string> extends JaegerSettings {
     /** With a tier: every collector host's CA; client certificates must chain to one. */
     clientCa?: Content;
+    /** The search cluster's password, with storage.username (a placeholder when rendering for review). */
+    storagePassword?: Content;
+}
+
+/** Daily indices: what the retention deletes is whole days. */
+function dailyIndex(s: SearchStorage): Record<string, unknown> {
+    return { date_layout: "2006-01-02", rollover_frequency: "day", shards: s.shards, replicas: s.replicas };
+}
+
+/** The backend block of jaeger_storage for the stack's store. */
+function traceBackend(storage: JaegerStorage, traceRetention: string): Record<string, unknown> {
+    if (storage.backend === "badger") {
+        return {
+            badger: {
+                directories: { keys: `${jaegerPaths.data}/keys`, values: `${jaegerPaths.data}/values` },
+                // Badger defaults to a throwaway store.
+                ephemeral: false,
+                // Fixed per span when written: a change applies to new spans only.
+                ttl: { spans: traceRetention },
+            },
+        };
+    }
+    const daily = dailyIndex(storage);
+    return {
+        [storage.backend]: {
+            server_urls: storage.servers,
+            indices: { index_prefix: storage.indexPrefix, spans: daily, services: daily, dependencies: daily, sampling: daily },
+            ...(storage.username ? { auth: { basic: { username: storage.username, password_file: jaegerPaths.storagePassword } } } : {}),
+            ...(storage.caCertificate ? { tls: { ca_file: jaegerPaths.storageCa } } : {}),
+        },
+    };
 }
 
 /** The receiver the other hosts' samplers send to: gRPC only, TLS, a client certificate from one of the hosts' CAs. */
@@ -58,7 +113,7 @@ function tierReceiver(tier: JaegerTier): Record<string, unknown> {
     };
 }
 
-export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier">): Record<string, unknown> {
+export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier" | "storage">): Record<string, unknown> {
     const all = (port: number) => ({ endpoint: `0.0.0.0:${port}` });
     return {
         service: {
@@ -81,19 +136,7 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier">)
                 http: all(jaegerPorts.query),
                 grpc: all(jaegerPorts.queryGrpc),
             },
-            jaeger_storage: {
-                backends: {
-                    traces: {
-                        badger: {
-                            directories: { keys: `${jaegerPaths.data}/keys`, values: `${jaegerPaths.data}/values` },
-                            // Badger defaults to a throwaway store.
-                            ephemeral: false,
-                            // Fixed per span when written: a change applies to new spans only.
-                            ttl: { spans: s.traceRetention },
-                        },
-                    },
-                },
-            },
+            jaeger_storage: { backends: { traces: traceBackend(s.storage, s.traceRetention) } },
         },
         receivers: {
             otlp: { protocols: { grpc: all(jaegerPorts.otlpGrpc), http: all(jaegerPorts.otlpHttp) } },
@@ -104,13 +147,20 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier">)
     };
 }
 
-export function renderJaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier">): string {
+export function renderJaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier" | "storage">): string {
     return renderYaml("Rendered by ivatar-otel (components/jaeger/jaeger.ts); do not edit on the host.", jaegerConfig(s));
 }
 
 export function jaegerContainer<Content = string>(s: JaegerContainerSettings<Content>): ContainerSpec<string | Content> {
     if (s.tier && s.clientCa === undefined) throw new Error("Jaeger's OTLP for the tier needs the collector hosts' CA bundle (clientCa)");
     const tierFiles = s.tier && s.clientCa !== undefined ? [{ path: jaegerPaths.clientCa, content: s.clientCa }] : [];
+    const storage = s.storage;
+    const search = storage.backend === "badger" ? undefined : storage;
+    if (search?.username && s.storagePassword === undefined) throw new Error("jaeger.storage.username needs the password (jaegerStoragePassword)");
+    const storageFiles: ContainerFile<string | Content>[] = [
+        ...(search?.username && s.storagePassword !== undefined ? [{ path: jaegerPaths.storagePassword, content: s.storagePassword, secret: true }] : []),
+        ...(search?.caCertificate ? [{ path: jaegerPaths.storageCa, content: search.caCertificate }] : []),
+    ];
     return {
         name: jaegerContainerName,
         image: s.image,
@@ -125,10 +175,11 @@ export function jaegerContainer<Content = string>(s: JaegerContainerSettings<Con
             ...(s.tier ? [{ internal: jaegerPorts.tierOtlpGrpc, external: s.tier.otlpPort }] : []),
         ],
         mounts: [
-            { volume: jaegerDataVolume, containerPath: jaegerPaths.data },
+            // Badger's files; a search cluster keeps the traces elsewhere.
+            ...(search ? [] : [{ volume: jaegerDataVolume, containerPath: jaegerPaths.data }]),
             ...(s.tier ? [{ hostPath: s.tier.tlsHostDir, containerPath: jaegerPaths.tlsDir }] : []),
         ],
-        files: [{ path: jaegerPaths.config, content: renderJaegerConfig(s) }, ...tierFiles],
+        files: [{ path: jaegerPaths.config, content: renderJaegerConfig(s) }, ...tierFiles, ...storageFiles],
         network: s.network,
         restart: "unless-stopped",
         labels: { "io.ivatar-otel.component": "jaeger" },
