@@ -9,6 +9,7 @@ import { firewallPlacement } from "../components/firewall/placement";
 import { grafanaPlacement } from "../components/grafana/placement";
 import { preflightScript } from "../components/host/preflight";
 import { jaegerContainer, jaegerPaths } from "../components/jaeger/jaeger";
+import { placeRetentionScript, removeRetentionScript, retentionUnits } from "../components/jaeger/retention";
 import { prometheusPlacement } from "../components/prometheus/placement";
 import { tlsPlacement } from "../components/tls/placement";
 import { CollectorHostPlan } from "./collectorHosts";
@@ -16,12 +17,14 @@ import { StackPlan } from "./plan";
 
 export interface StackSecrets {
     bearerToken: string;
+    /** The search cluster's password, where jaeger.storage has a username. */
+    storagePassword?: string;
     /** With several collector hosts: every host's CA (the TLS steps' output), or a placeholder. */
     tierCa?: string;
 }
 
 /** Stand-ins for secrets in files people review. */
-export const placeholderSecrets: StackSecrets = { bearerToken: "secret:otlpBearerToken" };
+export const placeholderSecrets: StackSecrets = { bearerToken: "secret:otlpBearerToken", storagePassword: "secret:jaegerStoragePassword" };
 /** What stands for the hosts' CA bundle where no TLS step has run. */
 export const tierCaPlaceholder = "# the CA certificate of every collector host, from their TLS steps\n";
 
@@ -71,7 +74,9 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...(h.sampler ? { sampler: collectorContainer({ ...h.sampler, bearerToken: secrets.bearerToken, tierCa }) } : {}),
     }));
     const collector = byHost[0].collector;
-    const jaeger = jaegerContainer({ ...plan.jaeger, clientCa: tierCa });
+    const retention = plan.jaeger.retention;
+    const storagePassword = retention?.username !== undefined ? secrets.storagePassword : undefined;
+    const jaeger = jaegerContainer({ ...plan.jaeger, clientCa: tierCa, storagePassword });
     const prometheus = prometheusPlacement(plan.prometheus);
     // The ruleset is rendered for review even where the stack places no firewall.
     const firewall = firewallPlacement(plan.firewall);
@@ -98,6 +103,8 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...(tls ? stepFiles("tls", tls.step) : {}),
         ...(plan.hosts.grafana ? { "steps/grafana-host-preflight.sh": preflightScript(plan.hosts.grafana) } : {}),
         ...(grafana ? stepFiles("grafana", grafana.step) : {}),
+        ...(retention ? inFolder("jaeger-retention", retentionUnits(retention)) : {}),
+        ...(retention ? stepFiles("jaeger-retention", { create: placeRetentionScript(retention, storagePassword), delete: removeRetentionScript(retention) }) : {}),
         ...Object.assign({}, ...plan.collectorHosts.slice(1).map((h, i) => laterHostFiles(h, byHost[i + 1]))),
     };
     return { files, containers: { collector, jaeger, byHost } };

@@ -7,7 +7,7 @@ import { stackConfig } from "../config/stackFile";
 export { stackConfig };
 export const stackNames = ["production", "development", "local"] as const;
 /** Example stack files (docs/examples): rendered, mocked and previewed like the stacks. */
-export const exampleStackNames = ["three-hosts"] as const;
+export const exampleStackNames = ["three-hosts", "opensearch"] as const;
 export const allStackNames = [...stackNames, ...exampleStackNames] as const;
 export type StackName = (typeof allStackNames)[number];
 

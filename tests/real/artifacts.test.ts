@@ -72,7 +72,26 @@ for (const stack of allStackNames) {
             assert.match(`${result.stdout}${result.stderr}`, /spike_limit_percentge/);
         });
 
-        it("Jaeger starts with its rendered config and reports healthy on 13133", async () => {
+        // A search cluster cannot run here: Jaeger's own validation reads that config instead.
+        const searchBackend = planFor(stack).jaeger.storage.backend !== "badger";
+        if (searchBackend) {
+            it("Jaeger's own `validate` accepts the config for OpenSearch and for Elasticsearch, and refuses a misspelt key", () => {
+                const config = fs.readFileSync(path.join(dir, "jaeger/config.yaml"), "utf8");
+                const backend = plan.jaeger.storage.backend;
+                const variants: [string, string, boolean][] = [
+                    ["as-rendered.yaml", config, true],
+                    ["other-backend.yaml", config.replace(`${backend}:`, backend === "opensearch" ? "elasticsearch:" : "opensearch:"), true],
+                    ["misspelt.yaml", config.replace("replicas:", "replicaz:"), false],
+                ];
+                for (const [name, text, valid] of variants) {
+                    fs.writeFileSync(path.join(dir, "jaeger", name), text);
+                    const result = run(tools.jaeger, ["validate", "--config", path.join(dir, "jaeger", name)]);
+                    assert.strictEqual(result.status === 0, valid, `${name}: ${result.stdout}${result.stderr}`);
+                }
+            });
+        }
+
+        if (!searchBackend) it("Jaeger starts with its rendered config and reports healthy on 13133", async () => {
             // Its data on a volume of its own; a tier's TLS receiver reads the certificate made above.
             const volume = `ivatar-otel-artifact-jaeger-${stack}`;
             const spec = { ...artifacts.containers.jaeger, name: `ivatar-otel-artifact-jaeger-${stack}`, ports: [],
