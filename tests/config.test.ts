@@ -156,6 +156,17 @@ const badCases: BadCase[] = [
     { what: "collector networks that admit everyone on production", set: tier({ trustedNetworks: json({ ...productionObject("trustedNetworks"), collectors: ["0.0.0.0/0"] }) }), names: ["trustedNetworks.collectors[0]"], mentions: ["never admits every address"] },
     { what: "the sampler's port on the OTLP HTTP port", set: tier({ collector: json({ ...productionObject("collector"), samplerPorts: { otlpGrpc: 4318, health: 13134, internalMetrics: 8889 } }) }), names: ["collector.samplerPorts.otlpGrpc"], mentions: ["collector.ports.otlpHttp"] },
     { what: "Jaeger's tier port on a collector host's SSH port", set: tier({ jaeger: json({ tierOtlpPort: 2222 }) }, [threeHosts[0], { ...threeHosts[1], port: 2222 }]), names: ["jaeger.tierOtlpPort"], mentions: ["collectorHosts[1].port"] },
+    { what: "an unknown trace store", set: { jaeger: json({ storage: { backend: "cassandra" } }) }, names: ["jaeger.storage.backend"], mentions: ["badger, opensearch or elasticsearch"] },
+    { what: "a search cluster without servers", set: { jaeger: json({ storage: { backend: "opensearch", servers: [] } }) }, names: ["jaeger.storage.servers"], mentions: ["at least one"] },
+    { what: "a search cluster over plain http", set: { jaeger: json({ storage: { backend: "opensearch", servers: ["http://search-1.internal:9200"] } }) }, names: ["jaeger.storage.servers[0]"], mentions: ["https"] },
+    { what: "a search cluster URL with a path and a shell character", set: { jaeger: json({ storage: { backend: "elasticsearch", servers: ["https://search-1.internal:9200/$(id)"] } }) }, names: ["jaeger.storage.servers[0]"] },
+    { what: "an index prefix in upper case", set: { jaeger: json({ storage: { backend: "opensearch", servers: ["https://search-1.internal:9200"], indexPrefix: "Ivatar" } }) }, names: ["jaeger.storage.indexPrefix"], mentions: ["lower-case"] },
+    { what: "no shards", set: { jaeger: json({ storage: { backend: "opensearch", servers: ["https://search-1.internal:9200"], shards: 0 } }) }, names: ["jaeger.storage.shards"] },
+    { what: "a user without the password", set: { jaeger: json({ storage: { backend: "opensearch", servers: ["https://search-1.internal:9200"], username: "jaeger" } }) }, names: ["jaegerStoragePassword"], mentions: ["--secret"] },
+    { what: "a password without a user", set: { jaeger: json({ storage: { backend: "opensearch", servers: ["https://search-1.internal:9200"] } }), jaegerStoragePassword: "s3arch-Pa55w0rd!" }, names: ["jaeger.storage.username"], mentions: ["user of jaegerStoragePassword"] },
+    { what: "a password for badger", set: { jaegerStoragePassword: "s3arch-Pa55w0rd!" }, names: ["jaegerStoragePassword"], mentions: ["badger", "[secret]"] },
+    { what: "a password with a space", set: { jaeger: json({ storage: { backend: "opensearch", servers: ["https://search-1.internal:9200"], username: "jaeger" } }), jaegerStoragePassword: "two words here" }, names: ["jaegerStoragePassword"], mentions: ["[secret]"] },
+    { what: "servers under badger", set: { jaeger: json({ storage: { backend: "badger", servers: ["https://search-1.internal:9200"] } }) }, names: ["jaeger.storage.servers"], mentions: ["unknown key"] },
 ];
 
 /** The schema's object shapes under a value (through optional, default and union wrappers). */

@@ -12,6 +12,8 @@ const tlsKey = "-----BEGIN PRIVATE KEY-----\nTUlJRXZRSUJBREFOQmdrcWhraUc5dzBCQVF
 const sshKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
 const certificate = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ==\n-----END CERTIFICATE-----\n";
 const token = "mock-token-otlp-bearer-token";
+const storagePassword = "s3arch-Pa55w0rd!";
+const secretKeys = ["ivatar-otel:tlsPrivateKey", "ivatar-otel:sshPrivateKey", "ivatar-otel:jaegerStoragePassword"];
 
 /** Every input path of a resource whose value holds `secret` (in clear or base64). */
 function pathsHolding(value: unknown, secret: string, at = ""): string[] {
@@ -42,26 +44,34 @@ describe("secrets", () => {
         "ivatar-otel:tls": JSON.stringify({ mode: "provided", certificate }),
         "ivatar-otel:tlsPrivateKey": tlsKey,
         "ivatar-otel:sshPrivateKey": sshKey,
+        "ivatar-otel:jaeger": JSON.stringify({ storage: { backend: "opensearch", servers: ["https://search-1.internal:9200"], username: "jaeger" } }),
+        "ivatar-otel:jaegerStoragePassword": storagePassword,
     };
 
     it("are secret in every resource input where they appear", async () => {
-        const run = await runProgram(config, { stack: "production", secretKeys: ["ivatar-otel:tlsPrivateKey", "ivatar-otel:sshPrivateKey"] });
+        const run = await runProgram(config, { stack: "production", secretKeys });
         assert.ok(assertSecretWherever(run.resources, token, "the bearer token") >= 1, "the token reaches the collector");
         assert.ok(assertSecretWherever(run.resources, tlsKey, "the TLS private key") >= 1, "the key reaches the TLS step");
         assert.ok(assertSecretWherever(run.resources, sshKey, "the SSH private key") >= 3, "the SSH key reaches every step");
+        assert.ok(assertSecretWherever(run.resources, storagePassword, "the search cluster's password") >= 1, "the password reaches Jaeger");
+        // The retention step writes it base64-encoded within its env file: its whole script is secret.
+        const retention = run.resources.find((r) => r.name === "jaeger-retention");
+        const files = [...String(retention?.inputs.stdin).matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) => Buffer.from(m[1], "base64").toString());
+        assert.ok(files.some((f) => f.includes(`ES_PASSWORD=${storagePassword}`)), "the step writes the password for the index cleaner");
+        assert.ok(retention?.secretPaths.includes("stdin"), `the retention step's script is not secret: ${retention?.secretPaths.join(", ")}`);
     });
 
     it("are secret in every output where they appear", async () => {
-        const run = await runProgram(config, { stack: "production", secretKeys: ["ivatar-otel:tlsPrivateKey", "ivatar-otel:sshPrivateKey"] });
+        const run = await runProgram(config, { stack: "production", secretKeys });
         const env = run.outputs.appEnvironment as Record<string, pulumi.Input<string>>;
         for (const [name, value] of Object.entries({ ...env, otlpBearerToken: run.outputs.otlpBearerToken })) {
             const output: pulumi.Output<string> = pulumi.output(value);
             const plain = await promiseOf(output);
-            const holds = [token, tlsKey, sshKey].some((s) => String(plain).includes(s));
+            const holds = [token, tlsKey, sshKey, storagePassword].some((s) => String(plain).includes(s));
             if (holds) assert.strictEqual(await pulumi.isSecret(output), true, `${name} holds a secret but is not secret`);
         }
         const everything = JSON.stringify(Object.fromEntries(Object.entries(run.outputs).filter(([k]) => !["appEnvironment", "otlpBearerToken"].includes(k))));
-        for (const secret of [tlsKey, sshKey, token]) assert.ok(!everything.includes(secret));
+        for (const secret of [tlsKey, sshKey, token, storagePassword]) assert.ok(!everything.includes(secret));
     });
 
     it("never appear in the files `npm run render` writes: placeholders stand there", () => {
