@@ -124,6 +124,21 @@ if [[ ! -x $jaeger_bin ]]; then
     mv "$src/jaeger" "$jaeger_bin"
 fi
 
+# --- Jaeger's index cleaner (the retention on a search cluster) -----------------------------
+cleaner_bin="$cache/bin/es-index-cleaner-$jaeger_modver"
+if [[ ! -x $cleaner_bin ]]; then
+    say "building Jaeger's index cleaner (Go module $jaeger_mod v$jaeger_modver)"
+    src=$(mktemp -d "$scratch/cleaner.XXXXXX")
+    (
+        cd "$src"
+        go mod init ivatar-otel/cleaner-build >/dev/null 2>&1
+        go mod edit -replace "$(pin jaeger.goReplace | sed 's/ => /=/; s/ v/@v/')"
+    )
+    slow "resolving the index cleaner's modules" bash -c "cd '$src' && go get '$jaeger_mod/cmd/es-index-cleaner@v$jaeger_modver'"
+    slow "building the index cleaner" bash -c "cd '$src' && go build -o '$src/es-index-cleaner' '$jaeger_mod/cmd/es-index-cleaner'"
+    mv "$src/es-index-cleaner" "$cleaner_bin"
+fi
+
 # --- telemetrygen --------------------------------------------------------------------------
 tg_version=$(pin telemetrygen.version)
 telemetrygen_bin="$cache/bin/telemetrygen-$tg_version"
@@ -158,6 +173,7 @@ build_image() {
 }
 build_image "$(pin collector.image)" "$collector_bin" /otelcol-contrib '["--config", "/etc/otelcol-contrib/config.yaml"]'
 build_image "$(pin jaeger.image)" "$jaeger_bin" /cmd/jaeger/jaeger-linux
+build_image "$(pin jaeger.indexCleanerImage)" "$cleaner_bin" /go/bin/es-index-cleaner-linux
 
 # --- Pulumi engine ----------------------------------------------------------------------------
 engine_build=${PULUMI_ENGINE_BUILD:-$repo/../shared/pulumi-engine/build.sh}
