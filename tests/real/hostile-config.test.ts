@@ -117,8 +117,19 @@ function proveChanged(tools: Tools, plan: StackPlan, artifacts: StackArtifacts, 
     return decoded;
 }
 
-/** Free-form keys of the production stack file: a valid value to vary, and more candidates. */
-const targets: { key: KeyPath; base: string; more?: fc.Arbitrary<string>; landsAs?: (value: string) => string }[] = [
+/** The stack files the keys are varied in: production, and the examples for the keys only they set. */
+type BaseStack = "production" | "three-hosts" | "opensearch";
+function baseValues(stack: BaseStack): Values {
+    const values = readStackValues(stackConfig(stack));
+    if (stack !== "opensearch") return values;
+    // With a user, so that its name is varied too (the password is a secret: not a free-form key here).
+    const jaeger = structuredClone(values.jaeger) as { storage: Values };
+    jaeger.storage.username = "jaeger";
+    return { ...values, jaeger, jaegerStoragePassword: "s3arch-Pa55w0rd!" };
+}
+
+/** Free-form keys of the stack files: a valid value to vary, and more candidates. */
+const targets: { key: KeyPath; base: string; stack?: BaseStack; more?: fc.Arbitrary<string>; landsAs?: (value: string) => string }[] = [
     { key: ["serviceName"], base: "ivatar-production" },
     { key: ["serviceVersion"], base: "1.8.0" },
     { key: ["traceRetention"], base: "168h", more: durations },
@@ -139,13 +150,20 @@ const targets: { key: KeyPath; base: string; more?: fc.Arbitrary<string>; landsA
     { key: ["grafana", "provisioningDir"], base: "/etc/grafana/provisioning/dashboards" },
     { key: ["grafana", "dashboardsDir"], base: "/var/lib/grafana/dashboards" },
     { key: ["tls", "reloadInterval"], base: "1h", more: durations },
+    { stack: "three-hosts", key: ["collectorHosts", 1, "address"], base: "collector-2.internal", more: fc.domain() },
+    { stack: "three-hosts", key: ["trustedNetworks", "collectors", 0], base: "10.10.2.0/24", more: networks, landsAs: canonicalCidr },
+    { stack: "opensearch", key: ["jaeger", "storage", "servers", 0], base: "https://search-1.internal:9200", more: fc.webUrl() },
+    { stack: "opensearch", key: ["jaeger", "storage", "indexPrefix"], base: "ivatar-otel" },
+    { stack: "opensearch", key: ["jaeger", "storage", "username"], base: "jaeger" },
+    { stack: "opensearch", key: ["jaeger", "storage", "indexCleanerImage"], base: "docker.io/jaegertracing/jaeger-es-index-cleaner:1.76.0" },
 ];
 
 describe("hostile strings in every free-form key, checked by the real readers", function () {
     this.timeout(600_000);
     let tools: Tools;
-    const production = readStackValues(stackConfig("production"));
-    const baseline = stackArtifacts(planStack(validateStack(production)), secrets);
+    const stacks: BaseStack[] = ["production", "three-hosts", "opensearch"];
+    const bases = Object.fromEntries(stacks.map((stack) => [stack, baseValues(stack)])) as Record<BaseStack, Values>;
+    const baselines = Object.fromEntries(stacks.map((stack) => [stack, stackArtifacts(planStack(validateStack(bases[stack])), secrets)])) as Record<BaseStack, StackArtifacts>;
 
     before(() => {
         tools = ensureToolchain();
@@ -161,7 +179,7 @@ describe("hostile strings in every free-form key, checked by the real readers", 
             fc.assert(fc.property(values, (value) => {
                 let plan: StackPlan;
                 try {
-                    plan = planStack(validateStack(withValue(production, target.key, value)));
+                    plan = planStack(validateStack(withValue(bases[target.stack ?? "production"], target.key, value)));
                 } catch (error) {
                     assert.ok(error instanceof StackConfigError, String(error));
                     assert.ok(error.message.includes(`ivatar-otel:${name}:`), `the error names ${name}:\n${error.message}`);
@@ -170,7 +188,7 @@ describe("hostile strings in every free-form key, checked by the real readers", 
                 }
                 counts.accepted++;
                 if (value === target.base) return; // the baseline itself: nothing changed to prove
-                const decoded = proveChanged(tools, plan, stackArtifacts(plan, secrets), baseline);
+                const decoded = proveChanged(tools, plan, stackArtifacts(plan, secrets), baselines[target.stack ?? "production"]);
                 const landed = target.landsAs ? target.landsAs(value) : value;
                 assert.ok(decoded.some((d) => d.includes(landed)), `${JSON.stringify(landed)} should land unchanged; decoded: ${JSON.stringify(decoded)}`);
             }), hostileRuns(60));
