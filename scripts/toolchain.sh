@@ -108,36 +108,28 @@ fi
 jaeger_release=$(pin jaeger.release)
 jaeger_mod=$(pin jaeger.goModule)
 jaeger_modver=$(pin jaeger.goModuleVersion)
+# Jaeger's go.mod carries a replace directive, which `go install mod@ver` refuses: its commands
+# are built through a throwaway module that requires Jaeger and repeats the replace.
+build_jaeger_command() {
+    local command=$1 out=$2 what=$3
+    [[ -x $out ]] && return
+    say "building $what (Go module $jaeger_mod v$jaeger_modver; cold: a few minutes)"
+    local src
+    src=$(mktemp -d "$scratch/$command.XXXXXX")
+    (
+        cd "$src"
+        go mod init "ivatar-otel/$command-build" >/dev/null 2>&1
+        go mod edit -replace "$(pin jaeger.goReplace | sed 's/ => /=/; s/ v/@v/')"
+    )
+    slow "resolving the modules of $what" bash -c "cd '$src' && go get '$jaeger_mod/cmd/$command@v$jaeger_modver'"
+    slow "building $what" bash -c "cd '$src' && go build -o '$src/$command' '$jaeger_mod/cmd/$command'"
+    mv "$src/$command" "$out"
+}
 jaeger_bin="$cache/bin/jaeger-$jaeger_release"
-if [[ ! -x $jaeger_bin ]]; then
-    say "building Jaeger $jaeger_release (Go module $jaeger_mod v$jaeger_modver; cold: a few minutes)"
-    # Jaeger's go.mod carries a replace directive, which `go install mod@ver` refuses: build
-    # through a throwaway module that requires Jaeger and repeats the replace.
-    src=$(mktemp -d "$scratch/jaeger.XXXXXX")
-    (
-        cd "$src"
-        go mod init ivatar-otel/jaeger-build >/dev/null 2>&1
-        go mod edit -replace "$(pin jaeger.goReplace | sed 's/ => /=/; s/ v/@v/')"
-    )
-    slow "resolving Jaeger's modules" bash -c "cd '$src' && go get '$jaeger_mod/cmd/jaeger@v$jaeger_modver'"
-    slow "building Jaeger" bash -c "cd '$src' && go build -o '$src/jaeger' '$jaeger_mod/cmd/jaeger'"
-    mv "$src/jaeger" "$jaeger_bin"
-fi
-
-# --- Jaeger's index cleaner (the retention on a search cluster) -----------------------------
+build_jaeger_command jaeger "$jaeger_bin" "Jaeger $jaeger_release"
+# The index cleaner: the retention on a search cluster.
 cleaner_bin="$cache/bin/es-index-cleaner-$jaeger_modver"
-if [[ ! -x $cleaner_bin ]]; then
-    say "building Jaeger's index cleaner (Go module $jaeger_mod v$jaeger_modver)"
-    src=$(mktemp -d "$scratch/cleaner.XXXXXX")
-    (
-        cd "$src"
-        go mod init ivatar-otel/cleaner-build >/dev/null 2>&1
-        go mod edit -replace "$(pin jaeger.goReplace | sed 's/ => /=/; s/ v/@v/')"
-    )
-    slow "resolving the index cleaner's modules" bash -c "cd '$src' && go get '$jaeger_mod/cmd/es-index-cleaner@v$jaeger_modver'"
-    slow "building the index cleaner" bash -c "cd '$src' && go build -o '$src/es-index-cleaner' '$jaeger_mod/cmd/es-index-cleaner'"
-    mv "$src/es-index-cleaner" "$cleaner_bin"
-fi
+build_jaeger_command es-index-cleaner "$cleaner_bin" "Jaeger's index cleaner"
 
 # --- telemetrygen --------------------------------------------------------------------------
 tg_version=$(pin telemetrygen.version)

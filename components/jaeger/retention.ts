@@ -3,6 +3,7 @@
 // index cleaner (a pinned image, with Podman), which deletes the days past the trace retention.
 import { isSearchServerUrl, requireGrammar, requireSafePaths } from "../../grammar/text";
 import { hasSystemd, HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
+import { renderDailyTimer } from "../host/units";
 
 export const retentionUnit = "ivatar-otel-jaeger-retention";
 const unitDir = "/etc/systemd/system";
@@ -57,20 +58,7 @@ export function renderRetentionService(s: RetentionSettings): string {
 }
 
 export function renderRetentionTimer(): string {
-    return [
-        "# Written by ivatar-otel: runs the Jaeger index retention daily.",
-        "[Unit]",
-        "Description=Daily ivatar-otel Jaeger index retention",
-        "",
-        "[Timer]",
-        "OnCalendar=daily",
-        "RandomizedDelaySec=1h",
-        "Persistent=true",
-        "",
-        "[Install]",
-        "WantedBy=timers.target",
-        "",
-    ].join("\n");
+    return renderDailyTimer("the Jaeger index retention", "Jaeger index retention");
 }
 
 /** The units by file name, for review (the env file carries the password: not among them). */

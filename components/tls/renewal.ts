@@ -4,6 +4,7 @@
 // re-reads the files every tls.reloadInterval, so no `pulumi up` and no restart is needed.
 import { requireSafePaths } from "../../grammar/text";
 import { hasSystemd, removeFiles, writeFiles } from "../host/scripts";
+import { renderDailyTimer } from "../host/units";
 
 export const renewalUnit = "ivatar-otel-tls-renew";
 const unitDir = "/etc/systemd/system";
@@ -28,20 +29,7 @@ export function renderRenewalService(caDir: string): string {
 }
 
 export function renderRenewalTimer(): string {
-    return [
-        "# Written by ivatar-otel: runs the certificate renewal daily.",
-        "[Unit]",
-        "Description=Daily ivatar-otel collector certificate renewal",
-        "",
-        "[Timer]",
-        "OnCalendar=daily",
-        "RandomizedDelaySec=1h",
-        "Persistent=true",
-        "",
-        "[Install]",
-        "WantedBy=timers.target",
-        "",
-    ].join("\n");
+    return renderDailyTimer("the certificate renewal", "collector certificate renewal");
 }
 
 /** Places the renewal script and its timer, and enables the timer where systemd runs. */
