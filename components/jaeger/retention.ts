@@ -30,6 +30,9 @@ const caFile = (s: RetentionSettings) => `${s.dir}/ca.crt`;
 export function renderCleanerEnv(s: RetentionSettings, password: string | undefined): string {
     if (s.username !== undefined && password === undefined) throw new Error("the index cleaner needs the password of jaeger.storage.username");
     if (password !== undefined && /[\s]/.test(password)) throw new Error("jaegerStoragePassword: expected no white space (it is one line of an environment file)");
+    // The schema's grammar, checked again: a line break here would add a setting of its own.
+    requireGrammar(/^[a-z0-9][a-z0-9-]*$/.test(s.indexPrefix), "an index prefix", s.indexPrefix);
+    if (s.username !== undefined) requireGrammar(/^[A-Za-z0-9._@-]+$/.test(s.username), "a search cluster user", s.username);
     return [
         `INDEX_PREFIX=${s.indexPrefix}`,
         ...(s.username !== undefined ? [`ES_USERNAME=${s.username}`, `ES_PASSWORD=${password}`] : []),
