@@ -194,3 +194,8 @@ export function upload(c: ContainerInputs, path: string): string {
     assert.ok(found, `${c.name} has no upload ${path}`);
     return found.content;
 }
+
+/** The files a step script writes, decoded (they travel base64-encoded), in order. */
+export function writtenFiles(script: string): string[] {
+    return [...script.matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
+}

@@ -2,12 +2,8 @@
 // OpenSearch cluster (no badger volume), and the daily index retention placed on its host.
 import * as assert from "assert";
 import { parse } from "yaml";
-import { container, CONTAINER, ProgramRun, REMOTE, runStack, upload } from "./harness";
+import { container, CONTAINER, ProgramRun, REMOTE, runStack, upload, writtenFiles } from "./harness";
 
-/** The files a step script writes, decoded (they travel base64-encoded). */
-function writtenFiles(script: string): string[] {
-    return [...script.matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
-}
 
 describe("program with docs/examples/Pulumi.opensearch.yaml", () => {
     let run: ProgramRun;

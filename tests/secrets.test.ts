@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { placeholderSecrets, stackArtifacts } from "../stack/files";
 import { providedTlsScript } from "../components/tls/steps";
 import { planFor } from "../stack/plan";
-import { promiseOf, Registered, runProgram, stackConfig } from "./harness";
+import { promiseOf, Registered, runProgram, stackConfig, writtenFiles } from "./harness";
 
 const tlsKey = "-----BEGIN PRIVATE KEY-----\nTUlJRXZRSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2N3Z2dTakFnRUFBb0lCQVFD\n-----END PRIVATE KEY-----\n";
 const sshKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -56,7 +56,7 @@ describe("secrets", () => {
         assert.ok(assertSecretWherever(run.resources, storagePassword, "the search cluster's password") >= 1, "the password reaches Jaeger");
         // The retention step writes it base64-encoded within its env file: its whole script is secret.
         const retention = run.resources.find((r) => r.name === "jaeger-retention");
-        const files = [...String(retention?.inputs.stdin).matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) => Buffer.from(m[1], "base64").toString());
+        const files = writtenFiles(String(retention?.inputs.stdin));
         assert.ok(files.some((f) => f.includes(`ES_PASSWORD=${storagePassword}`)), "the step writes the password for the index cleaner");
         assert.ok(retention?.secretPaths.includes("stdin"), `the retention step's script is not secret: ${retention?.secretPaths.join(", ")}`);
     });

@@ -3,7 +3,7 @@
 // unchanged by the render and URN fixtures and by program.test.ts.
 import * as assert from "assert";
 import { parse } from "yaml";
-import { container, CONTAINER, ProgramRun, REMOTE, resolveDeep, runStack, upload } from "./harness";
+import { container, CONTAINER, ProgramRun, REMOTE, resolveDeep, runStack, upload, writtenFiles } from "./harness";
 
 const hosts = ["collector-1.internal", "collector-2.internal", "collector-3.internal"];
 const suffixes = ["", "-2", "-3"];
@@ -15,10 +15,6 @@ const bundle = suffixes.map((s) => `-----BEGIN CERTIFICATE-----\nmock-collector-
 
 interface Network { name: string; aliases: string[] }
 
-/** The files a step script writes, decoded (they travel base64-encoded), one after the other. */
-function writtenFiles(script: string): string {
-    return [...script.matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8")).join("\n");
-}
 
 describe("program with docs/examples/Pulumi.three-hosts.yaml", () => {
     let run: ProgramRun;
@@ -100,7 +96,7 @@ describe("program with docs/examples/Pulumi.three-hosts.yaml", () => {
     it("loads a firewall per host: the tier's ports from the collector hosts only, Jaeger's on the first host alone", () => {
         suffixes.forEach((s, i) => {
             assert.strictEqual(hostOf(`firewall${s}-table`), hosts[i]);
-            const ruleset = writtenFiles(String(run.named(REMOTE, `firewall${s}-table`).inputs.stdin));
+            const ruleset = writtenFiles(String(run.named(REMOTE, `firewall${s}-table`).inputs.stdin)).join("\n");
             assert.ok(ruleset.includes("set tier_v4 { type ipv4_addr; flags interval; auto-merge; elements = { 10.10.2.0/24 } }"), ruleset);
             assert.ok(ruleset.includes(i === 0 ? "tcp dport { 4319, 4320 } ip saddr != @tier_v4 drop" : "tcp dport 4319 ip saddr != @tier_v4 drop"), ruleset);
             assert.strictEqual(ruleset.includes("16686"), i === 0, "the Jaeger UI is on the first host only");
@@ -129,7 +125,7 @@ describe("program with docs/examples/Pulumi.three-hosts.yaml", () => {
         assert.deepStrictEqual(outputs.prometheusTargets, [
             ...hosts.map((h) => `${h}:8888`), ...hosts.map((h) => `${h}:8889`), ...hosts.map((h) => `${h}:9464`), "collector-1.internal:14269",
         ]);
-        const rules = writtenFiles(String(run.named(REMOTE, "prometheus-rules-files").inputs.stdin));
+        const rules = writtenFiles(String(run.named(REMOTE, "prometheus-rules-files").inputs.stdin)).join("\n");
         assert.ok(rules.includes("OtelCollectorTierBackendsMissing") && rules.includes("< 3"), "the tier's rules, for three samplers");
     });
 
