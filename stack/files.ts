@@ -53,8 +53,12 @@ function stepFiles(name: string, step: { create?: string; delete: string }): Rec
     };
 }
 
-/** The files of a collector host after the first (its folders and steps carry its suffix). */
-function laterHostFiles(h: CollectorHostPlan, containers: HostContainers): Record<string, string> {
+/**
+ * The files of one collector host: its sampler's config, its firewall and TLS units, its
+ * preflight and steps, in folders and steps named with its suffix ("" on the first host). The
+ * ruleset is rendered for review even where the stack places no firewall.
+ */
+function hostFiles(h: CollectorHostPlan, containers: HostContainers): Record<string, string> {
     const firewall = firewallPlacement(h.firewall);
     const tls = h.tls.mode === "disabled" ? undefined : tlsPlacement(h.tls);
     return {
@@ -78,34 +82,24 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
     const storagePassword = retention?.username !== undefined ? secrets.storagePassword : undefined;
     const jaeger = jaegerContainer({ ...plan.jaeger, clientCa: tierCa, storagePassword });
     const prometheus = prometheusPlacement(plan.prometheus);
-    // The ruleset is rendered for review even where the stack places no firewall.
-    const firewall = firewallPlacement(plan.firewall);
-    const tls = plan.tls.mode === "disabled" ? undefined : tlsPlacement(plan.tls);
     const grafana = plan.grafana ? grafanaPlacement(plan.grafana) : undefined;
-    const sampler = byHost[0].sampler;
 
     const files: Record<string, string> = {
-        // The config files as the containers carry them.
+        // The config files as the containers carry them (a tier's samplers' with their hosts' files).
         "collector/config.yaml": fileIn(collector, collectorPaths.config),
-        ...(sampler ? { "sampler/config.yaml": fileIn(sampler, collectorPaths.config) } : {}),
         "jaeger/config.yaml": fileIn(jaeger, jaegerPaths.config),
         ...inFolder("prometheus", prometheus.files),
-        ...inFolder("firewall", firewall.files),
-        ...inFolder("tls", tls?.files ?? {}),
         ...inFolder("grafana", grafana?.files ?? {}),
         "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
         "containers.json": JSON.stringify(byHost.length > 1 ? { byHost, jaeger } : { collector, jaeger }, null, 2) + "\n",
         // The steps run as root on the hosts, as the components run them; the preflights first.
-        "steps/collector-host-preflight.sh": preflightScript(plan.hosts.collector),
+        ...Object.assign({}, ...plan.collectorHosts.map((h, i) => hostFiles(h, byHost[i]))),
         "steps/prometheus-host-preflight.sh": preflightScript(plan.hosts.prometheus),
         ...stepFiles("prometheus", prometheus.step),
-        ...(plan.firewall.enabled ? stepFiles("firewall", firewall.step) : {}),
-        ...(tls ? stepFiles("tls", tls.step) : {}),
         ...(plan.hosts.grafana ? { "steps/grafana-host-preflight.sh": preflightScript(plan.hosts.grafana) } : {}),
         ...(grafana ? stepFiles("grafana", grafana.step) : {}),
         ...(retention ? inFolder("jaeger-retention", retentionUnits(retention)) : {}),
         ...(retention ? stepFiles("jaeger-retention", { create: placeRetentionScript(retention, storagePassword), delete: removeRetentionScript(retention) }) : {}),
-        ...Object.assign({}, ...plan.collectorHosts.slice(1).map((h, i) => laterHostFiles(h, byHost[i + 1]))),
     };
     return { files, containers: { collector, jaeger, byHost } };
 }
