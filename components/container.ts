@@ -8,6 +8,13 @@ export function fileIn<Content>(spec: ContainerSpec<Content>, path: string): Con
     return spec.files.find((f) => f.path === path)?.content ?? "";
 }
 
+/**
+ * What brings a container back after a reboot: Podman's podman-restart.service starts only the
+ * containers whose policy is `always` (Podman 5.4: `--filter restart-policy=always`), so one with
+ * `unless-stopped` stays exited. The docker provider stays the containers' one owner.
+ */
+export const restartPolicy = "always";
+
 /** The user the official collector and Jaeger images run as; their named volumes belong to it. */
 export const imageUser = "10001:10001";
 
@@ -53,7 +60,7 @@ export interface ContainerSpec<Content = string> {
     network: string;
     /** More DNS names it answers to on that network. */
     aliases?: string[];
-    restart: "unless-stopped";
+    restart: typeof restartPolicy;
     labels: Record<string, string>;
 }
 

@@ -9,6 +9,8 @@
 #   Pulumi: the CLI, the Node.js language host and the provider plugins, built by the shared
 #           engine script ($PULUMI_ENGINE_BUILD, default ../shared/pulumi-engine/build.sh)
 #   Podman: local images tagged with the program's pinned image names, built from those binaries
+#   Hosts:  a Debian 13 root (Podman 5, systemd, firewalld) that the engine tests boot as hosts
+#           (scripts/host-root.sh), and an archive of those images for them to load
 # Builds are cached by version under $IVATAR_OTEL_CACHE (default ~/.cache/ivatar-otel), so a
 # second run only checks what is there. Two runs at once take turns (a lock on the cache), and
 # every build goes to a private temporary directory and is renamed into place when complete.
@@ -58,7 +60,8 @@ slow() {
 
 # --- Debian packages ---------------------------------------------------------------------
 # rsync: gitlab-ci-local copies the checkout with it (tests/real/gitlab.test.ts).
-packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl systemd rsync)
+# debootstrap: makes the test hosts' Debian 13 root (scripts/host-root.sh).
+packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl systemd rsync debootstrap)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -167,6 +170,20 @@ build_image "$(pin collector.image)" "$collector_bin" /otelcol-contrib '["--conf
 build_image "$(pin jaeger.image)" "$jaeger_bin" /cmd/jaeger/jaeger-linux
 build_image "$(pin jaeger.indexCleanerImage)" "$cleaner_bin" /go/bin/es-index-cleaner-linux
 
+# --- Test hosts -----------------------------------------------------------------------------
+# The root the engine tests boot as Podman 5 hosts, and the images above in one archive that each
+# host loads (no registry is reachable from them either).
+host_root=$("$repo/scripts/host-root.sh" "$cache")
+host_image_names=("$(pin collector.image)" "$(pin jaeger.image)" "$(pin jaeger.indexCleanerImage)")
+images_key=$(podman image inspect --format '{{.Id}}' "${host_image_names[@]}" | sha256sum | cut -c1-12)
+host_images="$cache/host-images-$images_key.tar"
+if [[ ! -f $host_images ]]; then
+    say "saving the images for the test hosts"
+    podman save -q --multi-image-archive -o "$scratch/images.tar" "${host_image_names[@]}"
+    rm -f "$cache"/host-images-*.tar
+    mv "$scratch/images.tar" "$host_images"
+fi
+
 # --- Pulumi engine ----------------------------------------------------------------------------
 engine_build=${PULUMI_ENGINE_BUILD:-$repo/../shared/pulumi-engine/build.sh}
 if [[ ! -x $engine_build ]]; then
@@ -188,6 +205,8 @@ prometheus_bin=$(command -v prometheus)
     echo "IVATAR_OTEL_PROMTOOL=$promtool_bin"
     echo "IVATAR_OTEL_PROMETHEUS=$prometheus_bin"
     echo "IVATAR_OTEL_PULUMI_BIN=$pulumi_bin_dir"
+    echo "IVATAR_OTEL_HOST_ROOT=$host_root"
+    echo "IVATAR_OTEL_HOST_IMAGES=$host_images"
 } >"$scratch/tools.env"
 mv "$scratch/tools.env" "$cache/tools.env"
 cat "$cache/tools.env"

@@ -60,7 +60,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, imageId: `sha256:mock-${inputs.name}` };
         case "command:remote:Command":
         case "command:local:Command":
-            return { ...inputs, stdout: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n`, stderr: "" };
+            // As the command provider returns it: without the output's final line break.
+            return { ...inputs, stdout: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----`, stderr: "" };
         default:
             return inputs;
     }

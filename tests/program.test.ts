@@ -39,7 +39,7 @@ for (const stack of stackNames) {
             for (const name of ["collector", "jaeger"]) {
                 const c = container(run, name);
                 assert.strictEqual(c.user, "10001:10001");
-                assert.strictEqual(c.restart, "unless-stopped");
+                assert.strictEqual(c.restart, "always");
             }
             const images = run.ofType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort();
             assert.deepStrictEqual(images, ["docker.io/jaegertracing/jaeger:2.13.0", "docker.io/otel/opentelemetry-collector-contrib:0.161.0"]);

@@ -15,6 +15,10 @@ export interface Tools {
     prometheus: string;
     /** Directory holding the Pulumi CLI, the Node.js language host and the provider plugins. */
     pulumiBin: string;
+    /** The test hosts' root file system (scripts/host-root.sh). */
+    hostRoot: string;
+    /** The program's images in one archive, for the test hosts' Podman. */
+    hostImages: string;
 }
 
 let tools: Tools | undefined;
@@ -43,6 +47,8 @@ export function ensureToolchain(): Tools {
         promtool: need("IVATAR_OTEL_PROMTOOL"),
         prometheus: need("IVATAR_OTEL_PROMETHEUS"),
         pulumiBin: need("IVATAR_OTEL_PULUMI_BIN"),
+        hostRoot: need("IVATAR_OTEL_HOST_ROOT"),
+        hostImages: need("IVATAR_OTEL_HOST_IMAGES"),
     };
     return tools;
 }

@@ -1,5 +1,5 @@
 // The collector container: pure, settings in, ContainerSpec out.
-import { ContainerFile, ContainerSpec, imageUser } from "../container";
+import { ContainerFile, ContainerSpec, imageUser, restartPolicy } from "../container";
 import { renderYaml } from "../yaml";
 import { CollectorConfigSettings, collectorPaths } from "./config";
 import { configFor, tierCaPath, TierRole } from "./tier";
@@ -81,7 +81,7 @@ export function collectorContainer<Secret = string>(s: CollectorContainerSetting
         ],
         network: s.network,
         ...(s.aliases?.length ? { aliases: s.aliases } : {}),
-        restart: "unless-stopped",
+        restart: restartPolicy,
         labels: { "io.ivatar-otel.component": sampler ? "sampler" : "collector" },
     };
 }

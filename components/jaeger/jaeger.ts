@@ -2,7 +2,7 @@
 // private network (and, with several collector hosts, published over TLS with client
 // certificates for the other hosts' samplers), the query UI/API published for admin networks.
 import { renderYaml } from "../yaml";
-import { ContainerFile, ContainerSpec, imageUser } from "../container";
+import { ContainerFile, ContainerSpec, imageUser, restartPolicy } from "../container";
 import { prometheusNameStyle } from "../selfMetrics";
 import { RetentionSettings } from "./retention";
 
@@ -181,7 +181,7 @@ export function jaegerContainer<Content = string>(s: JaegerContainerSettings<Con
         ],
         files: [{ path: jaegerPaths.config, content: renderJaegerConfig(s) }, ...tierFiles, ...storageFiles],
         network: s.network,
-        restart: "unless-stopped",
+        restart: restartPolicy,
         labels: { "io.ivatar-otel.component": "jaeger" },
     };
 }

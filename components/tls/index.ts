@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dependenciesOf } from "../container";
 import { PodmanHost } from "../host/podmanHost";
-import { GeneratedTls, ProvidedTls, tlsPlacement } from "./placement";
+import { GeneratedTls, printedPem, ProvidedTls, tlsPlacement } from "./placement";
 
 /** Generated material needs nothing more; a provided certificate needs its (secret) private key. */
 export type CollectorTlsArgs =
@@ -34,7 +34,7 @@ export class CollectorTls extends pulumi.ComponentResource {
             { parent: this, dependsOn: dependenciesOf(opts) });
         this.step = command;
         // The step prints only the certificate on stdout.
-        this.trustedCertificate = pulumi.unsecret(command.stdout);
+        this.trustedCertificate = pulumi.unsecret(command.stdout).apply(printedPem);
         this.registerOutputs({ trustedCertificate: this.trustedCertificate, step: this.step });
     }
 }

@@ -33,3 +33,12 @@ export function tlsPlacement(s: GeneratedTls | ProvidedTls, privateKey?: string)
     const create = privateKey === undefined ? undefined : providedTlsScript(s.step, s.certificate, privateKey);
     return { files: {}, step: { create, delete: remove } };
 }
+
+/**
+ * The PEM text a TLS step printed, from the command provider's stdout: the provider strips the
+ * final line break, and PEM blocks joined into a bundle must each end with one (without it,
+ * "-----END CERTIFICATE----------BEGIN CERTIFICATE-----" fails to parse).
+ */
+export function printedPem(stdout: string): string {
+    return stdout.endsWith("\n") ? stdout : `${stdout}\n`;
+}
