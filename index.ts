@@ -58,10 +58,6 @@ function main() {
         return { host, plan: h, firewall, tls, network, ready: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : [])] };
     });
     const first = collectorHosts[0];
-    const prometheusHost = new PodmanHost("prometheus-host", { host: settings.prometheus.host, sshPrivateKey, requirements: plan.hosts.prometheus });
-    const grafanaHost = settings.grafana.host && plan.hosts.grafana
-        ? new PodmanHost("grafana-host", { host: settings.grafana.host, sshPrivateKey, requirements: plan.hosts.grafana })
-        : prometheusHost;
 
     // Clients authenticate with this token; the random provider keeps it secret in state.
     const bearerToken = new random.RandomPassword("otlp-bearer-token", { length: 48, special: false });
@@ -82,6 +78,12 @@ function main() {
     const collectors = collectorHosts.map(({ host, plan: h, network, ready }) =>
         new OtelCollector(`collector${h.suffix}`, { host, settings: h.collector, network, bearerToken: token, tierCa },
             { dependsOn: [...ready, jaeger, ...samplers] }));
+    // Its preflight checks that Prometheus reaches every scrape target: they run first.
+    const prometheusHost = new PodmanHost("prometheus-host",
+        { host: settings.prometheus.host, sshPrivateKey, requirements: plan.hosts.prometheus, preflightAfter: [jaeger, ...samplers, ...collectors] });
+    const grafanaHost = settings.grafana.host && plan.hosts.grafana
+        ? new PodmanHost("grafana-host", { host: settings.grafana.host, sshPrivateKey, requirements: plan.hosts.grafana })
+        : prometheusHost;
     const rules = new PrometheusRules("prometheus-rules", { host: prometheusHost, settings: plan.prometheus }, { dependsOn: collectors });
     // After the scrape jobs, so the panels have series to show.
     if (plan.grafana) new GrafanaDashboards("grafana-dashboards", { host: grafanaHost, settings: plan.grafana }, { dependsOn: [rules] });

@@ -41,6 +41,12 @@ function collectorHostProblems(values: Plain): Problem[] {
     if (single === undefined && list === undefined) {
         problems.push({ path: "collectorHost", expected: "expected either {address, port, user, hostKey} or {local: true} (or two or more hosts in collectorHosts)", found: undefined });
     }
+    const entries: [string, unknown][] = Array.isArray(list) ? list.map((h, i) => [`collectorHosts[${i}]`, h]) : [["collectorHost", single]];
+    for (const [path, host] of entries) {
+        if (isSshEntry(host) && typeof host.user === "string" && host.user !== "root") {
+            problems.push({ path: `${path}.user`, expected: `expected root: the docker provider reaches the SSH user's own Podman, and any other user's is rootless, not root's Podman that the firewall and TLS steps serve (a user with sudo can deploy to the Prometheus and Grafana hosts only)`, found: host.user });
+        }
+    }
     if (!Array.isArray(list)) return problems;
     const seen = new Map<string, number>();
     list.forEach((host, index) => {

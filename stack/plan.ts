@@ -9,6 +9,7 @@ import { HostRequirements } from "../components/host/preflight";
 import { HostSettings, isSsh } from "../components/host/settings";
 import { JaegerSettings, jaegerOtlpEndpoint, JaegerStorage } from "../components/jaeger/jaeger";
 import { PrometheusSettings } from "../components/prometheus/placement";
+import { prometheusApiUrl } from "../components/prometheus/preflight";
 import { ScrapeSettings, scrapeJobs, scrapeTargets } from "../components/prometheus/scrape";
 import { TlsSettings } from "../components/tls/placement";
 import { readStackValues, validateStack } from "../config/load";
@@ -103,6 +104,9 @@ export function planStack(s: StackSettings): StackPlan {
         tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined, reloadInterval: s.tls.reloadInterval },
         jaegerEndpoint: jaegerOtlpEndpoint,
     };
+    const rulesPath = `${s.prometheus.rulesDir}/${fileStem}.rules.yml`;
+    const scrapePath = `${s.prometheus.scrapeConfigDir}/${fileStem}.scrape.yml`;
+    const prometheusApi = prometheusApiUrl(s.prometheus.reloadUrl);
     const collectorHosts = planCollectorHosts(s, config, tlsDir);
     const first = collectorHosts[0];
     const jaegerHost = tier ? hostAddresses[0] : host;
@@ -133,8 +137,8 @@ export function planStack(s: StackSettings): StackPlan {
                 ...(tier ? { tier: { samplers: tier.samplers.length } } : {}),
             },
             scrape,
-            rulesPath: `${s.prometheus.rulesDir}/${fileStem}.rules.yml`,
-            scrapePath: `${s.prometheus.scrapeConfigDir}/${fileStem}.scrape.yml`,
+            rulesPath,
+            scrapePath,
             ruleTestsFile: `${fileStem}.rules.test.yml`,
             reloadUrl: s.prometheus.reloadUrl,
         },
@@ -155,9 +159,21 @@ export function planStack(s: StackSettings): StackPlan {
                 podman: false,
                 dockerDialStdio: false,
                 tools: [
-                    ...(s.prometheus.reloadUrl ? [{ command: "curl", neededFor: "reloading Prometheus after its files change" }] : []),
+                    { command: "curl", neededFor: "reaching the scrape targets and reloading Prometheus" },
                     ...(grafana && !grafanaOwnHost ? grafanaStepTools : []),
                 ],
+                reaches: scrapeTargets(scrape).map((t) => ({
+                    host: t.target.slice(0, t.target.lastIndexOf(":")), url: `http://${t.target}/metrics`, neededFor: `Prometheus's scrape job ${t.job}`,
+                })),
+                ...(prometheusApi ? {
+                    prometheusReads: {
+                        apiUrl: prometheusApi,
+                        files: [
+                            { path: rulesPath, list: "rule_files" as const, setBy: "prometheus.rulesDir" },
+                            { path: scrapePath, list: "scrape_config_files" as const, setBy: "prometheus.scrapeConfigDir" },
+                        ],
+                    },
+                } : {}),
                 optionalTools: [{ command: "promtool", neededFor: "rule files are then checked only by Prometheus's reload, not before they replace the old ones" }],
             },
             ...(grafanaOwnHost ? { grafana: { podman: false, dockerDialStdio: false, tools: grafanaStepTools, optionalTools: [] } } : {}),

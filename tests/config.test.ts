@@ -103,6 +103,8 @@ const badCases: BadCase[] = [
     { what: "retention without a unit", set: { traceRetention: "168" }, names: ["traceRetention"] },
     { what: "negative retention", set: { traceRetention: "-5h" }, names: ["traceRetention"] },
     { what: "SSH user with a shell separator", set: { collectorHost: json({ ...productionObject("collectorHost"), user: "root;id" }) }, names: ["collectorHost.user"], mentions: ["Unix user name"] },
+    { what: "a collector host reached as a sudo user", set: { collectorHost: json({ ...productionObject("collectorHost"), user: "deploy" }) }, names: ["collectorHost.user"], mentions: ["expected root", "rootless", "found \"deploy\""] },
+    { what: "a tier host reached as a sudo user", set: tier({}, [threeHosts[0], { ...threeHosts[1], user: "deploy" }]), names: ["collectorHosts[1].user"], mentions: ["expected root"] },
     { what: "SSH port zero", set: { collectorHost: json({ ...productionObject("collectorHost"), port: 0 }) }, names: ["collectorHost.port"] },
     { what: "host address with a command substitution", set: { collectorHost: json({ ...productionObject("collectorHost"), address: "$(id).internal" }) }, names: ["collectorHost.address"] },
     { what: "host given both an address and local", set: { collectorHost: json({ ...productionObject("collectorHost"), local: true }) }, names: ["collectorHost"] },

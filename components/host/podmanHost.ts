@@ -42,6 +42,8 @@ export interface PodmanHostArgs {
     sshPrivateKey?: pulumi.Input<string>;
     /** What the steps and containers placed here rely on; checked before anything is placed. */
     requirements: HostRequirements;
+    /** What must run before the preflight can check it (the scrape targets the Prometheus host must reach). */
+    preflightAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Options of a step: like a resource's, with `dependsOn` as a list (the preflight is added to it). */
@@ -70,7 +72,8 @@ export class PodmanHost extends pulumi.ComponentResource {
         this.settings = args.host;
         this.sshPrivateKey = args.sshPrivateKey;
         this.address = isSsh(args.host) ? args.host.address : "localhost";
-        this.preflight = this.command(`${name}-preflight`, { create: preflightScript(args.requirements), delete: "true" }, { parent: this });
+        this.preflight = this.command(`${name}-preflight`, { create: preflightScript(args.requirements), delete: "true" },
+            { parent: this, dependsOn: args.preflightAfter });
         // Only a host that runs containers gets a docker provider (the Prometheus host runs steps only).
         if (args.requirements.podman) {
             this.podman = new docker.Provider(`${name}-podman`, {

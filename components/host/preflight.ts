@@ -1,6 +1,8 @@
 // The host preflight: before anything is placed on a host, check what the program relies on
 // there and fail with one message that names every missing piece and how to fix it. Pure:
 // requirements in, POSIX sh out (run as root, like every step).
+import { restartPolicy } from "../container";
+import { PrometheusReads, prometheusReadsCheck } from "../prometheus/preflight";
 import { preamble, shQuote } from "./scripts";
 
 /** The oldest Podman the program is tested on (Debian 12's); 5.1+ also updates containers in place. */
@@ -26,6 +28,10 @@ export interface HostRequirements {
     volumeRoom?: { volumes: string[]; bytes: number; setBy: string };
     /** Host names this host must resolve (the other collector hosts, which its front sends to). */
     resolves?: string[];
+    /** HTTP endpoints this host must resolve and reach (Prometheus's scrape targets, once the collectors run). */
+    reaches?: { host: string; url: string; neededFor: string }[];
+    /** The Prometheus running here must read these files (its rule_files and scrape_config_files). */
+    prometheusReads?: PrometheusReads;
 }
 
 /** The queue's file takes this much more than the queue counts (npm run bench -- outage: 7 %). */
@@ -53,6 +59,32 @@ function volumeRoomCheck(room: NonNullable<HostRequirements["volumeRoom"]>): str
         `  fi`,
     ];
 }
+
+/**
+ * What brings the containers back after a reboot: podman-restart.service, enabled, starting every
+ * container whose restart policy is the one the program sets (Podman's unit filters by policy).
+ */
+const rebootCheck = [
+    `  systemctl is-enabled podman-restart.service >/dev/null 2>&1 || problem "podman-restart.service is not enabled, so the containers would stay stopped after a reboot: systemctl enable podman-restart.service"`,
+    `  restart_cmd=$(systemctl show -p ExecStart --value podman-restart.service 2>/dev/null)`,
+    `  case "$restart_cmd" in`,
+    `    *"start --all"*) case "$restart_cmd" in *restart-policy=${restartPolicy}*) ;; *restart-policy=*) problem "podman-restart.service does not start containers with restart policy ${restartPolicy}, which the collector and Jaeger have: they would stay stopped after a reboot (it runs: $restart_cmd)" ;; esac ;;`,
+    `    *) problem "podman-restart.service does not run podman start --all, so the containers would stay stopped after a reboot (it runs: \${restart_cmd:-nothing}): use the unit Podman ships" ;;`,
+    `  esac`,
+];
+
+/** The docker provider's `docker system dial-stdio` connects to root's Podman API socket: listening now, and after a reboot. */
+const socketCheck = [
+    `  socket_state=$(systemctl is-active podman.socket 2>/dev/null)`,
+    `  [ "$socket_state" = active ] || problem "podman.socket is \${socket_state:-unknown}, not active (the docker provider reaches Podman through it): systemctl enable --now podman.socket"`,
+    `  systemctl is-enabled podman.socket >/dev/null 2>&1 || problem "podman.socket is not enabled, so it would be gone after a reboot: systemctl enable --now podman.socket"`,
+];
+
+/** SELinux's mode, in the summary: the TLS step labels bind-mounted files for containers where it is on. */
+const selinuxReport = [
+    `if command -v getenforce >/dev/null 2>&1; then selinux=$(getenforce 2>/dev/null); else selinux="not installed"; fi`,
+    `summary="$summary, SELinux \${selinux:-unknown}"`,
+];
 
 /** The check script. Prints a one-line summary on stdout; problems go to stderr with exit 1. */
 export function preflightScript(r: HostRequirements): string {
@@ -87,12 +119,12 @@ export function preflightScript(r: HostRequirements): string {
             `fi`,
             // Without systemd (test machines) nothing restarts containers at boot anyway.
             `if [ -d /run/systemd/system ]; then`,
-            `  for unit in podman-restart.service${r.dockerDialStdio ? " podman.socket" : ""}; do`,
-            `    systemctl is-enabled "$unit" >/dev/null 2>&1 || problem "$unit is not enabled: systemctl enable --now $unit"`,
-            `  done`,
+            ...rebootCheck,
+            ...(r.dockerDialStdio ? socketCheck : []),
             `else`,
             `  warn "no systemd here: podman-restart.service and podman.socket were not checked"`,
             `fi`,
+            ...selinuxReport,
         );
     }
     if (r.dockerDialStdio) {
@@ -107,6 +139,20 @@ export function preflightScript(r: HostRequirements): string {
     for (const t of r.optionalTools) {
         lines.push(`command -v ${shQuote(t.command)} >/dev/null 2>&1 || warn ${shQuote(`${t.command} is not installed: ${t.neededFor}`)}`);
     }
+    // Only with curl (a tool named above) can an endpoint be found unreachable.
+    const endpointChecks: string[] = [];
+    for (const t of r.reaches ?? []) {
+        endpointChecks.push(
+            `if ! getent hosts ${shQuote(t.host)} >/dev/null 2>&1; then`,
+            `  problem ${shQuote(`${t.host} does not resolve here (${t.neededFor}): add it to DNS or /etc/hosts`)}`,
+            // Any HTTP answer will do: only a host that cannot be reached at all is a problem here.
+            `elif ! curl -s -o /dev/null --max-time 5 ${shQuote(t.url)}; then`,
+            `  problem ${shQuote(`${t.url} does not answer from here (${t.neededFor}): check that it runs and that the firewall's trustedNetworks.metrics admits this host`)}" (this host's addresses: $(hostname -I 2>/dev/null))"`,
+            `fi`,
+        );
+    }
+    if (r.prometheusReads) endpointChecks.push(...prometheusReadsCheck(r.prometheusReads));
+    if (endpointChecks.length) lines.push(`if command -v curl >/dev/null 2>&1; then`, ...endpointChecks, `fi`);
     lines.push(
         `if [ -n "$problems" ]; then`,
         `  printf 'preflight on %s: nothing was placed; fix these first:%b\\n' "$(uname -n)" "$problems" >&2`,
