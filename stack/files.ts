@@ -45,11 +45,12 @@ function inFolder(folder: string, files: Record<string, string>): Record<string,
     return Object.fromEntries(Object.entries(files).map(([name, content]) => [`${folder}/${name}`, content]));
 }
 
-/** A step's scripts as steps/<name>-create.sh and steps/<name>-delete.sh (create only where it carries no secret). */
-function stepFiles(name: string, step: { create?: string; delete: string }): Record<string, string> {
+/** A step's scripts as steps/<name>-create.sh, -delete.sh and -check.sh (create only where it carries no secret). */
+function stepFiles(name: string, step: { create?: string; delete: string; check?: string }): Record<string, string> {
     return {
         ...(step.create === undefined ? {} : { [`steps/${name}-create.sh`]: step.create }),
         [`steps/${name}-delete.sh`]: step.delete,
+        ...(step.check === undefined ? {} : { [`steps/${name}-check.sh`]: step.check }),
     };
 }
 

@@ -1,11 +1,12 @@
 // The real Pulumi engine (CLI, Node.js language host, command/random/docker plugins built by the
 // toolchain) run on a copy of this project, with a file backend and a passphrase secrets
 // provider in a scratch directory: nothing is read from or written to the checkout or ~/.pulumi.
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { examplesFolder, projectRoot } from "../config/stackFile";
-import { copyProject, ensureToolchain, run, RunResult, tempDir } from "./tools";
+import { stringify } from "yaml";
+import { copyProject, ensureToolchain, run, RunResult, runOk, tempDir, waitFor } from "./tools";
 
 /** What the program needs to run: its sources, its project file and its stack files. */
 const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "grammar", "stack", "versions.json", "package.json", "tsconfig.json"];
@@ -133,4 +134,22 @@ export function assertOnlyCollectorReplaced(steps: PreviewStep[]): void {
     if (!steps.some((s) => s.op === "replace" && (s.diffReasons ?? []).includes("uploads"))) {
         throw new Error(`expected the collector container replaced for its uploads, found:\n${changed.join("\n")}`);
     }
+}
+
+/** A stack file with these values under the project's namespace. */
+export function stackFile(values: Record<string, unknown>): string {
+    return stringify({ config: Object.fromEntries(Object.entries(values).map(([k, v]) => [`ivatar-otel:${k}`, v])) });
+}
+
+/**
+ * An ssh-agent in `dir` holding the client key: the docker provider's ssh authenticates only
+ * through an agent. `env` is what the CLI needs to reach it.
+ */
+export async function startAgent(dir: string, clientKey: string): Promise<{ agent: ChildProcess; env: NodeJS.ProcessEnv }> {
+    const socket = path.join(dir, "agent.sock");
+    const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+    await waitFor("ssh-agent", () => (fs.existsSync(socket) ? true : undefined), 10_000);
+    const env = { SSH_AUTH_SOCK: socket };
+    runOk("ssh-add", ["-q", clientKey], { env: { ...process.env, ...env } });
+    return { agent, env };
 }

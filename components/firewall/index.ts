@@ -14,7 +14,7 @@ export interface FirewallArgs {
 /**
  * The project's own nftables table on the collector host: each published port admitted only from
  * its trusted networks (before Podman's DNAT and at input), with systemd units that load it at
- * boot and put it back within a minute of a flush. Removed with its units on destroy.
+ * boot and load it again every minute (undoing any flush or edit). Removed with its units on destroy.
  */
 export class Firewall extends pulumi.ComponentResource {
     readonly ruleset: string;

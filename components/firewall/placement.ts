@@ -2,7 +2,7 @@
 // step, and `npm run render` writes the same files and scripts for review.
 import { StepScripts } from "../host/scripts";
 import { PortClass, renderRuleset } from "./ruleset";
-import { applyFirewallScript, firewallCheck, firewallUnit, removeFirewallScript, renderFirewallCheckService, renderFirewallCheckTimer, renderFirewallUnit } from "./steps";
+import { applyFirewallScript, firewallCheck, firewallCheckScript, firewallUnit, removeFirewallScript, renderFirewallCheckService, renderFirewallCheckTimer, renderFirewallUnit } from "./steps";
 
 export interface FirewallSettings {
     /** Ports grouped by who may reach them. */
@@ -29,6 +29,10 @@ export function firewallPlacement(s: FirewallSettings): FirewallPlacement {
             [`${firewallCheck}.service`]: renderFirewallCheckService(s.rulesetPath),
             [`${firewallCheck}.timer`]: renderFirewallCheckTimer(),
         },
-        step: { create: applyFirewallScript(ruleset, s.rulesetPath), delete: removeFirewallScript(s.rulesetPath) },
+        step: {
+            create: applyFirewallScript(ruleset, s.rulesetPath),
+            delete: removeFirewallScript(s.rulesetPath),
+            check: firewallCheckScript(ruleset, s.rulesetPath),
+        },
     };
 }

@@ -1,6 +1,6 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
 import { requireSafePaths } from "../../grammar/text";
-import { hasSystemd, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
+import { filesCheck, hasSystemd, HostFile, preamble, removeFiles, shQuote, unitsCheck, writeFiles } from "../host/scripts";
 import { firewallTable } from "./ruleset";
 
 export const firewallUnit = "ivatar-otel-firewall.service";
@@ -43,18 +43,22 @@ export const firewallCheck = "ivatar-otel-firewall-check";
 /** How often the host checks that the table is still loaded (a flush by hand removes it too). */
 export const firewallCheckInterval = "1min";
 
-/** Loads the table again if anything removed it; does nothing while it is there. */
+/**
+ * Loads the table again, whatever happened to it: removed by a flush of the ruleset, emptied by a
+ * flush of the table, or edited by hand. The file replaces the table in one transaction, so a
+ * load while it is intact changes nothing that a packet could see.
+ */
 export function renderFirewallCheckService(rulesetPath: string): string {
     requireSafePaths("the ruleset path in a systemd unit", rulesetPath);
     return [
-        "# Written by ivatar-otel: loads its nftables table again if a flush removed it.",
+        "# Written by ivatar-otel: loads its nftables table again, undoing any flush or edit.",
         "[Unit]",
         "Description=ivatar-otel firewall table check",
         "After=nftables.service",
         "",
         "[Service]",
         "Type=oneshot",
-        `ExecStart=/bin/sh -c "nft list table inet ${firewallTable} >/dev/null 2>&1 || exec nft -f ${rulesetPath}"`,
+        `ExecStart=/usr/sbin/nft -f ${rulesetPath}`,
         "",
     ].join("\n");
 }
@@ -79,6 +83,16 @@ export function renderFirewallCheckTimer(): string {
 /** The units the step places, enabled where systemd runs. */
 export const firewallUnitPaths = [firewallUnit, `${firewallCheck}.service`, `${firewallCheck}.timer`].map((u) => `/etc/systemd/system/${u}`);
 
+/** The ruleset and the units, as the step writes them. */
+function firewallFiles(ruleset: string, rulesetPath: string): HostFile[] {
+    return [
+        { path: rulesetPath, content: ruleset, mode: "0600" },
+        { path: firewallUnitPaths[0], content: renderFirewallUnit(rulesetPath), mode: "0644" },
+        { path: firewallUnitPaths[1], content: renderFirewallCheckService(rulesetPath), mode: "0644" },
+        { path: firewallUnitPaths[2], content: renderFirewallCheckTimer(), mode: "0644" },
+    ];
+}
+
 export function applyFirewallScript(ruleset: string, rulesetPath: string): string {
     requireSafePaths("the ruleset path", rulesetPath);
     const path = shQuote(rulesetPath);
@@ -88,12 +102,7 @@ export function applyFirewallScript(ruleset: string, rulesetPath: string): strin
         `printf %s ${Buffer.from(ruleset).toString("base64")} | base64 -d > "$check"`,
         `nft -c -f "$check" || { echo "firewall: nft rejected the ruleset; the old one stays" >&2; rm -f "$check"; exit 1; }`,
         `rm -f "$check"`,
-    ].join("\n") + "\n" + writeFiles([
-        { path: rulesetPath, content: ruleset, mode: "0600" },
-        { path: firewallUnitPaths[0], content: renderFirewallUnit(rulesetPath), mode: "0644" },
-        { path: firewallUnitPaths[1], content: renderFirewallCheckService(rulesetPath), mode: "0644" },
-        { path: firewallUnitPaths[2], content: renderFirewallCheckTimer(), mode: "0644" },
-    ]) + [
+    ].join("\n") + "\n" + writeFiles(firewallFiles(ruleset, rulesetPath)) + [
         `nft -f ${path}`,
         // Started as well as enabled: restarts and reloads of nftables.service reach active units only.
         `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${firewallUnit} ${firewallCheck}.timer >/dev/null 2>&1; fi`,
@@ -108,4 +117,15 @@ export function removeFirewallScript(rulesetPath: string): string {
         `if nft list table inet ${firewallTable} >/dev/null 2>&1; then nft delete table inet ${firewallTable}; fi`,
     ].join("\n") + "\n" + removeFiles([rulesetPath, ...firewallUnitPaths]) +
         `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
+}
+
+/**
+ * What a refresh checks: the table loaded with every rule (each carries a comment: counting them
+ * finds a flushed table too), the files as written, the units enabled and running.
+ */
+export function firewallCheckScript(ruleset: string, rulesetPath: string): string {
+    const rules = ruleset.split("\n").filter((line) => line.includes(' comment "')).length;
+    return `[ "$(nft list table inet ${firewallTable} 2>/dev/null | grep -c ' comment "')" = ${rules} ] || ` +
+        `echo 'the nftables table inet ${firewallTable} is not loaded with its ${rules} rules'\n` +
+        filesCheck(firewallFiles(ruleset, rulesetPath)) + unitsCheck([firewallUnit, `${firewallCheck}.timer`]);
 }

@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { isIPv6 } from "net";
+import { KeptStep } from "./kept";
 import { HostRequirements, preflightScript } from "./preflight";
 import { asRoot, asRootInline, StepScripts } from "./scripts";
 import { HostSettings, isSsh, SshHost } from "./settings";
@@ -49,8 +50,12 @@ export interface PodmanHostArgs {
 /** Options of a step: like a resource's, with `dependsOn` as a list (the preflight is added to it). */
 export type StepOptions = Omit<pulumi.CustomResourceOptions, "dependsOn"> & { dependsOn?: pulumi.Input<pulumi.Resource>[] };
 
-/** A step's scripts, run as root: create (which may carry a secret) as an input, delete without secrets. */
-export type HostStep = Omit<StepScripts, "create"> & { create: pulumi.Input<string> };
+/**
+ * A step's scripts, run as root: create (which may carry a secret) as an input, delete without
+ * secrets, and optionally a check that prints what of the step's work is missing on the host (a
+ * refresh then finds it, and the next up runs create again: KeptStep).
+ */
+export type HostStep = Omit<StepScripts, "create"> & { create: pulumi.Input<string>; check?: string };
 
 /**
  * A host the stack places things on: over SSH with its pinned host key, or this machine. Runs a
@@ -104,7 +109,15 @@ export class PodmanHost extends pulumi.ComponentResource {
      * line); the delete script is inlined and must carry none.
      */
     step(name: string, step: HostStep, opts: StepOptions): command.remote.Command | command.local.Command {
-        return this.command(name, step, { ...opts, dependsOn: [...(opts.dependsOn ?? []), this.preflight] });
+        const placed = this.command(name, step, { ...opts, dependsOn: [...(opts.dependsOn ?? []), this.preflight] });
+        if (step.check !== undefined) {
+            const sshArgs = isSsh(this.settings)
+                ? [...sshOptions(this.settings), "-p", String(this.settings.port), `${this.settings.user}@${this.settings.address}`]
+                : undefined;
+            new KeptStep(`${name}-kept`, { connection: { sshArgs }, privateKey: this.sshPrivateKey, check: step.check, repair: step.create },
+                { parent: opts.parent, dependsOn: [placed] });
+        }
+        return placed;
     }
 
     private command(name: string, step: HostStep, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {

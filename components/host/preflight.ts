@@ -84,6 +84,7 @@ const socketCheck = [
 const selinuxReport = [
     `if command -v getenforce >/dev/null 2>&1; then selinux=$(getenforce 2>/dev/null); else selinux="not installed"; fi`,
     `summary="$summary, SELinux \${selinux:-unknown}"`,
+    `case "$selinux" in Enforcing|Permissive) command -v semanage >/dev/null 2>&1 || warn "SELinux is $selinux and semanage is not installed (policycoreutils-python-utils): the TLS files are then labelled for containers by chcon, which a relabel of the file system undoes" ;; esac`,
 ];
 
 /** The check script. Prints a one-line summary on stdout; problems go to stderr with exit 1. */

@@ -1,12 +1,18 @@
 // Shell building blocks for the steps run on hosts (over SSH, or locally for the local stack).
 // Pure: they return POSIX sh text. Every step is idempotent: running it twice changes nothing.
 
+import { createHash } from "crypto";
 import { requireGrammar, requireOwner, requireSafePaths } from "../../grammar/text";
 
-/** A step's scripts: `create` runs on create and on every change (so it is idempotent), `delete` on destroy. */
+/**
+ * A step's scripts: `create` runs on create and on every change (so it is idempotent), `delete` on
+ * destroy, and `check`, where given, prints one line per piece of the step's work missing on the
+ * host (nothing when all is in place): a refresh runs it, and the next up runs create again.
+ */
 export interface StepScripts {
     create: string;
     delete: string;
+    check?: string;
 }
 
 export interface HostFile {
@@ -66,4 +72,20 @@ export function writeFiles(files: HostFile[]): string {
 export function removeFiles(paths: string[]): string {
     requireSafePaths("a host file path", ...paths);
     return `rm -f ${paths.map(shQuote).join(" ")}\n`;
+}
+
+/** Check lines: one message for each file that is missing or no longer holds what the step wrote. */
+export function filesCheck(files: Pick<HostFile, "path" | "content">[]): string {
+    return files.map((f) => {
+        requireSafePaths("a host file path", f.path);
+        const sum = createHash("sha256").update(f.content).digest("hex");
+        return `[ "$(sha256sum < ${shQuote(f.path)} 2>/dev/null | cut -c1-64)" = ${sum} ] || echo ${shQuote(`${f.path} is missing or changed`)}`;
+    }).join("\n") + "\n";
+}
+
+/** Check lines: each unit must be enabled and active, where systemd runs. */
+export function unitsCheck(units: string[]): string {
+    for (const unit of units) requireGrammar(/^[A-Za-z0-9@._-]+$/.test(unit), "a systemd unit name", unit);
+    return `if ${hasSystemd}; then\n` + units.map((u) =>
+        `  systemctl is-enabled --quiet ${u} || echo '${u} is not enabled'\n  systemctl is-active --quiet ${u} || echo '${u} is not active'\n`).join("") + "fi\n";
 }

@@ -1,6 +1,6 @@
 // What PrometheusRules places on the Prometheus host, in one pure function: the component runs
 // its step, and `npm run render` writes the same files and scripts for review.
-import { StepScripts } from "../host/scripts";
+import { filesCheck, StepScripts } from "../host/scripts";
 import { renderRules, renderRuleTests, RuleSettings } from "./rules";
 import { renderScrapeConfig, ScrapeSettings } from "./scrape";
 import { placePrometheusFilesScript, removePrometheusFilesScript } from "./steps";
@@ -41,6 +41,10 @@ export function prometheusPlacement(s: PrometheusSettings): PrometheusPlacement 
             [s.ruleTestsFile]: renderRuleTests(s.rules, basename(s.rulesPath)),
             [basename(s.scrapePath)]: scrapeConfig,
         },
-        step: { create: placePrometheusFilesScript(files), delete: removePrometheusFilesScript(files) },
+        step: {
+            create: placePrometheusFilesScript(files),
+            delete: removePrometheusFilesScript(files),
+            check: filesCheck([{ path: s.rulesPath, content: rules }, { path: s.scrapePath, content: scrapeConfig }]),
+        },
     };
 }

@@ -30,7 +30,7 @@ export class CollectorTls extends pulumi.ComponentResource {
         const create = "privateKey" in args
             ? pulumi.secret(pulumi.output(args.privateKey).apply((key) => createScript(tlsPlacement(args.settings, key).step)))
             : createScript(placement.step);
-        const command = args.host.step(`${name}-material`, { create, delete: placement.step.delete },
+        const command = args.host.step(`${name}-material`, { create, delete: placement.step.delete, check: placement.step.check },
             { parent: this, dependsOn: dependenciesOf(opts) });
         this.step = command;
         // The step prints only the certificate on stdout.

@@ -2,7 +2,7 @@
 // step, and `npm run render` writes the same files and scripts for review.
 import { StepScripts } from "../host/scripts";
 import { renderRenewalService, renderRenewalTimer, renewalUnit } from "./renewal";
-import { generateTlsScript, providedTlsScript, removeTlsScript, TlsStepSettings } from "./steps";
+import { generatedTlsCheck, generateTlsScript, providedTlsCheck, providedTlsScript, removeTlsScript, TlsStepSettings } from "./steps";
 
 export type TlsSettings =
     /** Plain OTLP (the local stack only). */
@@ -19,7 +19,7 @@ export interface TlsPlacement {
     /** The renewal timer's units (mode generate), by file name. */
     files: Record<string, string>;
     /** The material step. Mode provided has no create script without its key. */
-    step: Partial<StepScripts> & Pick<StepScripts, "delete">;
+    step: Partial<StepScripts> & Pick<StepScripts, "delete" | "check">;
 }
 
 export function tlsPlacement(s: GeneratedTls | ProvidedTls, privateKey?: string): TlsPlacement {
@@ -27,11 +27,11 @@ export function tlsPlacement(s: GeneratedTls | ProvidedTls, privateKey?: string)
     if (s.mode === "generate") {
         return {
             files: { [`${renewalUnit}.service`]: renderRenewalService(s.step.caDir), [`${renewalUnit}.timer`]: renderRenewalTimer() },
-            step: { create: generateTlsScript(s.step), delete: remove },
+            step: { create: generateTlsScript(s.step), delete: remove, check: generatedTlsCheck(s.step) },
         };
     }
     const create = privateKey === undefined ? undefined : providedTlsScript(s.step, s.certificate, privateKey);
-    return { files: {}, step: { create, delete: remove } };
+    return { files: {}, step: { create, delete: remove, check: providedTlsCheck(s.step, s.certificate) } };
 }
 
 /**

@@ -3,7 +3,7 @@
 // It re-issues only when the certificate nears expiry (or its names or CA changed); the collector
 // re-reads the files every tls.reloadInterval, so no `pulumi up` and no restart is needed.
 import { requireSafePaths } from "../../grammar/text";
-import { hasSystemd, removeFiles, writeFiles } from "../host/scripts";
+import { hasSystemd, HostFile, removeFiles, writeFiles } from "../host/scripts";
 import { renderDailyTimer } from "../host/units";
 
 export const renewalUnit = "ivatar-otel-tls-renew";
@@ -32,13 +32,18 @@ export function renderRenewalTimer(): string {
     return renderDailyTimer("the certificate renewal", "collector certificate renewal");
 }
 
-/** Places the renewal script and its timer, and enables the timer where systemd runs. */
-export function placeRenewal(caDir: string, issueScript: string): string {
-    return writeFiles([
+/** The renewal script and its units, as the TLS step writes them. */
+export function renewalFiles(caDir: string, issueScript: string): HostFile[] {
+    return [
         { path: renewalScriptPath(caDir), content: issueScript, mode: "0500" },
         { path: `${unitDir}/${renewalUnit}.service`, content: renderRenewalService(caDir), mode: "0644" },
         { path: `${unitDir}/${renewalUnit}.timer`, content: renderRenewalTimer(), mode: "0644" },
-    ]) + `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${renewalUnit}.timer >/dev/null 2>&1; fi\n`;
+    ];
+}
+
+/** Places the renewal script and its timer, and enables the timer where systemd runs. */
+export function placeRenewal(caDir: string, issueScript: string): string {
+    return writeFiles(renewalFiles(caDir, issueScript)) + `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${renewalUnit}.timer >/dev/null 2>&1; fi\n`;
 }
 
 export function removeRenewal(caDir: string): string {

@@ -7,8 +7,8 @@
 // daily timer on the host (renewal.ts).
 // provided: the configured certificate and key are written as they are.
 import { isHostAddress, requireGrammar, requireOwner, requireSafePaths } from "../../grammar/text";
-import { HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
-import { placeRenewal, removeRenewal } from "./renewal";
+import { filesCheck, HostFile, preamble, removeFiles, shQuote, unitsCheck, writeFiles } from "../host/scripts";
+import { placeRenewal, removeRenewal, renewalFiles, renewalUnit } from "./renewal";
 
 export interface TlsStepSettings {
     /** Host directory mounted into the collector as its tls/ directory. */
@@ -36,9 +36,31 @@ function clientCaFile(s: TlsStepSettings): HostFile[] {
     return s.clientCa ? [{ path: `${s.dir}/client-ca.crt`, content: s.clientCa, mode: "0444", owner: s.owner }] : [];
 }
 
-/** SELinux hosts (Fedora) need the container label on bind-mounted files. */
-const relabel = (dir: string) =>
-    `if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then chcon -R -t container_file_t ${shQuote(dir)}; fi\n`;
+const selinuxOn = "command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled";
+
+/** semanage's file-context spec for a directory and everything in it (a regular expression). */
+const contextSpec = (dir: string) => `${dir.replace(/\./g, "\\.")}(/.*)?`;
+
+/**
+ * SELinux hosts (Fedora, enforcing) let containers read bind-mounted files only with the
+ * container_file_t label. A file-context rule makes it persistent (a relabel of the file system
+ * keeps it) and restorecon applies it; without semanage, chcon labels until the next relabel.
+ */
+const relabel = (dir: string) => [
+    `if ${selinuxOn}; then`,
+    `  if command -v semanage >/dev/null 2>&1; then`,
+    `    semanage fcontext -a -t container_file_t ${shQuote(contextSpec(dir))} 2>/dev/null || semanage fcontext -m -t container_file_t ${shQuote(contextSpec(dir))}`,
+    `    restorecon -R ${shQuote(dir)}`,
+    `  else`,
+    `    chcon -R -t container_file_t ${shQuote(dir)}`,
+    `    echo ${shQuote(`tls: semanage is not installed (policycoreutils-python-utils): ${dir} is labelled container_file_t by chcon, which a relabel of the file system undoes`)} >&2`,
+    `  fi`,
+    `fi`,
+].join("\n") + "\n";
+
+/** Removes the file-context rule relabel() added. */
+const unlabel = (dir: string) =>
+    `if ${selinuxOn} && command -v semanage >/dev/null 2>&1; then semanage fcontext -d ${shQuote(contextSpec(dir))} 2>/dev/null || true; fi\n`;
 
 /** The second check for where the TLS files go and who owns them. */
 function requireTlsPlaces(s: Pick<TlsStepSettings, "dir" | "caDir" | "owner">): void {
@@ -106,6 +128,28 @@ export function providedTlsScript(s: TlsStepSettings, certificate: string, priva
 
 export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir">): string {
     requireSafePaths("a TLS directory", s.dir, s.caDir);
-    return preamble + removeRenewal(s.caDir) + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
+    return preamble + removeRenewal(s.caDir) + unlabel(s.dir) + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
         `rmdir ${shQuote(s.dir)} ${shQuote(s.caDir)} 2>/dev/null || true\n`;
+}
+
+/**
+ * What a refresh checks of generated material: the CA, a server key and a certificate the CA
+ * issued, the client CA as configured, and the renewal armed. (A CA made anew by the repair is
+ * not the one the apps trust: see README, "Drift".)
+ */
+export function generatedTlsCheck(s: TlsStepSettings): string {
+    requireTlsPlaces(s);
+    const dir = shQuote(s.dir);
+    const ca = shQuote(s.caDir);
+    return [
+        `[ -s ${ca}/ca.key ] && [ -s ${ca}/ca.crt ] || echo ${shQuote(`the CA in ${s.caDir} is missing`)}`,
+        `[ -s ${dir}/server.key ] && openssl verify -CAfile ${ca}/ca.crt ${dir}/server.crt >/dev/null 2>&1 || echo ${shQuote(`the server certificate or key in ${s.dir} is missing or not the CA's`)}`,
+    ].join("\n") + "\n" + filesCheck([...clientCaFile(s), ...renewalFiles(s.caDir, issueScript(s))]) + unitsCheck([`${renewalUnit}.timer`]);
+}
+
+/** What a refresh checks of provided material: the certificate as configured, a key beside it, the client CA. */
+export function providedTlsCheck(s: TlsStepSettings, certificate: string): string {
+    requireTlsPlaces(s);
+    return filesCheck([{ path: `${s.dir}/server.crt`, content: certificate }, ...clientCaFile(s)]) +
+        `[ -s ${shQuote(`${s.dir}/server.key`)} ] || echo ${shQuote(`the private key in ${s.dir} is missing`)}\n`;
 }

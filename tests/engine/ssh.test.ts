@@ -5,17 +5,17 @@
 // placed; the right one places everything, firewall included, and telemetry flows through it; a
 // second `up` changes nothing, a changed ratio replaces only the collector, `destroy` cleans up.
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { collectorPaths } from "../../components/collector/config";
 import { firewallTable } from "../../components/firewall/ruleset";
 import { stackArtifacts } from "../../stack/files";
 import { validateStack } from "../../config/load";
 import { planStack, privateNetwork, StackPlan } from "../../stack/plan";
 import { assertPlacedAsSpecified, fileInContainer, grafanaFiles, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
-import { assertOnlyCollectorReplaced, changedSteps, EngineProject, startPodmanService } from "../engine";
+import { assertOnlyCollectorReplaced, changedSteps, EngineProject, stackFile, startAgent, startPodmanService } from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { startSshd, stopSshd, TestHost } from "../sshd";
 import { run, runOk, tempDir, waitFor } from "../tools";
@@ -44,16 +44,6 @@ function stackValues(host: TestHost, hostKey: string, work: string): Record<stri
     };
 }
 
-function stackFile(values: Record<string, unknown>): string {
-    return stringify({ config: Object.fromEntries(Object.entries(values).map(([k, v]) => [`ivatar-otel:${k}`, v])) });
-}
-
-/** An ssh-agent holding the client key: the docker provider's ssh authenticates through it. */
-function startAgent(dir: string): { socket: string; agent: ChildProcess } {
-    const socket = path.join(dir, "agent.sock");
-    const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
-    return { socket, agent };
-}
 
 describe("engine: a stack on a remote Podman host over SSH", function () {
     this.timeout(900_000);
@@ -76,11 +66,9 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         work = tempDir("engine-ssh");
         // The Docker CLI's `system dial-stdio` on the host connects to DOCKER_HOST: Podman's socket.
         host = startSshd(sshPort, { DOCKER_HOST: `unix://${podmanSocket}` });
-        const started = startAgent(work);
+        const started = await startAgent(work, host.clientKey);
         agent = started.agent;
-        agentEnv = { SSH_AUTH_SOCK: started.socket };
-        await waitFor("ssh-agent", () => (fs.existsSync(started.socket) ? true : undefined), 10_000);
-        runOk("ssh-add", ["-q", host.clientKey], { env: { ...process.env, ...agentEnv } });
+        agentEnv = started.env;
         stopPodman = startPodmanService(podmanSocket);
         plan = planStack(validateStack(stackValues(host, host.hostKey, work)));
         removeLeftovers(stackArtifacts(plan, { bearerToken: "unused" }), plan);

@@ -57,6 +57,17 @@ describe("live: the host units under a real systemd", function () {
             console.log(`      table back ${Math.round((Date.now() - started) / 1000)} s after the flush`);
         });
 
+        it("`nft flush table` by hand leaves an empty table: the check timer loads the rules again within its interval", async () => {
+            const rules = () => host.exec(["nft", "list", "table", "inet", firewallTable]).stdout.split("\n").filter((l) => l.includes(" drop ")).length;
+            const loaded = rules();
+            assert.ok(loaded > 0);
+            assert.strictEqual(host.exec(["nft", "flush", "table", "inet", firewallTable]).status, 0);
+            assert.ok(tableLoaded() && rules() === 0, "the flush left the table, empty");
+            const started = Date.now();
+            await waitFor("the rules back", async () => rules() === loaded || undefined, 90_000);
+            console.log(`      rules back ${Math.round((Date.now() - started) / 1000)} s after the flush`);
+        });
+
         it("the delete step disables the units; a restart of nftables then leaves the table away", () => {
             sh(removeFirewallScript(rulesetPath));
             assert.ok(!tableLoaded());

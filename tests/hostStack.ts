@@ -1,0 +1,139 @@
+// A stack on booted hosts (tests/hosts.ts) with the real engine: the operator's set-up before the
+// first `pulumi up`, the stack's values, an app that keeps sending while hosts reboot, and
+// snapshots of a host's files and units to prove that destroy leaves it as it was.
+import * as assert from "assert";
+import { BootedHost, HostLab, hostNetwork } from "./hosts";
+import { exportSpans, makeSpans, succeeded, Target } from "./otlp";
+
+/** The user the Prometheus host is reached as: not root, with sudo, as the README allows there. */
+export const sudoUser = "deploy";
+
+/**
+ * What an operator has on the Prometheus host before the first `pulumi up`: Prometheus running
+ * with the lifecycle API, reading the rule and scrape directories the stack writes to (unless
+ * `readsScrapeDir` is false), and a deploy user with passwordless sudo.
+ */
+export function setUpPrometheusHost(host: BootedHost, lab: HostLab, options: { readsScrapeDir: boolean } = { readsScrapeDir: true }): void {
+    const scrape = options.readsScrapeDir ? "scrape_config_files:\n  - /etc/prometheus/scrape.d/*.yml\n" : "";
+    host.sh([
+        `cat > /etc/prometheus/prometheus.yml <<'YAML'`,
+        "global:",
+        "  scrape_interval: 5s",
+        "  evaluation_interval: 5s",
+        "rule_files:",
+        "  - /etc/prometheus/rules.d/*.yml",
+        `${scrape}scrape_configs:`,
+        "  - job_name: prometheus",
+        "    static_configs:",
+        "      - targets: ['localhost:9090']",
+        "YAML",
+        `echo 'ARGS="--web.enable-lifecycle"' > /etc/default/prometheus`,
+        "mkdir -p /etc/prometheus/rules.d /etc/prometheus/scrape.d",
+        "systemctl enable prometheus.service >/dev/null 2>&1 && systemctl restart prometheus.service",
+        `id ${sudoUser} >/dev/null 2>&1 || useradd -m -s /bin/sh ${sudoUser}`,
+        `echo '${sudoUser} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/${sudoUser} && chmod 0440 /etc/sudoers.d/${sudoUser}`,
+        `install -d -m 0700 -o ${sudoUser} -g ${sudoUser} /home/${sudoUser}/.ssh`,
+        `install -m 0600 -o ${sudoUser} -g ${sudoUser} /root/.ssh/authorized_keys /home/${sudoUser}/.ssh/authorized_keys`,
+    ].join("\n"));
+}
+
+/** Prometheus's API on its host, asked from the host itself (firewalld keeps 9090 closed to others). */
+export function prometheusApi(host: BootedHost, path: string): unknown {
+    return JSON.parse(host.sh(`curl -fsS 'http://localhost:9090${path}'`));
+}
+
+/** The SSH settings of a booted host as a stack file gives them. */
+export function sshHost(host: BootedHost, user = "root"): Record<string, unknown> {
+    return { address: host.address, port: 22, user, hostKey: host.hostKey };
+}
+
+/** Trusted networks on the test network: apps and operators from this machine, metrics from the Prometheus host. */
+export function testNetworks(prometheus: BootedHost, collectors: BootedHost[] = []): Record<string, string[]> {
+    return {
+        ingest: [`${hostNetwork.gateway}/32`],
+        metrics: [`${prometheus.ip}/32`],
+        admin: [`${hostNetwork.gateway}/32`],
+        collectors: collectors.map((h) => `${h.ip}/32`),
+    };
+}
+
+/** One export of an app that keeps sending: when, where to, and whether the collector took it. */
+export interface Attempt {
+    at: number;
+    target: string;
+    ok: boolean;
+}
+
+/**
+ * An app that sends one trace (a root and a child) every `everyMs` to each of its targets in turn,
+ * as its own service, until stopped, recording every attempt. Spans are what Jaeger should hold
+ * of the accepted attempts.
+ */
+export class SendingApp {
+    readonly attempts: Attempt[] = [];
+    private running = true;
+    private readonly loop: Promise<void>;
+
+    constructor(readonly service: string, targets: Target[], everyMs = 250) {
+        this.loop = (async () => {
+            for (let i = 0; this.running; i++) {
+                const target = targets[i % targets.length];
+                const at = Date.now();
+                const result = await exportSpans(target, makeSpans({ service, traces: 1, children: 1 }));
+                this.attempts.push({ at, target: target.address, ok: succeeded(result) });
+                await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - at))));
+            }
+        })();
+    }
+
+    async stop(): Promise<void> {
+        this.running = false;
+        await this.loop;
+    }
+
+    /** Spans of the accepted attempts (two per trace). */
+    get acceptedSpans(): number {
+        return this.attempts.filter((a) => a.ok).length * 2;
+    }
+
+    /** The refused attempts, and the span of time from the first to the last of them. */
+    refusals(): { count: number; firstToLastMs: number } {
+        const failed = this.attempts.filter((a) => !a.ok);
+        return { count: failed.length, firstToLastMs: failed.length ? failed[failed.length - 1].at - failed[0].at : 0 };
+    }
+}
+
+/**
+ * A host's state as the stack could change it: every file outside what the kernel, logs, caches
+ * and Podman's storage hold (path, type, mode, owner, checksum), the unit files' states, and the
+ * nftables tables. Two snapshots differ exactly where something was left behind or removed.
+ */
+export function hostSnapshot(host: BootedHost): string[] {
+    const files = host.sh([
+        "find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /var/tmp -o -path /var/log \\",
+        "  -o -path /var/cache -o -path /var/lib/containers -o -path /var/lib/systemd -o -path /var/lib/prometheus -o -path /etc/ssh \\",
+        "  -o -path /var/lib/sudo -o -path /var/lib/private -o -path /var/lib/dbus -o -path /etc/machine-id \\) -prune -o -print |",
+        "while IFS= read -r f; do",
+        "  if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then sum=$(sha256sum < \"$f\" | cut -c1-16); else sum=-; fi",
+        "  printf 'file %s %s %s\\n' \"$f\" \"$(stat -c '%F %a %u:%g' \"$f\")\" \"$sum\"",
+        "done",
+    ].join("\n"));
+    const units = host.sh("systemctl list-unit-files --no-legend --no-pager | awk '{ print \"unit \" $1 \" \" $2 }'");
+    const tables = host.sh("nft list tables | sed 's/^/nft /'");
+    return [...files.split("\n"), ...units.split("\n"), ...tables.split("\n")].filter(Boolean).sort();
+}
+
+/** What one snapshot has that the other lacks, both ways (empty when the host is as it was). */
+export function snapshotDifference(before: string[], after: string[]): { left: string[]; removed: string[] } {
+    const was = new Set(before);
+    const is = new Set(after);
+    return { left: after.filter((l) => !was.has(l)), removed: before.filter((l) => !is.has(l)) };
+}
+
+/** Fails unless every listed unit is active on the host. */
+export function assertActive(host: BootedHost, units: string[]): void {
+    for (const unit of units) {
+        const state = host.exec(["systemctl", "is-active", unit]).stdout.trim();
+        assert.strictEqual(state, "active", `${unit} on ${host.name} is ${state}`);
+    }
+}
