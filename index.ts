@@ -8,6 +8,7 @@ import { OtelCollector } from "./components/collector";
 import { Firewall } from "./components/firewall";
 import { GrafanaDashboards } from "./components/grafana";
 import { PodmanHost } from "./components/host/podmanHost";
+import { healthGateStep } from "./components/host/scripts";
 import { Jaeger } from "./components/jaeger";
 import { PrometheusRules } from "./components/prometheus";
 import { CollectorTls } from "./components/tls";
@@ -71,13 +72,27 @@ function main() {
     const storagePassword = settings.jaegerStoragePassword === undefined ? undefined : pulumi.secret(settings.jaegerStoragePassword);
     const jaeger = new Jaeger("jaeger", { host: first.host, settings: plan.jaeger, network: first.network, clientCa: tierCa, storagePassword },
         { dependsOn: plan.jaeger.tier ? first.ready : first.firewall ? [first.firewall] : [] });
-    const samplers = collectorHosts.flatMap(({ host, plan: h, network, ready }) => h.sampler
-        ? [new OtelCollector(`sampler${h.suffix}`, { host, settings: h.sampler, network, bearerToken: token, tierCa }, { dependsOn: [...ready, jaeger] })]
-        : []);
-    // Each front waits for every sampler: from its start it routes to all of them.
-    const collectors = collectorHosts.map(({ host, plan: h, network, ready }) =>
-        new OtelCollector(`collector${h.suffix}`, { host, settings: h.collector, network, bearerToken: token, tierCa },
-            { dependsOn: [...ready, jaeger, ...samplers] }));
+    // Host by host: in a tier each host's collectors wait for the previous host's to be healthy,
+    // so a change replaces one host's at a time and the apps always find fronts up.
+    const samplers: OtelCollector[] = [];
+    const collectors: OtelCollector[] = [];
+    let previousGate: pulumi.Resource | undefined;
+    for (const { host, plan: h, network, ready } of collectorHosts) {
+        const after = [...ready, jaeger, ...(previousGate ? [previousGate] : [])];
+        const sampler = h.sampler
+            ? new OtelCollector(`sampler${h.suffix}`, { host, settings: h.sampler, network, bearerToken: token, tierCa }, { dependsOn: after })
+            : undefined;
+        // A front routes to every sampler from its start; its own host's is up first, the others' shares wait in its queue.
+        const collector = new OtelCollector(`collector${h.suffix}`, { host, settings: h.collector, network, bearerToken: token, tierCa },
+            { dependsOn: [...after, ...(sampler ? [sampler] : [])] });
+        if (sampler) samplers.push(sampler);
+        collectors.push(collector);
+        if (h.healthGate) {
+            const placed = [collector, ...(sampler ? [sampler] : [])];
+            previousGate = host.step(`collector-health${h.suffix}`, { ...healthGateStep(h.healthGate), rerunWhen: placed.map((c) => c.container.id) },
+                { parent: host, dependsOn: placed });
+        }
+    }
     // Its preflight checks that Prometheus reaches every scrape target: they run first.
     const prometheusHost = new PodmanHost("prometheus-host",
         { host: settings.prometheus.host, sshPrivateKey, requirements: plan.hosts.prometheus, preflightAfter: [jaeger, ...samplers, ...collectors] });

@@ -1,10 +1,11 @@
-// npm run bench -- [compare|sustain|outage] [--traces-per-second N] [--seconds S] [--warmup W] [--only <name>[,<name>...]] [--stack <name>]
+// npm run bench -- [compare|sustain|outage|reboot] [--traces-per-second N] [--seconds S] [--warmup W] [--only <name>[,<name>...]] [--stack <name>]
 // The collector benchmarks, with the toolchain's pinned collector and each stack's config as
 // rendered (paths and ports moved to a scratch directory), TLS and the token as apps send them:
 //   compare  each pipeline on one CPU, beside the contrib default and production with one guarantee
 //            removed at a time: CPU per span (the process's own accounting), memory, counts;
 //   sustain  one stack at its container size under a steady load for minutes (default development);
-//   outage   the export target down under load: queue bytes per span, then the drain.
+//   outage   the export target down under load: queue bytes per span, then the drain;
+//   reboot   what brings containers back after a reboot of a booted Podman 5 host (bench/reboot.ts).
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -16,6 +17,7 @@ import { runOk, tempDir } from "../tests/tools";
 import { compare } from "./compare";
 import { freePort } from "./measure";
 import { outage } from "./outage";
+import { reboot } from "./reboot";
 import { benchPipelines, BenchPlaces } from "./pipelines";
 import { startSink } from "./sink";
 import { sustain } from "./sustain";
@@ -28,10 +30,16 @@ const stacks = ["production", "development", "local"];
 async function main(): Promise<boolean> {
     const { values, positionals } = parseArgs({ allowPositionals: true, options: {
         "traces-per-second": { type: "string" }, seconds: { type: "string" }, warmup: { type: "string" },
-        only: { type: "string" }, stack: { type: "string", default: "development" },
+        only: { type: "string" }, stack: { type: "string", default: "development" }, reboots: { type: "string", default: "3" },
     } });
     const mode = positionals[0] ?? "compare";
-    if (!["compare", "sustain", "outage"].includes(mode)) throw new Error(`unknown mode ${mode}: expected compare, sustain or outage`);
+    if (!["compare", "sustain", "outage", "reboot"].includes(mode)) throw new Error(`unknown mode ${mode}: expected compare, sustain, outage or reboot`);
+    if (mode === "reboot") {
+        const reboots = Number(values.reboots);
+        if (!(Number.isInteger(reboots) && reboots > 0)) throw new Error(`--reboots: expected a whole number above 0, found ${values.reboots}`);
+        await reboot(reboots);
+        return true;
+    }
     if (!stacks.includes(values.stack as string)) throw new Error(`--stack: expected one of ${stacks.join(", ")}, found ${values.stack}`);
     if (lastCpu < 1) throw new Error("the benchmark needs two CPUs: one for the collector, one for the load");
     const number = (key: "traces-per-second" | "seconds" | "warmup", fallback: number) => {

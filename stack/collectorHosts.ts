@@ -28,6 +28,11 @@ export interface CollectorHostPlan {
     sampler?: CollectorSettings;
     tls: TlsSettings;
     firewall: FirewallSettings & { enabled: boolean };
+    /**
+     * With several hosts: the front's and the sampler's health, which must answer before the next
+     * host's collectors change (a change rolls through the tier one host at a time).
+     */
+    healthGate?: { urls: string[]; seconds: number };
 }
 
 /** The hosts the collectors run on, as the stack's settings give them (the schema checked there is one). */
@@ -127,6 +132,7 @@ export function planCollectorHosts(s: StackSettings, config: CollectorConfigSett
                 tools: [
                     ...(s.firewall.enabled ? [{ command: "nft", neededFor: "the firewall table" }] : []),
                     ...(s.tls.mode === "generate" ? [{ command: "openssl", neededFor: "the collector's TLS certificate" }] : []),
+                    ...(tier ? [{ command: "curl", neededFor: "waiting for this host's collectors to be healthy before the next host's change" }] : []),
                 ],
                 optionalTools: [],
                 volumeRoom: { volumes: queueVolumes, bytes: config.queueBytes * queueVolumes.length, setBy: "collector.queueDiskGiB" },
@@ -136,6 +142,7 @@ export function planCollectorHosts(s: StackSettings, config: CollectorConfigSett
             ...(sampler ? { sampler } : {}),
             tls: tlsPlan(s, step),
             firewall: { enabled: s.firewall.enabled, rulesetPath: `${c.hostDir}/firewall.nft`, classes: firewallClasses(s, first, tier !== undefined) },
+            ...(tier ? { healthGate: { urls: [c.ports.health, c.samplerPorts.health].map((p) => `http://localhost:${p}/`), seconds: 180 } } : {}),
         };
     });
 }

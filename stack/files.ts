@@ -8,6 +8,7 @@ import { ContainerSpec, fileIn } from "../components/container";
 import { firewallPlacement } from "../components/firewall/placement";
 import { grafanaPlacement } from "../components/grafana/placement";
 import { preflightScript } from "../components/host/preflight";
+import { healthGateStep } from "../components/host/scripts";
 import { jaegerContainer, jaegerPaths } from "../components/jaeger/jaeger";
 import { placeRetentionScript, removeRetentionScript, retentionUnits } from "../components/jaeger/retention";
 import { prometheusPlacement } from "../components/prometheus/placement";
@@ -69,6 +70,7 @@ function hostFiles(h: CollectorHostPlan, containers: HostContainers): Record<str
         [`steps/collector-host${h.suffix}-preflight.sh`]: preflightScript(h.requirements),
         ...(h.firewall.enabled ? stepFiles(`firewall${h.suffix}`, firewall.step) : {}),
         ...(tls ? stepFiles(`tls${h.suffix}`, tls.step) : {}),
+        ...(h.healthGate ? stepFiles(`collector-health${h.suffix}`, healthGateStep(h.healthGate)) : {}),
     };
 }
 

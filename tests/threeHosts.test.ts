@@ -111,14 +111,29 @@ describe("program with docs/examples/Pulumi.three-hosts.yaml", () => {
         });
     });
 
-    it("starts the samplers after Jaeger, the fronts after every sampler, and publishes nothing before the host's firewall", () => {
+    it("starts the samplers after Jaeger, each front after its host's sampler, and publishes nothing before the host's firewall", () => {
         const deps = (name: string) => run.named(CONTAINER, `${name}-container`).dependencies;
         suffixes.forEach((s) => {
             assert.ok(deps(`sampler${s}`).some((u) => u.endsWith("::jaeger-container")), `sampler${s}: ${deps(`sampler${s}`).join(", ")}`);
             for (const name of [`collector${s}`, `sampler${s}`]) assert.ok(deps(name).some((u) => u.endsWith(`::firewall${s}-table`)), name);
-            for (const t of suffixes) assert.ok(deps(`collector${s}`).some((u) => u.endsWith(`::sampler${t}-container`)), `collector${s} waits for sampler${t}`);
+            assert.ok(deps(`collector${s}`).some((u) => u.endsWith(`::sampler${s}-container`)), `collector${s} waits for its own host's sampler`);
         });
         assert.ok(deps("jaeger").some((u) => u.endsWith("::collector-tls-material")), "Jaeger serves the first host's certificate");
+    });
+
+    it("rolls through the hosts: each host's collectors wait until the previous host's answer on their health ports, again whenever they are replaced", () => {
+        const deps = (name: string) => run.named(CONTAINER, `${name}-container`).dependencies;
+        suffixes.forEach((s, i) => {
+            const gate = run.named(REMOTE, `collector-health${s}`);
+            assert.deepStrictEqual(gate.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.split("::").pop()).sort(),
+                [`collector${s}-container`, `sampler${s}-container`]);
+            assert.match(String(gate.inputs.stdin), /http:\/\/localhost:13133\/' 'http:\/\/localhost:13134\//);
+            assert.strictEqual((gate.inputs.triggers as unknown[]).length, 2, "rerun when either container is replaced");
+            if (i === 0) return;
+            const previous = `::collector-health${suffixes[i - 1]}`;
+            for (const name of [`collector${s}`, `sampler${s}`]) assert.ok(deps(name).some((u) => u.endsWith(previous)), `${name} waits for ${previous}`);
+        });
+        for (const name of ["collector", "sampler"]) assert.ok(!deps(name).some((u) => u.includes("::collector-health")), `${name} waits for no gate`);
     });
 
     it("scrapes every front and sampler, Jaeger once, and alerts on the tier", () => {

@@ -55,7 +55,12 @@ export type StepOptions = Omit<pulumi.CustomResourceOptions, "dependsOn"> & { de
  * secrets, and optionally a check that prints what of the step's work is missing on the host (a
  * refresh then finds it, and the next up runs create again: KeptStep).
  */
-export type HostStep = Omit<StepScripts, "create"> & { create: pulumi.Input<string>; check?: string };
+export type HostStep = Omit<StepScripts, "create"> & {
+    create: pulumi.Input<string>;
+    check?: string;
+    /** Runs create again (a replacement) whenever one of these changes, such as a container's ID. */
+    rerunWhen?: pulumi.Input<string>[];
+};
 
 /**
  * A host the stack places things on: over SSH with its pinned host key, or this machine. Runs a
@@ -126,7 +131,8 @@ export class PodmanHost extends pulumi.ComponentResource {
             update: asRoot,
             stdin: step.create,
             delete: asRootInline(step.delete),
-            // No triggers: a replacement would run the old delete after the new create.
+            // Triggers only for steps whose delete does nothing: a replacement runs the old delete after the new create.
+            triggers: step.rerunWhen,
             logging: "stdoutAndStderr" as const,
         };
         if (!isSsh(this.settings)) {

@@ -89,3 +89,27 @@ export function unitsCheck(units: string[]): string {
     return `if ${hasSystemd}; then\n` + units.map((u) =>
         `  systemctl is-enabled --quiet ${u} || echo '${u} is not enabled'\n  systemctl is-active --quiet ${u} || echo '${u} is not active'\n`).join("") + "fi\n";
 }
+
+/**
+ * Waits until every URL answers with success on the host (curl), checking every 2 s for up to
+ * `seconds`; fails naming those that never did. For health endpoints of containers just placed.
+ */
+export function waitHealthyScript(urls: string[], seconds: number): string {
+    for (const url of urls) requireGrammar(/^http:\/\/localhost:\d{1,5}\/$/.test(url), "a local health URL", url);
+    requireGrammar(Number.isInteger(seconds) && seconds > 0, "a wait in seconds", String(seconds));
+    return preamble + [
+        `deadline=$(( $(date +%s) + ${seconds} ))`,
+        `for url in ${urls.map(shQuote).join(" ")}; do`,
+        `  until curl -fsS -o /dev/null --max-time 2 "$url"; do`,
+        `    if [ "$(date +%s)" -ge "$deadline" ]; then echo "not healthy after ${seconds} s: $url on $(uname -n)" >&2; exit 1; fi`,
+        `    sleep 2`,
+        `  done`,
+        `done`,
+        `echo "healthy: ${urls.join(" ")}" >&2`,
+    ].join("\n") + "\n";
+}
+
+/** A step that waits for health endpoints (waitHealthyScript) and leaves nothing to remove. */
+export function healthGateStep(gate: { urls: string[]; seconds: number }): StepScripts {
+    return { create: waitHealthyScript(gate.urls, gate.seconds), delete: "true\n" };
+}
