@@ -46,6 +46,16 @@ export class EngineProject {
         };
     }
 
+    /**
+     * Puts another version's program in place of this copy's (its sources from `root`, this
+     * copy's stack files and node_modules kept): the next `up` deploys that version over the same
+     * state, as a newer checkout would.
+     */
+    useProgramFrom(root: string): void {
+        for (const entry of projectEntries) fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+        for (const entry of projectEntries) fs.cpSync(path.join(root, entry), path.join(this.dir, entry), { recursive: true });
+    }
+
     /** Runs the CLI in the project copy (never throws; the result carries the exit status). */
     pulumi(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
         return run("pulumi", [...args, "--non-interactive"], {

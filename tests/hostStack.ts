@@ -96,9 +96,33 @@ export class SendingApp {
         return this.attempts.filter((a) => a.ok).length * 2;
     }
 
+    /**
+     * The moments when every target refused: walking the attempts in time, each target's latest
+     * attempt stands for it; the time from when the last of them failed until one succeeded again.
+     */
+    allRefused(): { moments: number; ms: number } {
+        const latest = new Map<string, boolean>();
+        const targets = new Set(this.attempts.map((a) => a.target));
+        let moments = 0;
+        let ms = 0;
+        let downSince: number | undefined;
+        for (const a of [...this.attempts].sort((x, y) => x.at - y.at)) {
+            latest.set(a.target, a.ok);
+            const allDown = latest.size === targets.size && [...latest.values()].every((ok) => !ok);
+            if (allDown && downSince === undefined) {
+                downSince = a.at;
+                moments++;
+            } else if (!allDown && downSince !== undefined) {
+                ms += a.at - downSince;
+                downSince = undefined;
+            }
+        }
+        return { moments, ms };
+    }
+
     /** The refused attempts, and the span of time from the first to the last of them. */
-    refusals(): { count: number; firstToLastMs: number } {
-        const failed = this.attempts.filter((a) => !a.ok);
+    refusals(target?: string): { count: number; firstToLastMs: number } {
+        const failed = this.attempts.filter((a) => !a.ok && (target === undefined || a.target === target));
         return { count: failed.length, firstToLastMs: failed.length ? failed[failed.length - 1].at - failed[0].at : 0 };
     }
 }

@@ -51,7 +51,7 @@ function runOnHost(inputs: KeptInputs, script: string, asRootCommand: string): s
                 identity.push("-i", path.join(keyDir, "key"), "-o", "IdentitiesOnly=yes");
             }
             command = "ssh";
-            args = [...identity, "-o", "ConnectTimeout=20", ...inputs.connection.sshArgs, asRootCommand];
+            args = [...identity, ...inputs.connection.sshArgs, asRootCommand];
         }
         const result = childProcess.spawnSync(command, args, { input: script, encoding: "utf8", timeout: 600_000 });
         if (result.error) throw result.error;

@@ -24,11 +24,16 @@ export function knownHostsName(host: SshHost): string {
 
 /**
  * Options for the local `ssh` the docker provider runs: the configured key is the only one
- * accepted for this host (no known_hosts file, no trust on first use).
+ * accepted for this host (no known_hosts file, no trust on first use), and a silent host is
+ * given up on.
  */
 export function sshOptions(host: SshHost): string[] {
     return [
         "-o", "BatchMode=yes",
+        // A host that goes away mid-deploy fails its connection within half a minute, naming the host.
+        "-o", "ConnectTimeout=20",
+        "-o", "ServerAliveInterval=10",
+        "-o", "ServerAliveCountMax=3",
         "-o", "StrictHostKeyChecking=yes",
         "-o", "UserKnownHostsFile=/dev/null",
         "-o", "GlobalKnownHostsFile=/dev/null",
