@@ -94,9 +94,18 @@ export function providerCpus(cpus: number): string {
     return nine.replace(/0+$/, "");
 }
 
-/** docker.Container arguments for a spec, on the given network resource. */
+/**
+ * The host address of a port published on every address, in the form the host's Podman reports
+ * it back: "0.0.0.0" from Podman 5, empty from Podman 4. (Sending 0.0.0.0 to Podman 4.3's netavark
+ * makes it a literal destination, which its DNAT rules never match.)
+ */
+export function everyAddress(podmanVersion: string): string {
+    return Number(podmanVersion.split(".")[0]) >= 5 ? "0.0.0.0" : "";
+}
+
+/** docker.Container arguments for a spec, on the given network resource; `publishAddress` is everyAddress() of the host. */
 export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, networkName: pulumi.Input<string>,
-    imageId: pulumi.Input<string>, volumes: Record<string, pulumi.Input<string>>): docker.ContainerArgs {
+    imageId: pulumi.Input<string>, volumes: Record<string, pulumi.Input<string>>, publishAddress: pulumi.Input<string>): docker.ContainerArgs {
     return {
         name: spec.name,
         image: imageId,
@@ -107,9 +116,7 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
         memory: spec.memoryMb,
         memorySwap: spec.memoryMb,
         envs: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-        // An empty host address means every address. The provider's default, "0.0.0.0", reaches
-        // Podman 4.3's netavark as a literal destination: its DNAT rules then match nothing.
-        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp", ip: "" })),
+        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp", ip: publishAddress })),
         mounts: spec.mounts.map((m) => "volume" in m
             ? { type: "volume", source: volumes[m.volume], target: m.containerPath }
             : { type: "bind", source: m.hostPath, target: m.containerPath, readOnly: true }),
@@ -139,6 +146,8 @@ export function dependenciesOf(opts: pulumi.ResourceOptions | undefined): pulumi
 
 export interface ContainerPlace {
     provider: docker.Provider;
+    /** How the host's Podman writes "every address" (everyAddress of its version). */
+    publishAddress: pulumi.Input<string>;
     network: docker.Network;
     /** Logical name of the spec's named volume, if it has one (kept when the stack is destroyed). */
     volumeResource: string;
@@ -156,6 +165,6 @@ export function placeContainer(name: string, spec: ContainerSpec<pulumi.Input<st
     const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent, provider });
     const owned = volumes.map((v) => [v, ownedVolume(place.volumeResource, v, spec.user, { parent, provider }).name] as const);
     return new docker.Container(`${name}-container`,
-        dockerContainerArgs(spec, place.network.name, image.imageId, Object.fromEntries(owned)),
+        dockerContainerArgs(spec, place.network.name, image.imageId, Object.fromEntries(owned), place.publishAddress),
         { parent, provider, dependsOn: place.dependsOn, deleteBeforeReplace: true });
 }

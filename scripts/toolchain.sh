@@ -192,9 +192,27 @@ if [[ ! -x $engine_build ]]; then
 fi
 say "Pulumi engine (cold: 8-20 min)"
 pulumi_bin_dir=$("$engine_build" | tail -n 1)
-for binary in pulumi pulumi-language-nodejs pulumi-resource-command pulumi-resource-random pulumi-resource-docker; do
+engine_binaries=(pulumi pulumi-language-nodejs pulumi-resource-command pulumi-resource-random pulumi-resource-docker)
+for binary in "${engine_binaries[@]}"; do
     [[ -x $pulumi_bin_dir/$binary ]] || { say "FAILED: the engine build gave no $binary in $pulumi_bin_dir"; exit 1; }
 done
+# The CLI's own distribution also carries the plugin that hosts dynamic providers (KeptStep
+# uses one): a launcher of the Node.js SDK's provider entry point, run from the project
+# directory. The engine build lacks it, so the tests' bin directory has the engine's binaries
+# and this launcher.
+pulumi_bin="$cache/pulumi-bin-$(basename "$(dirname "$pulumi_bin_dir")")"
+if [[ ! -x $pulumi_bin/pulumi-resource-pulumi-nodejs ]]; then
+    mkdir -p "$scratch/pulumi-bin"
+    for binary in "${engine_binaries[@]}"; do ln -s "$pulumi_bin_dir/$binary" "$scratch/pulumi-bin/$binary"; done
+    cat >"$scratch/pulumi-bin/pulumi-resource-pulumi-nodejs" <<'LAUNCHER'
+#!/bin/sh
+# Hosts Pulumi dynamic providers: the Node.js SDK's entry point, from the project's node_modules.
+exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"
+LAUNCHER
+    chmod 0755 "$scratch/pulumi-bin/pulumi-resource-pulumi-nodejs"
+    rm -rf "$pulumi_bin"
+    mv "$scratch/pulumi-bin" "$pulumi_bin"
+fi
 
 promtool_bin=$(command -v promtool)
 prometheus_bin=$(command -v prometheus)
@@ -204,7 +222,7 @@ prometheus_bin=$(command -v prometheus)
     echo "IVATAR_OTEL_TELEMETRYGEN=$telemetrygen_bin"
     echo "IVATAR_OTEL_PROMTOOL=$promtool_bin"
     echo "IVATAR_OTEL_PROMETHEUS=$prometheus_bin"
-    echo "IVATAR_OTEL_PULUMI_BIN=$pulumi_bin_dir"
+    echo "IVATAR_OTEL_PULUMI_BIN=$pulumi_bin"
     echo "IVATAR_OTEL_HOST_ROOT=$host_root"
     echo "IVATAR_OTEL_HOST_IMAGES=$host_images"
 } >"$scratch/tools.env"

@@ -31,7 +31,8 @@ describe("PodmanHost", () => {
         });
         assert.deepStrictEqual(resources.map((r) => `${r.type}::${r.name}`).sort(), [
             "command:remote:Command::containers-preflight", "command:remote:Command::steps-only-preflight",
-            "ivatar:otel:PodmanHost::containers", "ivatar:otel:PodmanHost::steps-only", "pulumi:providers:docker::containers-podman",
+            "ivatar:otel:PodmanHost::containers", "ivatar:otel:PodmanHost::steps-only",
+            "pulumi-nodejs:dynamic:Resource::containers-podman-facts", "pulumi:providers:docker::containers-podman",
         ]);
         assert.match(String(reading), /steps-only: this host runs no containers/);
     });
@@ -42,7 +43,7 @@ describe("PodmanHost", () => {
             host.step("s", { create: "echo create", delete: "echo delete" }, { parent: host });
             void host.provider;
         });
-        for (const name of ["s", "h-podman"]) {
+        for (const name of ["s", "h-podman", "h-podman-facts"]) {
             const r = resources.find((x) => x.name === name);
             assert.ok(r?.dependencies.some((urn) => urn.endsWith("::h-preflight")), `${name} waits for: ${r?.dependencies.join(", ")}`);
         }

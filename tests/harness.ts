@@ -62,6 +62,9 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         case "command:local:Command":
             // As the command provider returns it: without the output's final line break.
             return { ...inputs, stdout: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----`, stderr: "" };
+        case "pulumi-nodejs:dynamic:Resource":
+            // PodmanFacts reads the host's Podman version; the mocks' hosts run Podman 5.
+            return name.endsWith("-podman-facts") ? { ...inputs, podmanVersion: "5.4.2" } : inputs;
         default:
             return inputs;
     }

@@ -128,15 +128,15 @@ export class SendingApp {
 }
 
 /**
- * A host's state as the stack could change it: every file outside what the kernel, logs, caches
- * and Podman's storage hold (path, type, mode, owner, checksum), the unit files' states, and the
- * nftables tables. Two snapshots differ exactly where something was left behind or removed.
+ * A host's state as the stack could change it: every file where anything but the package manager
+ * writes (/etc, /usr/local, /var/lib, /opt, /srv, /root, /home; less Podman's storage and the
+ * data of running services) with its type, mode, owner and checksum, the unit files' states, and
+ * the nftables tables. Two snapshots differ exactly where something was left behind or removed.
  */
 export function hostSnapshot(host: BootedHost): string[] {
     const files = host.sh([
-        "find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /var/tmp -o -path /var/log \\",
-        "  -o -path /var/cache -o -path /var/lib/containers -o -path /var/lib/systemd -o -path /var/lib/prometheus -o -path /etc/ssh \\",
-        "  -o -path /var/lib/sudo -o -path /var/lib/private -o -path /var/lib/dbus -o -path /etc/machine-id \\) -prune -o -print |",
+        "find /etc /usr/local /var/lib /opt /srv /root /home -xdev \\( -path /var/lib/containers -o -path /var/lib/systemd -o -path /var/lib/prometheus \\",
+        "  -o -path /etc/ssh -o -path /var/lib/sudo -o -path /var/lib/private -o -path /var/lib/dbus -o -path /etc/machine-id \\) -prune -o -print |",
         "while IFS= read -r f; do",
         "  if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then sum=$(sha256sum < \"$f\" | cut -c1-16); else sum=-; fi",
         "  printf 'file %s %s %s\\n' \"$f\" \"$(stat -c '%F %a %u:%g' \"$f\")\" \"$sum\"",

@@ -108,7 +108,7 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
         for (const p of planned) {
             await waitBooted(p.container);
             const exec = (args: string[], input?: string) =>
-                run("podman", ["exec", ...(input === undefined ? [] : ["-i"]), p.container, ...args], { input, timeout: 600_000 });
+                run("podman", ["exec", ...(input === undefined ? [] : ["-i"]), p.container, ...args], { input, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
             const sh = (script: string) => {
                 const result = exec(["sh", "-c", script]);
                 assert.strictEqual(result.status, 0, `on ${p.name}: ${script}\n${result.stdout}${result.stderr}`);

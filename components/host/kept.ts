@@ -4,21 +4,9 @@
 // preview --refresh`): what it prints is missing, which shows as a change, and the update runs the
 // step's own (idempotent) create script again, then checks once more.
 import * as pulumi from "@pulumi/pulumi";
-import { asRoot } from "./scripts";
+import { HostAccess, HostConnection, rootShell, runOnHost } from "./remote";
 
-/** How the check and repair reach the host: the same pinned SSH as the docker provider, or this machine. */
-export interface KeptConnection {
-    /** Arguments of the local `ssh` before the command (options, port, user@address); absent: run locally. */
-    sshArgs?: string[];
-}
-
-/** The wrapper that runs a script from stdin as root, captured into the serialized provider as a plain string. */
-const rootShell = asRoot;
-
-interface KeptInputs {
-    connection: KeptConnection;
-    /** SSH private key; without it the agent at $SSH_AUTH_SOCK. */
-    privateKey?: string;
+interface KeptInputs extends HostAccess {
     /** Prints one line per piece of the step's work missing on the host; nothing when all is there. */
     check: string;
     /** The step's create script: puts everything back, changing nothing that is in place. */
@@ -28,41 +16,6 @@ interface KeptInputs {
 interface KeptState extends KeptInputs {
     /** What the last refresh found missing. */
     missing: string[];
-}
-
-/**
- * Runs a script as root on the host and returns its stdout lines; throws with its output if it
- * fails. Self-contained: Pulumi serializes it into the state with the provider.
- */
-function runOnHost(inputs: KeptInputs, script: string, asRootCommand: string): string[] {
-    const childProcess = require("child_process") as typeof import("child_process");
-    const fs = require("fs") as typeof import("fs");
-    const os = require("os") as typeof import("os");
-    const path = require("path") as typeof import("path");
-    let keyDir: string | undefined;
-    try {
-        let command = "/bin/sh";
-        let args = ["-c", asRootCommand];
-        if (inputs.connection.sshArgs) {
-            const identity: string[] = [];
-            if (inputs.privateKey) {
-                keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "ivatar-otel-key-"));
-                fs.writeFileSync(path.join(keyDir, "key"), inputs.privateKey.endsWith("\n") ? inputs.privateKey : `${inputs.privateKey}\n`, { mode: 0o600 });
-                identity.push("-i", path.join(keyDir, "key"), "-o", "IdentitiesOnly=yes");
-            }
-            command = "ssh";
-            args = [...identity, ...inputs.connection.sshArgs, asRootCommand];
-        }
-        const result = childProcess.spawnSync(command, args, { input: script, encoding: "utf8", timeout: 600_000 });
-        if (result.error) throw result.error;
-        if (result.status !== 0) {
-            const where = inputs.connection.sshArgs ? inputs.connection.sshArgs[inputs.connection.sshArgs.length - 1] : "this machine";
-            throw new Error(`on ${where}: exited ${String(result.status)}: ${result.stderr}${result.stdout}`.trim());
-        }
-        return result.stdout.split("\n").filter((line) => line.trim() !== "");
-    } finally {
-        if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
-    }
 }
 
 const keptProvider: pulumi.dynamic.ResourceProvider = {
@@ -91,7 +44,7 @@ const keptProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 export interface KeptStepArgs {
-    connection: KeptConnection;
+    connection: HostConnection;
     privateKey?: pulumi.Input<string>;
     check: string;
     repair: pulumi.Input<string>;

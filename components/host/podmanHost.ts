@@ -4,7 +4,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { isIPv6 } from "net";
+import { everyAddress } from "../container";
+import { PodmanFacts } from "./facts";
 import { KeptStep } from "./kept";
+import { HostConnection } from "./remote";
 import { HostRequirements, preflightScript } from "./preflight";
 import { asRoot, asRootInline, StepScripts } from "./scripts";
 import { HostSettings, isSsh, SshHost } from "./settings";
@@ -80,6 +83,7 @@ export class PodmanHost extends pulumi.ComponentResource {
     /** The preflight step: every step and container on this host waits for it. */
     readonly preflight: pulumi.Resource;
     private readonly podman?: docker.Provider;
+    private readonly everyAddress?: pulumi.Output<string>;
 
     constructor(name: string, args: PodmanHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:PodmanHost", name, {}, opts);
@@ -95,6 +99,9 @@ export class PodmanHost extends pulumi.ComponentResource {
                 host: dockerHostUri(args.host),
                 sshOpts: isSsh(args.host) ? sshOptions(args.host) : undefined,
             }, { parent: this, dependsOn: [this.preflight] });
+            const facts = new PodmanFacts(`${name}-podman-facts`, { connection: this.connection, privateKey: this.sshPrivateKey },
+                { parent: this, dependsOn: [this.preflight] });
+            this.everyAddress = facts.podmanVersion.apply(everyAddress);
         }
         this.registerOutputs({ address: this.address, preflight: this.preflight });
     }
@@ -114,6 +121,19 @@ export class PodmanHost extends pulumi.ComponentResource {
         return this.podman;
     }
 
+    /** The host address of ports published on every address, as this host's Podman reports it (everyAddress). */
+    get publishAddress(): pulumi.Output<string> {
+        if (!this.everyAddress) throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        return this.everyAddress;
+    }
+
+    /** How the dynamic providers (KeptStep, PodmanFacts) reach this host: the docker provider's SSH, or locally. */
+    private get connection(): HostConnection {
+        return isSsh(this.settings)
+            ? { sshArgs: [...sshOptions(this.settings), "-p", String(this.settings.port), `${this.settings.user}@${this.settings.address}`] }
+            : {};
+    }
+
     /**
      * A step on this host. The create script travels on stdin (so secrets never show on a command
      * line); the delete script is inlined and must carry none.
@@ -121,10 +141,7 @@ export class PodmanHost extends pulumi.ComponentResource {
     step(name: string, step: HostStep, opts: StepOptions): command.remote.Command | command.local.Command {
         const placed = this.command(name, step, { ...opts, dependsOn: [...(opts.dependsOn ?? []), this.preflight] });
         if (step.check !== undefined) {
-            const sshArgs = isSsh(this.settings)
-                ? [...sshOptions(this.settings), "-p", String(this.settings.port), `${this.settings.user}@${this.settings.address}`]
-                : undefined;
-            new KeptStep(`${name}-kept`, { connection: { sshArgs }, privateKey: this.sshPrivateKey, check: step.check, repair: step.create },
+            new KeptStep(`${name}-kept`, { connection: this.connection, privateKey: this.sshPrivateKey, check: step.check, repair: step.create },
                 { parent: opts.parent, dependsOn: [placed] });
         }
         return placed;
