@@ -41,7 +41,7 @@ for (const stack of stackNames) {
                 assert.strictEqual(c.user, "10001:10001");
                 assert.strictEqual(c.restart, "always");
                 // As the hosts' Podman (5, under the mocks) reports it back: no replacement on the next up.
-                assert.deepStrictEqual([...new Set((c.ports as { ip: string }[]).map((p) => p.ip))], ["0.0.0.0"]);
+                assert.deepStrictEqual([...new Set((c.ports as unknown as { ip: string }[]).map((p) => p.ip))], ["0.0.0.0"]);
             }
             const images = run.ofType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort();
             assert.deepStrictEqual(images, ["docker.io/jaegertracing/jaeger:2.13.0", "docker.io/otel/opentelemetry-collector-contrib:0.161.0"]);

@@ -112,6 +112,8 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         const result = up();
         assert.notStrictEqual(result.status, 0, "up must fail");
         const output = `${result.stdout}${result.stderr}`;
+        // The collector host passed its preflight in this up, and said what it found.
+        assert.match(output, /preflight: ok \(podman 5\.\d+\.\d+, netavark, SELinux Enforcing\)/);
         assert.match(output, /preflight on prometheus\.ivotel\.test: nothing was placed[\s\S]*does not read \/etc\/prometheus\/scrape\.d\/ivatar-otel-development\.scrape\.yml: none of its scrape_config_files matches it/);
         assert.doesNotMatch(output, /does not read \/etc\/prometheus\/rules\.d/, "the rule directory is read");
         assert.strictEqual(prometheusHost.sh("ls /etc/prometheus/rules.d /etc/prometheus/scrape.d").trim(), "/etc/prometheus/rules.d:\n\n/etc/prometheus/scrape.d:");
@@ -120,8 +122,7 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
     it("with the hosts set up, pulumi up places the stack; spans flow through firewalld and the stack's table; Prometheus on its own host scrapes every target", async () => {
         setUpPrometheusHost(prometheusHost, lab);
         snapshots[prometheusHost.name] = hostSnapshot(prometheusHost);
-        const output = upOk();
-        assert.match(output, /preflight: ok \(podman 5\.\d+\.\d+, netavark, SELinux Enforcing\)/);
+        upOk();
         // The TLS directory, bind-mounted into the collector, gets a persistent container_file_t rule.
         const calls = collectorHost.sh(`cat ${selinuxLog}`);
         assert.match(calls, new RegExp(`^semanage fcontext -a -t container_file_t ${tlsDir}\\(/\\.\\*\\)\\?$`, "m"));
