@@ -28,8 +28,11 @@ export interface PublishedPort {
 export type Mount =
     /** A named Podman volume, created owned by the container's user. */
     | { volume: string; containerPath: string }
-    /** A host directory, read-only. */
+    /** A host directory, read-only, relabelled for containers where SELinux is on (the `z` option). */
     | { hostPath: string; containerPath: string };
+
+/** A bind mount's options: read-only, and labelled container_file_t (shared) by Podman on SELinux hosts. */
+export const bindOptions = { readOnly: true, selinuxRelabel: "z" } as const;
 
 /** Content is a plain string in renderers and tests, and may be a Pulumi output in components. */
 export interface ContainerFile<Content = string> {
@@ -117,9 +120,11 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
         memorySwap: spec.memoryMb,
         envs: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
         ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp", ip: publishAddress })),
-        mounts: spec.mounts.map((m) => "volume" in m
-            ? { type: "volume", source: volumes[m.volume], target: m.containerPath }
-            : { type: "bind", source: m.hostPath, target: m.containerPath, readOnly: true }),
+        // As binds (`volumes`), not `mounts`: Podman 5 reports mounts back as binds only, so the
+        // provider would read `mounts` as empty on refresh and replace the container.
+        volumes: spec.mounts.map((m) => "volume" in m
+            ? { volumeName: volumes[m.volume], containerPath: m.containerPath }
+            : { hostPath: m.hostPath, containerPath: m.containerPath, ...bindOptions }),
         uploads: spec.files.map((f) => ({
             file: f.path,
             content: f.secret ? pulumi.secret(f.content) : f.content,

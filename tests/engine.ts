@@ -64,6 +64,26 @@ export class EngineProject {
         });
     }
 
+    /**
+     * Runs the CLI in the background; `onOutput` sees its output as it comes (to act in the middle
+     * of an `up`). Resolves with the exit status and all the output.
+     */
+    pulumiInBackground(args: string[], onOutput: (soFar: string) => void, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+        return new Promise((resolve) => {
+            const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: { ...this.env, ...env } });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (chunk: Buffer) => {
+                stdout += chunk.toString();
+                onOutput(stdout);
+            });
+            child.stderr.on("data", (chunk: Buffer) => {
+                stderr += chunk.toString();
+            });
+            child.on("close", (status) => resolve({ status, stdout, stderr }));
+        });
+    }
+
     /** Runs the CLI and fails with its output unless it exits 0. */
     pulumiOk(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): string {
         const result = this.pulumi(args, opts);

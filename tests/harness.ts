@@ -185,7 +185,7 @@ export interface Upload { file: string; content: string }
 export interface ContainerInputs {
     name: string; cpus: string; memory: number; memorySwap: number; envs: string[]; user: string; restart: string;
     ports: { internal: number; external: number }[]; uploads: Upload[]; image: string;
-    mounts: { type: string; source: string; target: string; readOnly?: boolean }[];
+    volumes: { volumeName?: string; hostPath?: string; containerPath: string; readOnly?: boolean; selinuxRelabel?: string }[];
     networksAdvanced: { name: string }[];
 }
 

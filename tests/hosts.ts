@@ -32,6 +32,8 @@ export interface BootedHost {
     sh(script: string): string;
     /** A clean reboot: systemd stops everything, the host boots again; resolves once sshd answers. */
     reboot(): Promise<void>;
+    /** Cuts this machine off from the host (every packet to it dropped), as a network partition would; returns the undo. */
+    cutOff(): () => void;
 }
 
 export interface HostLab {
@@ -74,6 +76,7 @@ export function removeHosts(): void {
     const volumes = runOk("podman", ["volume", "ls", "--format", "{{.Name}}", "--filter", "name=^ivotel-host-"]).split("\n").filter(Boolean);
     if (volumes.length) run("podman", ["volume", "rm", "--force", ...volumes], { timeout: 180_000 });
     run("podman", ["network", "rm", "--force", hostNetwork.name]);
+    for (const table of runOk("nft", ["list", "tables"]).match(/ivotel_cut_\w+/g) ?? []) run("nft", ["delete", "table", "inet", table]);
     setEtcHosts([]);
 }
 
@@ -119,6 +122,11 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
             const hostKey = sh("cat /etc/ssh/ssh_host_ed25519_key.pub").trim().split(" ").slice(0, 2).join(" ");
             hosts.push({
                 ...p, hostKey, exec, sh,
+                cutOff: () => {
+                    const table = `ivotel_cut_${p.name.replace(/\W/g, "_")}`;
+                    runOk("nft", ["-f", "-"], { input: `table inet ${table} {\n chain output { type filter hook output priority 0; policy accept; ip daddr ${p.ip} drop }\n}\n` });
+                    return () => void run("nft", ["delete", "table", "inet", table]);
+                },
                 reboot: async () => {
                     runOk("podman", ["restart", "--time", "60", p.container], { timeout: 180_000 });
                     await waitBooted(p.container);

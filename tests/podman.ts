@@ -2,7 +2,7 @@
 // the container, copy its files in, start it. Used by the artifact and live tests.
 import * as fs from "fs";
 import * as path from "path";
-import { ContainerSpec, volumeOwnerOptions } from "../components/container";
+import { bindOptions, ContainerSpec, volumeOwnerOptions } from "../components/container";
 import { run, runOk, tempDir } from "./tools";
 
 /** What a test adds to a spec: names resolved to given addresses (standing in for other hosts' DNS). */
@@ -18,7 +18,7 @@ export function podmanCreateArgs(spec: ContainerSpec, options: StartOptions = {}
     for (const [key, value] of Object.entries(spec.env)) args.push("--env", `${key}=${value}`);
     for (const p of spec.ports) args.push("--publish", `${p.external}:${p.internal}`);
     for (const m of spec.mounts) {
-        args.push("--volume", "volume" in m ? `${m.volume}:${m.containerPath}` : `${m.hostPath}:${m.containerPath}:ro`);
+        args.push("--volume", "volume" in m ? `${m.volume}:${m.containerPath}` : `${m.hostPath}:${m.containerPath}:ro,${bindOptions.selinuxRelabel}`);
     }
     args.push("--network", spec.network, ...[spec.name, ...(spec.aliases ?? [])].flatMap((a) => ["--network-alias", a]), "--restart", spec.restart);
     for (const [label, value] of Object.entries(spec.labels)) args.push("--label", `${label}=${value}`);

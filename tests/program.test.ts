@@ -67,11 +67,11 @@ for (const stack of stackNames) {
             assert.ok(!upload(c, "/etc/otelcol-contrib/config.yaml").includes(token));
         });
 
-        it("mounts the TLS directory read-only and the queue on a named volume", () => {
-            const mounts = container(run, "collector").mounts;
-            assert.deepStrictEqual(mounts.find((m) => m.target === "/var/lib/otelcol/queue"), { type: "volume", source: "ivatar-otel-collector-queue", target: "/var/lib/otelcol/queue" });
-            const tls = mounts.find((m) => m.target === "/etc/otelcol-contrib/tls");
-            assert.ok(tls?.readOnly && tls.type === "bind", JSON.stringify(mounts));
+        it("mounts the TLS directory read-only, relabelled for containers on SELinux hosts, and the queue on a named volume", () => {
+            const volumes = container(run, "collector").volumes;
+            assert.deepStrictEqual(volumes.find((m) => m.containerPath === "/var/lib/otelcol/queue"), { volumeName: "ivatar-otel-collector-queue", containerPath: "/var/lib/otelcol/queue" });
+            const tls = volumes.find((m) => m.containerPath === "/etc/otelcol-contrib/tls");
+            assert.ok(tls?.hostPath?.endsWith("/tls") && tls.readOnly && tls.selinuxRelabel === "z", JSON.stringify(volumes));
         });
 
         it("configures Jaeger with badger on a volume and 168h retention", () => {
@@ -79,7 +79,7 @@ for (const stack of stackNames) {
             const config = parse(upload(j, "/etc/jaeger/config.yaml"));
             const badger = config.extensions.jaeger_storage.backends.traces.badger;
             assert.deepStrictEqual([badger.ephemeral, badger.ttl.spans], [false, "168h"]);
-            assert.strictEqual(j.mounts[0].source, "ivatar-otel-jaeger-data");
+            assert.strictEqual(j.volumes[0].volumeName, "ivatar-otel-jaeger-data");
         });
 
         it("places the alert rules and scrape jobs on the Prometheus host", () => {

@@ -18,7 +18,7 @@ describe("program with docs/examples/Pulumi.opensearch.yaml", () => {
         assert.deepStrictEqual(backend.indices.spans, { date_layout: "2006-01-02", rollover_frequency: "day", shards: 3, replicas: 1 });
         assert.strictEqual(backend.indices.index_prefix, "ivatar-otel");
         assert.match(upload(jaeger, backend.tls.ca_file), /BEGIN CERTIFICATE/);
-        assert.deepStrictEqual(jaeger.mounts, [], "no volume: the cluster keeps the traces");
+        assert.deepStrictEqual(jaeger.volumes, [], "no volume: the cluster keeps the traces");
         assert.deepStrictEqual(run.ofType("docker:index/volume:Volume").map((v) => v.name), ["collector-queue"]);
     });
 

@@ -81,7 +81,7 @@ describe("program with docs/examples/Pulumi.three-hosts.yaml", () => {
         assert.strictEqual(upload(jaeger, "/etc/jaeger/tier/ca.crt"), bundle);
         const receiver = parse(upload(jaeger, "/etc/jaeger/config.yaml")).receivers["otlp/tier"].protocols.grpc;
         assert.strictEqual(receiver.tls.client_ca_file, "/etc/jaeger/tier/ca.crt", "only the collector hosts' certificates get in");
-        assert.ok(jaeger.mounts.some((m) => m.target === "/etc/jaeger/tls" && m.readOnly), JSON.stringify(jaeger.mounts));
+        assert.ok(jaeger.volumes.some((m) => m.containerPath === "/etc/jaeger/tls" && m.readOnly && m.selinuxRelabel === "z"), JSON.stringify(jaeger.volumes));
     });
 
     it("makes a certificate per host, for its name and as a client's, on that host", () => {

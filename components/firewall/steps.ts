@@ -1,6 +1,6 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
 import { requireSafePaths } from "../../grammar/text";
-import { filesCheck, hasSystemd, HostFile, preamble, removeFiles, shQuote, unitsCheck, writeFiles } from "../host/scripts";
+import { filesCheck, hasSystemd, HostFile, preamble, parentDir, removeFiles, removeOwnDirs, shQuote, unitsCheck, writeFiles } from "../host/scripts";
 import { firewallTable } from "./ruleset";
 
 export const firewallUnit = "ivatar-otel-firewall.service";
@@ -115,7 +115,7 @@ export function removeFirewallScript(rulesetPath: string): string {
     return preamble + [
         `if ${hasSystemd}; then systemctl disable --now ${firewallCheck}.timer ${firewallUnit} >/dev/null 2>&1 || true; fi`,
         `if nft list table inet ${firewallTable} >/dev/null 2>&1; then nft delete table inet ${firewallTable}; fi`,
-    ].join("\n") + "\n" + removeFiles([rulesetPath, ...firewallUnitPaths]) +
+    ].join("\n") + "\n" + removeFiles([rulesetPath, ...firewallUnitPaths]) + removeOwnDirs([parentDir(rulesetPath)]) +
         `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
 }
 

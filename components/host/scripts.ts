@@ -68,6 +68,21 @@ export function writeFiles(files: HostFile[]): string {
     }).join("\n") + "\n";
 }
 
+/**
+ * Removes each directory, in order, if it is empty: a step's own directories, then the host
+ * directory the steps share (which goes with the last step's files). Only directories the program
+ * made, never the operator's (such as Prometheus's rules.d).
+ */
+export function removeOwnDirs(dirs: string[]): string {
+    requireSafePaths("a directory the steps made", ...dirs);
+    return `rmdir ${[...new Set(dirs)].map(shQuote).join(" ")} 2>/dev/null || true\n`;
+}
+
+/** The directory holding a path. */
+export function parentDir(path: string): string {
+    return path.slice(0, path.lastIndexOf("/"));
+}
+
 /** Removes the files; missing ones are fine. Directories are left to the caller. */
 export function removeFiles(paths: string[]): string {
     requireSafePaths("a host file path", ...paths);

@@ -2,7 +2,7 @@
 // the cluster expires them. A daily systemd timer on the first collector host runs Jaeger's own
 // index cleaner (a pinned image, with Podman), which deletes the days past the trace retention.
 import { isSearchServerUrl, requireGrammar, requireSafePaths } from "../../grammar/text";
-import { hasSystemd, HostFile, preamble, removeFiles, shQuote, writeFiles } from "../host/scripts";
+import { hasSystemd, HostFile, parentDir, preamble, removeFiles, removeOwnDirs, shQuote, writeFiles } from "../host/scripts";
 import { renderDailyTimer } from "../host/units";
 
 export const retentionUnit = "ivatar-otel-jaeger-retention";
@@ -85,6 +85,6 @@ export function removeRetentionScript(s: Pick<RetentionSettings, "dir">): string
     requireSafePaths("the retention directory", s.dir);
     return preamble + `if ${hasSystemd}; then systemctl disable --now ${retentionUnit}.timer >/dev/null 2>&1 || true; fi\n` +
         removeFiles([`${s.dir}/cleaner.env`, `${s.dir}/ca.crt`, `${unitDir}/${retentionUnit}.service`, `${unitDir}/${retentionUnit}.timer`]) +
-        `rmdir ${shQuote(s.dir)} 2>/dev/null || true\n` +
+        removeOwnDirs([s.dir, parentDir(s.dir)]) +
         `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
 }

@@ -7,7 +7,7 @@
 // daily timer on the host (renewal.ts).
 // provided: the configured certificate and key are written as they are.
 import { isHostAddress, requireGrammar, requireOwner, requireSafePaths } from "../../grammar/text";
-import { filesCheck, HostFile, preamble, removeFiles, shQuote, unitsCheck, writeFiles } from "../host/scripts";
+import { filesCheck, HostFile, preamble, parentDir, removeFiles, removeOwnDirs, shQuote, unitsCheck, writeFiles } from "../host/scripts";
 import { placeRenewal, removeRenewal, renewalFiles, renewalUnit } from "./renewal";
 
 export interface TlsStepSettings {
@@ -129,7 +129,7 @@ export function providedTlsScript(s: TlsStepSettings, certificate: string, priva
 export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir">): string {
     requireSafePaths("a TLS directory", s.dir, s.caDir);
     return preamble + removeRenewal(s.caDir) + unlabel(s.dir) + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
-        `rmdir ${shQuote(s.dir)} ${shQuote(s.caDir)} 2>/dev/null || true\n`;
+        removeOwnDirs([s.dir, s.caDir, parentDir(s.dir), parentDir(s.caDir)]);
 }
 
 /**

@@ -141,10 +141,13 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
 
         // Only the Prometheus host reaches the metrics ports; this machine (the apps' network) does not.
         assert.ok(!answers(collectorHost, 8888), "8888 refused to the apps' network");
-        const targets = prometheusApi(prometheusHost, "/api/v1/targets") as { data: { activeTargets: { labels: { job: string }; health: string; lastError: string }[] } };
-        for (const t of targets.data.activeTargets.filter((a) => a.labels.job !== "prometheus")) {
-            assert.strictEqual(t.health, "up", `${t.labels.job}: ${t.lastError}`);
-        }
+        type Targets = { data: { activeTargets: { labels: { job: string }; scrapeUrl: string; health: string; lastError: string }[] } };
+        const stackTargets = () => (prometheusApi(prometheusHost, "/api/v1/targets") as Targets).data.activeTargets.filter((a) => a.labels.job !== "prometheus");
+        // Every target scraped once (5 s apart) before judging it.
+        await waitFor("every target scraped", () => stackTargets().every((t) => t.health !== "unknown") || undefined, 60_000);
+        const targets = stackTargets();
+        assert.strictEqual(targets.length, 3, "the collector's two targets and Jaeger's");
+        for (const t of targets) assert.strictEqual(t.health, "up", `${t.scrapeUrl}: ${t.lastError}`);
         const rules = prometheusApi(prometheusHost, "/api/v1/rules") as { data: { groups: { name: string }[] } };
         assert.ok(rules.data.groups.length > 0, "Prometheus loaded the stack's rules");
     });
@@ -225,6 +228,30 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         const held = await spansInJaeger(jaegerUrl, app.service, app.acceptedSpans, 180_000);
         console.log(`      Jaeger holds ${held} of the ${app.acceptedSpans} spans the collector accepted`);
         assert.strictEqual(held, app.acceptedSpans, "every accepted span arrives");
+    });
+
+    it("the collector host cut off in the middle of an up: the up fails naming the host, and the next up converges", async () => {
+        project.pulumiOk(["config", "set", "--stack", stack, "ivatar-otel:samplingRatio", "0.5"]);
+        let reconnect: (() => void) | undefined;
+        const started = Date.now();
+        const result = await project.pulumiInBackground(["up", "--yes", "--skip-preview", "--stack", stack], (soFar) => {
+            // While the collector container is being replaced: the old one is gone, the new one not yet there.
+            if (!reconnect && /collector-container deleting original/.test(soFar)) reconnect = collectorHost.cutOff();
+        }, agentEnv);
+        reconnect?.();
+        const output = `${result.stdout}${result.stderr}`;
+        console.log(`      the up ended after ${Math.round((Date.now() - started) / 1000)} s: ${output.split("\n").filter((l) => /error/i.test(l)).slice(0, 3).join(" | ")}`);
+        assert.ok(reconnect, "the up reached the replacement");
+        assert.notStrictEqual(result.status, 0, "the up fails");
+        assert.match(output, /collector\.ivotel\.test/, "the error names the host");
+        upOk();
+        assert.deepStrictEqual(running(collectorHost), [collectorContainerName, jaegerContainerName].sort());
+        assert.deepStrictEqual(changedSteps(project.preview(stack, [], agentEnv)), [], "converged");
+        await waitForHealthyCollector();
+        const service = `hosts-reconnected-${runId}`;
+        // Error traces: tail sampling keeps every one of them at any ratio.
+        assert.ok(succeeded(await exportSpans(target, makeSpans({ service, traces: 10, children: 1, error: true }))));
+        assert.strictEqual(await spansInJaeger(jaegerUrl, service, 20), 20, "spans flow again");
     });
 
     it("pulumi destroy leaves both hosts as they were, the retained volumes aside", () => {
