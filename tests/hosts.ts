@@ -124,7 +124,7 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
                 ...p, hostKey, exec, sh,
                 cutOff: () => {
                     const table = `ivotel_cut_${p.name.replace(/\W/g, "_")}`;
-                    runOk("nft", ["-f", "-"], { input: `table inet ${table} {\n chain output { type filter hook output priority 0; policy accept; ip daddr ${p.ip} drop }\n}\n` });
+                    runOk("nft", ["-f", "-"], { input: `table inet ${table} {\n chain output { type filter hook output priority 0; policy accept; ip daddr ${p.ip} drop; }\n}\n` });
                     return () => void run("nft", ["delete", "table", "inet", table]);
                 },
                 reboot: async () => {

@@ -89,6 +89,12 @@ export async function exportSpans(target: Target, spans: ReadableSpan[]): Promis
 
 export const succeeded = (r: ExportResult) => r.code === ExportResultCode.SUCCESS;
 
+/** Exports the spans once and fails with the exporter's error unless the collector took them. */
+export async function assertExported(target: Target, spans: ReadableSpan[]): Promise<void> {
+    const result = await exportSpans(target, spans);
+    if (!succeeded(result)) throw new Error(`export to ${target.address} failed: ${String(result.error)}`);
+}
+
 /**
  * HTTP server metrics as ivatar's Django instrumentation records them (the same OTLP names,
  * units and kinds), sent over OTLP gRPC with the SDK's own exporter; resolves once flushed.

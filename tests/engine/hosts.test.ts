@@ -18,7 +18,7 @@ import { bootHosts, BootedHost, HostLab } from "../hosts";
 import {
     assertActive, hostSnapshot, prometheusApi, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, sudoUser, testNetworks,
 } from "../hostStack";
-import { exportSpans, makeSpans, spansInJaeger, succeeded, Target, waitForJaeger } from "../otlp";
+import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
 import { run, tempDir, waitFor } from "../tools";
 
 const stack = "hosts";
@@ -135,8 +135,7 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         ({ target, jaegerUrl } = targetFromOutputs(project.outputs(stack)));
         await waitForJaeger(jaegerUrl);
         const service = `hosts-up-${runId}`;
-        const result = await exportSpans(target, makeSpans({ service, traces: 20, children: 2 }));
-        assert.ok(succeeded(result), `export failed: ${result.error}`);
+        await assertExported(target, makeSpans({ service, traces: 20, children: 2 }));
         assert.strictEqual(await spansInJaeger(jaegerUrl, service, 60), 60);
 
         // Only the Prometheus host reaches the metrics ports; this machine (the apps' network) does not.
@@ -175,7 +174,7 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         collectorHost.sh(`openssl verify -CAfile /etc/ivatar-otel/ca/ca.crt ${tlsDir}/server.crt`);
         await waitForHealthyCollector();
         const service = `hosts-drift-${runId}`;
-        assert.ok(succeeded(await exportSpans(target, makeSpans({ service, traces: 5, children: 1 }))), "the apps' CA still verifies the collector");
+        await assertExported(target, makeSpans({ service, traces: 5, children: 1 }));
         assert.strictEqual(await spansInJaeger(jaegerUrl, service, 10), 10);
         project.pulumiOk(["preview", "--refresh", "--expect-no-changes", "--stack", stack], { env: agentEnv });
     });
@@ -191,12 +190,12 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
 
     it("a reboot of the collector host loses nothing: containers, table and timers come back, queued spans arrive, stored traces stay, and no change is planned", async () => {
         const stored = `hosts-stored-${runId}`;
-        assert.ok(succeeded(await exportSpans(target, makeSpans({ service: stored, traces: 10, children: 1 }))));
+        await assertExported(target, makeSpans({ service: stored, traces: 10, children: 1 }));
         assert.strictEqual(await spansInJaeger(jaegerUrl, stored, 20), 20, "stored before the reboot");
         // Jaeger away: what the collector accepts waits in its disk queue through the reboot.
         collectorHost.sh(`podman stop ${jaegerContainerName}`);
         const queued = `hosts-queued-${runId}`;
-        assert.ok(succeeded(await exportSpans(target, makeSpans({ service: queued, traces: 50, children: 1 }))));
+        await assertExported(target, makeSpans({ service: queued, traces: 50, children: 1 }));
         // Past tail sampling's wait (the spans are then in the queue, not in memory).
         await new Promise((resolve) => setTimeout(resolve, 12_000));
 
@@ -210,7 +209,7 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         assert.strictEqual(await spansInJaeger(jaegerUrl, queued, 100), 100, "the spans queued before the reboot arrive");
         assert.strictEqual(await spansInJaeger(jaegerUrl, stored, 20), 20, "what Jaeger stored is still there");
         const after = `hosts-after-${runId}`;
-        assert.ok(succeeded(await exportSpans(target, makeSpans({ service: after, traces: 5, children: 1 }))), "the collector takes spans again");
+        await assertExported(target, makeSpans({ service: after, traces: 5, children: 1 }));
         assert.strictEqual(await spansInJaeger(jaegerUrl, after, 10), 10);
         project.pulumiOk(["preview", "--expect-no-changes", "--stack", stack], { env: agentEnv });
     });
@@ -234,10 +233,17 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         project.pulumiOk(["config", "set", "--stack", stack, "ivatar-otel:samplingRatio", "0.5"]);
         let reconnect: (() => void) | undefined;
         const started = Date.now();
+        let cutError: unknown;
         const result = await project.pulumiInBackground(["up", "--yes", "--skip-preview", "--stack", stack], (soFar) => {
             // While the collector container is being replaced: the old one is gone, the new one not yet there.
-            if (!reconnect && /collector-container deleting original/.test(soFar)) reconnect = collectorHost.cutOff();
+            if (reconnect || cutError || !/collector-container deleting original/.test(soFar)) return;
+            try {
+                reconnect = collectorHost.cutOff();
+            } catch (error) {
+                cutError = error;
+            }
         }, agentEnv);
+        assert.strictEqual(cutError, undefined, "the host was cut off");
         reconnect?.();
         const output = `${result.stdout}${result.stderr}`;
         console.log(`      the up ended after ${Math.round((Date.now() - started) / 1000)} s: ${output.split("\n").filter((l) => /error/i.test(l)).slice(0, 3).join(" | ")}`);
@@ -250,7 +256,7 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         await waitForHealthyCollector();
         const service = `hosts-reconnected-${runId}`;
         // Error traces: tail sampling keeps every one of them at any ratio.
-        assert.ok(succeeded(await exportSpans(target, makeSpans({ service, traces: 10, children: 1, error: true }))));
+        await assertExported(target, makeSpans({ service, traces: 10, children: 1, error: true }));
         assert.strictEqual(await spansInJaeger(jaegerUrl, service, 20), 20, "spans flow again");
     });
 

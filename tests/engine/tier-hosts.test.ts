@@ -12,7 +12,7 @@ import { FrontEndpoint } from "../../stack/plan";
 import { changedSteps, EngineProject, stackFile, startAgent } from "../engine";
 import { bootHosts, BootedHost, HostLab } from "../hosts";
 import { hostSnapshot, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, sudoUser, testNetworks } from "../hostStack";
-import { exportSpans, makeSpans, spansInJaeger, succeeded, Target, waitForJaeger } from "../otlp";
+import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
 import { tempDir, waitFor } from "../tools";
 
 const stack = "tier";
@@ -90,8 +90,7 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         await waitForJaeger(jaegerUrl);
         for (const [i, front] of fronts.entries()) {
             const service = `tier-up-${i}-${runId}`;
-            const result = await exportSpans(front, makeSpans({ service, traces: 30, children: 1 }));
-            assert.ok(succeeded(result), `${front.address}: ${result.error}`);
+            await assertExported(front, makeSpans({ service, traces: 30, children: 1 }));
             assert.strictEqual(await spansInJaeger(jaegerUrl, service, 60), 60, `through ${front.address}`);
         }
     });
