@@ -60,7 +60,9 @@ const perEnvironment: Record<Environment, Plain> = {
             scrapeConfigDir: "/tmp/ivatar-otel-local/prometheus/scrape.d",
             reloadUrl: "",
         },
+        // A developer's machine has no Grafana to provision (the preflight would find its directory missing).
         grafana: {
+            enabled: false,
             provisioningDir: "/tmp/ivatar-otel-local/grafana/provisioning/dashboards",
             dashboardsDir: "/tmp/ivatar-otel-local/grafana/dashboards",
         },

@@ -4,7 +4,7 @@ import { AppEnvironmentSettings } from "../components/appEnvironment";
 import { CollectorConfigSettings } from "../components/collector/config";
 import { CollectorSettings, goMemLimit, goMemLimitMiB } from "../components/collector/container";
 import { FirewallSettings } from "../components/firewall/placement";
-import { GrafanaSettings, grafanaStepTools } from "../components/grafana/placement";
+import { grafanaHostNeeds, GrafanaSettings } from "../components/grafana/placement";
 import { HostRequirements } from "../components/host/preflight";
 import { HostSettings, isSsh } from "../components/host/settings";
 import { JaegerSettings, jaegerOtlpEndpoint, JaegerStorage } from "../components/jaeger/jaeger";
@@ -107,6 +107,8 @@ export function planStack(s: StackSettings): StackPlan {
     const rulesPath = `${s.prometheus.rulesDir}/${fileStem}.rules.yml`;
     const scrapePath = `${s.prometheus.scrapeConfigDir}/${fileStem}.scrape.yml`;
     const prometheusApi = prometheusApiUrl(s.prometheus.reloadUrl);
+    const grafanaProviderPath = `${s.grafana.provisioningDir}/${fileStem}.yaml`;
+    const grafanaNeeds = grafanaHostNeeds({ providerPath: grafanaProviderPath });
     const collectorHosts = planCollectorHosts(s, config, tlsDir);
     const first = collectorHosts[0];
     const jaegerHost = tier ? hostAddresses[0] : host;
@@ -149,7 +151,7 @@ export function planStack(s: StackSettings): StackPlan {
                 jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
             },
             folder: s.grafana.folder,
-            providerPath: `${s.grafana.provisioningDir}/${fileStem}.yaml`,
+            providerPath: grafanaProviderPath,
             dashboardsDir: `${s.grafana.dashboardsDir}/${fileStem}`,
         } : undefined,
         firewall: first.firewall,
@@ -160,8 +162,9 @@ export function planStack(s: StackSettings): StackPlan {
                 dockerDialStdio: false,
                 tools: [
                     { command: "curl", neededFor: "reaching the scrape targets and reloading Prometheus" },
-                    ...(grafana && !grafanaOwnHost ? grafanaStepTools : []),
+                    ...(grafana && !grafanaOwnHost ? grafanaNeeds.tools : []),
                 ],
+                ...(grafana && !grafanaOwnHost ? { directories: grafanaNeeds.directories } : {}),
                 reaches: scrapeTargets(scrape).map((t) => ({
                     host: t.target.slice(0, t.target.lastIndexOf(":")), url: `http://${t.target}/metrics`, neededFor: `Prometheus's scrape job ${t.job}`,
                 })),
@@ -176,7 +179,7 @@ export function planStack(s: StackSettings): StackPlan {
                 } : {}),
                 optionalTools: [{ command: "promtool", neededFor: "rule files are then checked only by Prometheus's reload, not before they replace the old ones" }],
             },
-            ...(grafanaOwnHost ? { grafana: { podman: false, dockerDialStdio: false, tools: grafanaStepTools, optionalTools: [] } } : {}),
+            ...(grafanaOwnHost ? { grafana: { podman: false, dockerDialStdio: false, optionalTools: [], ...grafanaNeeds } } : {}),
         },
         app: {
             environment: s.environment,

@@ -11,7 +11,7 @@ export const sudoUser = "deploy";
 /**
  * What an operator has on the Prometheus host before the first `pulumi up`: Prometheus running
  * with the lifecycle API, reading the rule and scrape directories the stack writes to (unless
- * `readsScrapeDir` is false), and a deploy user with passwordless sudo.
+ * `readsScrapeDir` is false), Grafana's directories, and a deploy user with passwordless sudo.
  */
 export function setUpPrometheusHost(host: BootedHost, lab: HostLab, options: { readsScrapeDir: boolean } = { readsScrapeDir: true }): void {
     const scrape = options.readsScrapeDir ? "scrape_config_files:\n  - /etc/prometheus/scrape.d/*.yml\n" : "";
@@ -29,6 +29,8 @@ export function setUpPrometheusHost(host: BootedHost, lab: HostLab, options: { r
         "YAML",
         `echo 'ARGS="--web.enable-lifecycle"' > /etc/default/prometheus`,
         "mkdir -p /etc/prometheus/rules.d /etc/prometheus/scrape.d",
+        // Grafana beside Prometheus, as its package leaves its directories (the stack provisions dashboards there).
+        "install -d -m 0755 /etc/grafana/provisioning/dashboards /var/lib/grafana",
         "systemctl enable prometheus.service >/dev/null 2>&1 && systemctl restart prometheus.service",
         `id ${sudoUser} >/dev/null 2>&1 || useradd -m -s /bin/sh ${sudoUser}`,
         `echo '${sudoUser} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/${sudoUser} && chmod 0440 /etc/sudoers.d/${sudoUser}`,

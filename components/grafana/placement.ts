@@ -1,8 +1,8 @@
 // What GrafanaDashboards places on the Grafana host, in one pure function: the component runs
 // its step, and `npm run render` writes the same files and scripts for review.
 import { isDisplayName, requireGrammar, requireSafePaths } from "../../grammar/text";
-import { HostTool } from "../host/preflight";
-import { preamble, removeFiles, shQuote, StepScripts, writeFiles } from "../host/scripts";
+import { HostRequirements } from "../host/preflight";
+import { parentDir, preamble, removeFiles, removeOwnDirs, shQuote, StepScripts, writeFiles } from "../host/scripts";
 import { renderDashboard, renderProvider, rescanSeconds } from "./dashboards";
 import { dashboardSpecs, DashboardSettings } from "./panels";
 
@@ -23,11 +23,16 @@ export interface GrafanaPlacement {
     step: StepScripts;
 }
 
-/** Commands the step runs besides the shell's own (the preflight checks them). */
-export const grafanaStepTools: HostTool[] = [
-    { command: "cmp", neededFor: "placing the Grafana dashboards only when they change" },
-    { command: "base64", neededFor: "placing the Grafana dashboards" },
-];
+/** What the Grafana host must offer for the step: its commands, and Grafana's own provisioning directory. */
+export function grafanaHostNeeds(s: Pick<GrafanaSettings, "providerPath">): Pick<HostRequirements, "tools" | "directories"> {
+    return {
+        tools: [
+            { command: "cmp", neededFor: "placing the Grafana dashboards only when they change" },
+            { command: "base64", neededFor: "placing the Grafana dashboards" },
+        ],
+        directories: [{ path: parentDir(s.providerPath), neededFor: "Grafana reads dashboard providers from it (grafana.provisioningDir): is Grafana installed on this host?" }],
+    };
+}
 
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
@@ -39,7 +44,8 @@ export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
     const dir = shQuote(s.dashboardsDir);
     const keep = Object.keys(dashboards).map(shQuote).join("|");
     // Grafana runs as its own user: the directories must be searchable by it (the steps' umask is 077).
-    const dirs = `(umask 022 && mkdir -p "$(dirname ${shQuote(s.providerPath)})" ${dir})\n`;
+    // Its provisioning directory is Grafana's own (the preflight checks it is there); the dashboards' are this stack's.
+    const dirs = `(umask 022 && mkdir -p ${dir})\n`;
     const create = preamble + dirs + writeFiles([
         { path: s.providerPath, content: provider, mode: "0644" },
         ...Object.entries(dashboards).map(([name, content]) => ({ path: `${s.dashboardsDir}/${name}`, content, mode: "0644" })),
@@ -52,7 +58,7 @@ export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
         `echo "grafana: ${Object.keys(dashboards).length} dashboards in ${s.dashboardsDir}, re-read every ${rescanSeconds} s; Grafana reads a new provider file at its next start" >&2`,
     ].join("\n") + "\n";
     const remove = preamble + removeFiles([s.providerPath, ...Object.keys(dashboards).map((name) => `${s.dashboardsDir}/${name}`)]) +
-        `rmdir ${dir} 2>/dev/null || true\n`;
+        removeOwnDirs([s.dashboardsDir, parentDir(s.dashboardsDir)]);
     return {
         files: { [basename(s.providerPath)]: provider, ...dashboards },
         step: { create, delete: remove },

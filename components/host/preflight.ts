@@ -28,6 +28,8 @@ export interface HostRequirements {
     volumeRoom?: { volumes: string[]; bytes: number; setBy: string };
     /** Host names this host must resolve (the other collector hosts, which its front sends to). */
     resolves?: string[];
+    /** Directories that must exist here (another program's, which the steps write into but do not make). */
+    directories?: { path: string; neededFor: string }[];
     /** HTTP endpoints this host must resolve and reach (Prometheus's scrape targets, once the collectors run). */
     reaches?: { host: string; url: string; neededFor: string }[];
     /** The Prometheus running here must read these files (its rule_files and scrape_config_files). */
@@ -139,6 +141,9 @@ export function preflightScript(r: HostRequirements): string {
     }
     for (const t of r.optionalTools) {
         lines.push(`command -v ${shQuote(t.command)} >/dev/null 2>&1 || warn ${shQuote(`${t.command} is not installed: ${t.neededFor}`)}`);
+    }
+    for (const d of r.directories ?? []) {
+        lines.push(`[ -d ${shQuote(d.path)} ] || problem ${shQuote(`${d.path} does not exist (${d.neededFor})`)}`);
     }
     // Only with curl (a tool named above) can an endpoint be found unreachable.
     const endpointChecks: string[] = [];

@@ -64,6 +64,8 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
 
     before(async () => {
         work = tempDir("engine-ssh");
+        // Grafana's provisioning directory, as its package would have made it.
+        fs.mkdirSync(path.join(work, "grafana/provisioning"), { recursive: true, mode: 0o755 });
         // The Docker CLI's `system dial-stdio` on the host connects to DOCKER_HOST: Podman's socket.
         host = startSshd(sshPort, { DOCKER_HOST: `unix://${podmanSocket}` });
         const started = await startAgent(work, host.clientKey);

@@ -233,6 +233,8 @@ describe("live: host steps over SSH", function () {
         assert.ok(grafana);
         const step = grafanaPlacement(grafana).step;
         const stale = path.join(grafana.dashboardsDir, "ivatar-otel-old-development.json");
+        // Grafana's own provisioning directory, as its package makes it: the step writes into it, never makes or removes it.
+        fs.mkdirSync(path.dirname(grafana.providerPath), { recursive: true, mode: 0o755 });
         const first = create(host, step.create);
         assert.strictEqual(first.status, 0, first.stderr);
         assert.strictEqual((first.stderr.match(/^changed /gm) ?? []).length, 4, first.stderr);
@@ -251,6 +253,7 @@ describe("live: host steps over SSH", function () {
 
         const removed = destroy(host, step.delete);
         assert.strictEqual(removed.status, 0, removed.stderr);
-        assert.ok(!fs.existsSync(grafana.providerPath) && !fs.existsSync(grafana.dashboardsDir), listTree(path.join(work, "grafana")).join(", "));
+        assert.ok(!fs.existsSync(grafana.providerPath) && !fs.existsSync(path.dirname(grafana.dashboardsDir)), listTree(path.join(work, "grafana")).join(", "));
+        assert.ok(fs.existsSync(path.dirname(grafana.providerPath)), "Grafana's provisioning directory stays");
     });
 });
