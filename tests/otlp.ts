@@ -89,10 +89,20 @@ export async function exportSpans(target: Target, spans: ReadableSpan[]): Promis
 
 export const succeeded = (r: ExportResult) => r.code === ExportResultCode.SUCCESS;
 
-/** Exports the spans once and fails with the exporter's error unless the collector took them. */
+/**
+ * Exports the spans and fails with the exporter's error unless the collector took them. A refused
+ * connection (nothing received) is tried again up to twice, a second apart, as an app's SDK
+ * retries; each retry is logged.
+ */
 export async function assertExported(target: Target, spans: ReadableSpan[]): Promise<void> {
-    const result = await exportSpans(target, spans);
-    if (!succeeded(result)) throw new Error(`export to ${target.address} failed: ${String(result.error)}`);
+    for (let attempt = 1; ; attempt++) {
+        const result = await exportSpans(target, spans);
+        if (succeeded(result)) return;
+        const refused = /No connection established|ECONNREFUSED/.test(String(result.error));
+        if (!refused || attempt === 3) throw new Error(`export to ${target.address} failed: ${String(result.error)}`);
+        console.log(`      export to ${target.address} refused the connection (${String(result.error).slice(0, 120)}); trying again`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
 }
 
 /**
