@@ -15,6 +15,9 @@ export function fileIn<Content>(spec: ContainerSpec<Content>, path: string): Con
  */
 export const restartPolicy = "always";
 
+/** How long a container may take to stop when the provider replaces or removes it. */
+export const stopGraceSeconds = 30;
+
 /** The user the official collector and Jaeger images run as; their named volumes belong to it. */
 export const imageUser = "10001:10001";
 
@@ -63,6 +66,11 @@ export interface ContainerSpec<Content = string> {
     network: string;
     /** More DNS names it answers to on that network. */
     aliases?: string[];
+    /**
+     * Other hosts' names it connects to. Containers made through Podman's Docker-compatible API do
+     * not read the host's /etc/hosts, so these are given the addresses their host resolves them to.
+     */
+    reaches?: string[];
     restart: typeof restartPolicy;
     labels: Record<string, string>;
 }
@@ -106,9 +114,10 @@ export function everyAddress(podmanVersion: string): string {
     return Number(podmanVersion.split(".")[0]) >= 5 ? "0.0.0.0" : "";
 }
 
-/** docker.Container arguments for a spec, on the given network resource; `publishAddress` is everyAddress() of the host. */
+/** docker.Container arguments for a spec, on the given network resource, as its host's facts require. */
 export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, networkName: pulumi.Input<string>,
-    imageId: pulumi.Input<string>, volumes: Record<string, pulumi.Input<string>>, publishAddress: pulumi.Input<string>): docker.ContainerArgs {
+    imageId: pulumi.Input<string>, volumes: Record<string, pulumi.Input<string>>, host: Pick<ContainerPlace, "publishAddress" | "hostAddresses">): docker.ContainerArgs {
+    const reaches = spec.reaches ?? [];
     return {
         name: spec.name,
         image: imageId,
@@ -119,7 +128,14 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
         memory: spec.memoryMb,
         memorySwap: spec.memoryMb,
         envs: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp", ip: publishAddress })),
+        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp", ip: host.publishAddress })),
+        ...(reaches.length ? {
+            hosts: pulumi.output(host.hostAddresses).apply((addresses) => reaches.map((name) => {
+                const ip = addresses[name];
+                if (!ip) throw new Error(`${spec.name}: the host resolved no address for ${name}`);
+                return { host: name, ip };
+            })),
+        } : {}),
         // As binds (`volumes`), not `mounts`: Podman 5 reports mounts back as binds only, so the
         // provider would read `mounts` as empty on refresh and replace the container.
         volumes: spec.mounts.map((m) => "volume" in m
@@ -134,6 +150,9 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
         labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
         // `pulumi up` fails if the container does not stay up.
         mustRun: true,
+        // A replaced or removed container is stopped, not killed: a collector then decides the traces
+        // it holds and writes what it has not sent to its disk queue (the provider's default kills at once).
+        destroyGraceSeconds: stopGraceSeconds,
     };
 }
 
@@ -153,6 +172,8 @@ export interface ContainerPlace {
     provider: docker.Provider;
     /** How the host's Podman writes "every address" (everyAddress of its version). */
     publishAddress: pulumi.Input<string>;
+    /** The addresses the host resolves other hosts' names to (for the spec's `reaches`). */
+    hostAddresses: pulumi.Input<Record<string, string>>;
     network: docker.Network;
     /** Logical name of the spec's named volume, if it has one (kept when the stack is destroyed). */
     volumeResource: string;
@@ -170,6 +191,6 @@ export function placeContainer(name: string, spec: ContainerSpec<pulumi.Input<st
     const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent, provider });
     const owned = volumes.map((v) => [v, ownedVolume(place.volumeResource, v, spec.user, { parent, provider }).name] as const);
     return new docker.Container(`${name}-container`,
-        dockerContainerArgs(spec, place.network.name, image.imageId, Object.fromEntries(owned), place.publishAddress),
+        dockerContainerArgs(spec, place.network.name, image.imageId, Object.fromEntries(owned), place),
         { parent, provider, dependsOn: place.dependsOn, deleteBeforeReplace: true });
 }

@@ -99,7 +99,11 @@ export function planCollectorHosts(s: StackSettings, config: CollectorConfigSett
     return hosts.map((host, index): CollectorHostPlan => {
         const address = addressOf(host);
         const first = index === 0;
-        const collector: CollectorSettings = { ...common, ports: c.ports, config, ...(tier ? { tier: { role: "front" as const, tier } } : {}) };
+        const others = hosts.map(addressOf).filter((a) => a !== address);
+        const collector: CollectorSettings = {
+            ...common, ports: c.ports, config,
+            ...(tier ? { tier: { role: "front" as const, tier }, reaches: others } : {}),
+        };
         const samplerPorts = { ...c.ports, health: c.samplerPorts.health, internalMetrics: c.samplerPorts.internalMetrics };
         const sampler: CollectorSettings | undefined = tier && {
             ...common,
@@ -113,6 +117,7 @@ export function planCollectorHosts(s: StackSettings, config: CollectorConfigSett
             tier: { role: "sampler", tier, jaegerOverTls: !first },
             // Its own host's front reaches it by the host's name without leaving the host.
             aliases: [address],
+            ...(first ? {} : { reaches: [addressOf(hosts[0])] }),
         };
         const step: TlsStepSettings = {
             dir: tlsDir,
@@ -136,7 +141,7 @@ export function planCollectorHosts(s: StackSettings, config: CollectorConfigSett
                 ],
                 optionalTools: [],
                 volumeRoom: { volumes: queueVolumes, bytes: config.queueBytes * queueVolumes.length, setBy: "collector.queueDiskGiB" },
-                ...(tier ? { resolves: hosts.map(addressOf).filter((a) => a !== address) } : {}),
+                ...(tier ? { resolves: others } : {}),
             },
             collector,
             ...(sampler ? { sampler } : {}),

@@ -63,8 +63,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             // As the command provider returns it: without the output's final line break.
             return { ...inputs, stdout: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----`, stderr: "" };
         case "pulumi-nodejs:dynamic:Resource":
-            // PodmanFacts reads the host's Podman version; the mocks' hosts run Podman 5.
-            return name.endsWith("-podman-facts") ? { ...inputs, podmanVersion: "5.4.2" } : inputs;
+            // PodmanFacts reads the host's Podman version and the addresses of other hosts' names;
+            // the mocks' hosts run Podman 5 and resolve the n-th name to 192.0.2.n.
+            return name.endsWith("-podman-facts")
+                ? { ...inputs, podmanVersion: "5.4.2", addresses: Object.fromEntries((inputs.resolve as string[]).map((n, i) => [n, `192.0.2.${i + 1}`])) }
+                : inputs;
         default:
             return inputs;
     }
@@ -187,6 +190,7 @@ export interface ContainerInputs {
     ports: { internal: number; external: number }[]; uploads: Upload[]; image: string;
     volumes: { volumeName?: string; hostPath?: string; containerPath: string; readOnly?: boolean; selinuxRelabel?: string }[];
     networksAdvanced: { name: string }[];
+    hosts?: { host: string; ip: string }[];
 }
 
 export function container(run: ProgramRun, name: string): ContainerInputs {

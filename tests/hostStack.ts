@@ -67,30 +67,29 @@ export interface Attempt {
 }
 
 /**
- * An app that sends one trace (a root and a child) every `everyMs` to each of its targets in turn,
- * as its own service, until stopped, recording every attempt. Spans are what Jaeger should hold
- * of the accepted attempts.
+ * Apps that send, one per target (as app instances each with its own endpoint would), one trace
+ * (a root and a child) every `everyMs`, as one service, until stopped, recording every attempt.
+ * Spans are what Jaeger should hold of the accepted attempts.
  */
 export class SendingApp {
     readonly attempts: Attempt[] = [];
     private running = true;
-    private readonly loop: Promise<void>;
+    private readonly loops: Promise<void>[];
 
     constructor(readonly service: string, targets: Target[], everyMs = 250) {
-        this.loop = (async () => {
-            for (let i = 0; this.running; i++) {
-                const target = targets[i % targets.length];
+        this.loops = targets.map(async (target) => {
+            while (this.running) {
                 const at = Date.now();
                 const result = await exportSpans(target, makeSpans({ service, traces: 1, children: 1 }));
                 this.attempts.push({ at, target: target.address, ok: succeeded(result) });
                 await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - at))));
             }
-        })();
+        });
     }
 
     async stop(): Promise<void> {
         this.running = false;
-        await this.loop;
+        await Promise.all(this.loops);
     }
 
     /** Spans of the accepted attempts (two per trace). */

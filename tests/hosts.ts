@@ -148,3 +148,14 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
         stop,
     };
 }
+
+/**
+ * With IVATAR_OTEL_KEEP_HOSTS=1 a suite leaves its hosts (and the stack on them) running after it
+ * ends, for a person to look into: `podman exec -it ivotel-host-<name> bash`. The next suite, or
+ * removeHosts(), takes them down.
+ */
+export function keepHostsForInspection(lab: HostLab | undefined): boolean {
+    if (process.env.IVATAR_OTEL_KEEP_HOSTS !== "1" || !lab) return false;
+    console.log(`      IVATAR_OTEL_KEEP_HOSTS=1: hosts kept running: ${lab.hosts.map((h) => `ivotel-host-${h.name}`).join(", ")}`);
+    return true;
+}

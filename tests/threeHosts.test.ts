@@ -121,6 +121,15 @@ describe("program with docs/examples/Pulumi.three-hosts.yaml", () => {
         assert.ok(deps("jaeger").some((u) => u.endsWith("::collector-tls-material")), "Jaeger serves the first host's certificate");
     });
 
+    it("gives each front the other hosts' names, and each sampler off the first host Jaeger's, at the addresses its own host resolves", () => {
+        const extraHosts = (name: string) => (container(run, name).hosts ?? []).map((h) => `${h.host}=${h.ip}`);
+        assert.deepStrictEqual(extraHosts("collector"), ["collector-2.internal=192.0.2.1", "collector-3.internal=192.0.2.2"]);
+        assert.deepStrictEqual(extraHosts("collector-2"), ["collector-1.internal=192.0.2.1", "collector-3.internal=192.0.2.2"]);
+        assert.deepStrictEqual(extraHosts("sampler"), [], "the first host's sampler reaches Jaeger on the private network");
+        assert.deepStrictEqual(extraHosts("sampler-3"), ["collector-1.internal=192.0.2.1"]);
+        assert.deepStrictEqual(run.named("pulumi-nodejs:dynamic:Resource", "collector-host-3-podman-facts").inputs.resolve, ["collector-1.internal", "collector-2.internal"]);
+    });
+
     it("rolls through the hosts: each host's collectors wait until the previous host's answer on their health ports, again whenever they are replaced", () => {
         const deps = (name: string) => run.named(CONTAINER, `${name}-container`).dependencies;
         suffixes.forEach((s, i) => {

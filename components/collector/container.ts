@@ -19,6 +19,8 @@ export interface CollectorSettings {
     tier?: TierRole;
     /** More names the container answers to on its network (a sampler: its host's name, for its own front). */
     aliases?: string[];
+    /** Other hosts' names it sends to (a front: the other samplers' hosts; a sampler off the first host: Jaeger's). */
+    reaches?: string[];
 }
 
 export interface CollectorContainerSettings<Secret = string> extends CollectorSettings {
@@ -81,6 +83,7 @@ export function collectorContainer<Secret = string>(s: CollectorContainerSetting
         ],
         network: s.network,
         ...(s.aliases?.length ? { aliases: s.aliases } : {}),
+        ...(s.reaches?.length ? { reaches: s.reaches } : {}),
         restart: restartPolicy,
         labels: { "io.ivatar-otel.component": sampler ? "sampler" : "collector" },
     };

@@ -84,6 +84,7 @@ export class PodmanHost extends pulumi.ComponentResource {
     readonly preflight: pulumi.Resource;
     private readonly podman?: docker.Provider;
     private readonly everyAddress?: pulumi.Output<string>;
+    private readonly resolved?: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: PodmanHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:PodmanHost", name, {}, opts);
@@ -99,9 +100,11 @@ export class PodmanHost extends pulumi.ComponentResource {
                 host: dockerHostUri(args.host),
                 sshOpts: isSsh(args.host) ? sshOptions(args.host) : undefined,
             }, { parent: this, dependsOn: [this.preflight] });
-            const facts = new PodmanFacts(`${name}-podman-facts`, { connection: this.connection, privateKey: this.sshPrivateKey },
+            const facts = new PodmanFacts(`${name}-podman-facts`,
+                { connection: this.connection, privateKey: this.sshPrivateKey, resolve: args.requirements.resolves ?? [] },
                 { parent: this, dependsOn: [this.preflight] });
             this.everyAddress = facts.podmanVersion.apply(everyAddress);
+            this.resolved = facts.addresses;
         }
         this.registerOutputs({ address: this.address, preflight: this.preflight });
     }
@@ -125,6 +128,12 @@ export class PodmanHost extends pulumi.ComponentResource {
     get publishAddress(): pulumi.Output<string> {
         if (!this.everyAddress) throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
         return this.everyAddress;
+    }
+
+    /** The addresses this host resolves the names in its requirements' `resolves` to (for its containers). */
+    get addresses(): pulumi.Output<Record<string, string>> {
+        if (!this.resolved) throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        return this.resolved;
     }
 
     /** How the dynamic providers (KeptStep, PodmanFacts) reach this host: the docker provider's SSH, or locally. */

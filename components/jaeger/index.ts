@@ -31,7 +31,7 @@ export class Jaeger extends pulumi.ComponentResource {
         super("ivatar:otel:Jaeger", name, {}, opts);
         const password = args.storagePassword === undefined ? undefined : pulumi.secret(args.storagePassword);
         this.container = placeContainer(name, jaegerContainer<pulumi.Input<string>>({ ...args.settings, clientCa: args.clientCa, storagePassword: password }), {
-            provider: args.host.provider, publishAddress: args.host.publishAddress, network: args.network, volumeResource: `${name}-data`, parent: this, dependsOn: dependenciesOf(opts),
+            provider: args.host.provider, publishAddress: args.host.publishAddress, hostAddresses: args.host.addresses, network: args.network, volumeResource: `${name}-data`, parent: this, dependsOn: dependenciesOf(opts),
         });
         const retention = args.settings.retention;
         if (retention) {

@@ -14,7 +14,7 @@ import { jaegerContainerName } from "../../components/jaeger/jaeger";
 import { renewalUnit } from "../../components/tls/renewal";
 import { targetFromOutputs } from "../deployed";
 import { changedSteps, EngineProject, stackFile, startAgent } from "../engine";
-import { bootHosts, BootedHost, HostLab } from "../hosts";
+import { bootHosts, BootedHost, HostLab, keepHostsForInspection } from "../hosts";
 import {
     assertActive, hostSnapshot, prometheusApi, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, sudoUser, testNetworks,
 } from "../hostStack";
@@ -88,21 +88,24 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
     });
     after(() => {
+        if (keepHostsForInspection(lab)) return;
         if (project && lab) project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
         agent?.kill();
         project?.remove();
         lab?.stop();
     });
 
-    it("the preflight refuses a collector host whose podman-restart.service is disabled, naming it, and nothing is placed", () => {
-        collectorHost.sh("systemctl disable podman-restart.service");
+    it("the preflight refuses a collector host whose podman-restart.service is disabled and whose podman.socket is stopped, naming both, and nothing is placed", () => {
+        collectorHost.sh("systemctl disable podman-restart.service && systemctl stop podman.socket");
         for (const host of [collectorHost, prometheusHost]) snapshots[host.name] = hostSnapshot(host);
         const result = up();
         assert.notStrictEqual(result.status, 0, "up must fail");
-        assert.match(`${result.stdout}${result.stderr}`, /preflight on collector\.ivotel\.test: nothing was placed[\s\S]*podman-restart\.service is not enabled, so the containers would stay stopped after a reboot/);
+        const output = `${result.stdout}${result.stderr}`;
+        assert.match(output, /preflight on collector\.ivotel\.test: nothing was placed[\s\S]*podman-restart\.service is not enabled, so the containers would stay stopped after a reboot/);
+        assert.match(output, /podman\.socket is inactive, not active \(the docker provider reaches Podman through it\)/);
         assert.deepStrictEqual(containers(collectorHost), [], "no container on the collector host");
         assert.ok(!tableLoaded(collectorHost), "no firewall table");
-        collectorHost.sh("systemctl enable podman-restart.service");
+        collectorHost.sh("systemctl enable podman-restart.service && systemctl start podman.socket");
         snapshots[collectorHost.name] = hostSnapshot(collectorHost);
     });
 

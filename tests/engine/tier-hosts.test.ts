@@ -10,7 +10,7 @@ import { collectorContainerName, samplerContainerName } from "../../components/c
 import { jaegerContainerName } from "../../components/jaeger/jaeger";
 import { FrontEndpoint } from "../../stack/plan";
 import { changedSteps, EngineProject, stackFile, startAgent } from "../engine";
-import { bootHosts, BootedHost, HostLab } from "../hosts";
+import { bootHosts, BootedHost, HostLab, keepHostsForInspection } from "../hosts";
 import { hostSnapshot, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, sudoUser, testNetworks } from "../hostStack";
 import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
 import { tempDir, waitFor } from "../tools";
@@ -65,6 +65,7 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
     });
     after(() => {
+        if (keepHostsForInspection(lab)) return;
         if (project && lab) project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 900_000, env: agentEnv });
         agent?.kill();
         project?.remove();

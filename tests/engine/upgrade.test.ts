@@ -10,7 +10,7 @@ import { jaegerContainerName } from "../../components/jaeger/jaeger";
 import { projectRoot } from "../../config/stackFile";
 import { targetFromOutputs } from "../deployed";
 import { changedSteps, EngineProject, stackFile, startAgent } from "../engine";
-import { bootHosts, BootedHost, HostLab } from "../hosts";
+import { bootHosts, BootedHost, HostLab, keepHostsForInspection } from "../hosts";
 import { SendingApp, setUpPrometheusHost, sshHost, sudoUser, testNetworks } from "../hostStack";
 import { spansInJaeger, waitForJaeger } from "../otlp";
 import { run, runOk, tempDir } from "../tools";
@@ -65,6 +65,7 @@ describe(`engine: upgrading a deployed stack from ${previous.tag} to this versio
         project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
     });
     after(() => {
+        if (keepHostsForInspection(lab)) return;
         if (project && lab) project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
         agent?.kill();
         project?.remove();
