@@ -1,7 +1,7 @@
 // The real programs the artifact, live and engine tests run, installed and built by
 // scripts/toolchain.sh, which `npm test` runs before mocha (cold it takes long, so never inside
 // a hook's timeout). A missing tool fails the tests, never skips them.
-import { spawnSync, SpawnSyncOptions } from "child_process";
+import { spawn, spawnSync, SpawnSyncOptions } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -64,6 +64,20 @@ export function run(command: string, args: string[], opts: SpawnSyncOptions = {}
     const result = spawnSync(command, args, { encoding: "utf8", timeout: 120_000, ...opts });
     if (result.error) throw result.error;
     return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** As run, without blocking this process: for commands that talk to a server the test itself serves. */
+export function runAsync(command: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, { env: opts.env ?? process.env });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+        child.stdin.end(opts.input ?? "");
+    });
 }
 
 /** Runs a command that must succeed; the error carries its output. */

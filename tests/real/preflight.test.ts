@@ -3,11 +3,13 @@
 // backend (no name resolution) or lacks a tool is refused with one message naming the fix.
 import * as assert from "assert";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as path from "path";
 import { preflightScript } from "../../components/host/preflight";
 import { planFor } from "../../stack/plan";
 import { stackNames } from "../harness";
-import { ensureToolchain, run, tempDir } from "../tools";
+import { ensureToolchain, run, runAsync, tempDir } from "../tools";
 
 const development = () => planFor("development");
 
@@ -24,11 +26,15 @@ describe("live: host preflight against this machine's Podman", () => {
             const plan = planFor(stack);
             // Room for the queue is checked below: test machines' disks vary, production's queue is 96 GiB.
             const collector = { ...plan.hosts.collector, volumeRoom: undefined };
-            for (const requirements of [collector, plan.hosts.prometheus]) {
+            // Nothing is deployed here and this machine has no Grafana: the scrape targets, the running
+            // Prometheus and Grafana's directories are checked below and on booted hosts
+            // (tests/engine/hosts.test.ts), not against this machine.
+            const prometheus = { ...plan.hosts.prometheus, reaches: undefined, prometheusReads: undefined, directories: undefined };
+            for (const requirements of [collector, prometheus]) {
                 // The SSH stacks' docker provider needs a docker command; this machine has the Docker CLI.
                 const result = run("sh", ["-s"], { input: preflightScript(requirements) });
                 assert.strictEqual(result.status, 0, result.stderr);
-                if (requirements.podman) assert.match(result.stdout, /^preflight: ok \(podman \d+\.\d+\.\d+, netavark\)$/m);
+                if (requirements.podman) assert.match(result.stdout, /^preflight: ok \(podman \d+\.\d+\.\d+, netavark, SELinux (not installed|Enforcing|Permissive|Disabled)\)$/m);
             }
         });
     }
@@ -43,6 +49,35 @@ describe("live: host preflight against this machine's Podman", () => {
         assert.match(refused.stderr, /GiB free, and volume ivatar-otel-collector-queue may take 1181116006\.4 GiB on disk \(collector\.queueDiskGiB\): free the space or lower collector\.queueDiskGiB/);
         const fits = run("sh", ["-s"], { input: preflightScript({ ...collector, volumeRoom: { ...room, bytes: 2 ** 20 } }) });
         assert.strictEqual(fits.status, 0, fits.stderr);
+    });
+
+    it("refuses scrape targets that do not resolve or do not answer, naming each and its job; passes one that answers", async () => {
+        const target = http.createServer((_, response) => response.end("up 1\n"));
+        await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+        try {
+            const port = (target.address() as AddressInfo).port;
+            const prometheus = { ...planFor("production").hosts.prometheus, prometheusReads: undefined, directories: undefined };
+            const job = (name: string) => `Prometheus's scrape job ${name}`;
+            const answering = { host: "localhost", url: `http://localhost:${port}/metrics`, neededFor: job("answering") };
+            const refused = await runAsync("sh", ["-s"], {
+                input: preflightScript({
+                    ...prometheus,
+                    reaches: [
+                        { host: "nowhere.ivotel.invalid", url: "http://nowhere.ivotel.invalid:9464/metrics", neededFor: job("a") },
+                        { host: "localhost", url: "http://localhost:1/metrics", neededFor: job("b") },
+                        answering,
+                    ],
+                }),
+            });
+            assert.strictEqual(refused.status, 1, refused.stdout);
+            assert.match(refused.stderr, /nowhere\.ivotel\.invalid does not resolve here \(Prometheus's scrape job a\): add it to DNS or \/etc\/hosts/);
+            assert.match(refused.stderr, /http:\/\/localhost:1\/metrics does not answer from here \(Prometheus's scrape job b\)/);
+            assert.doesNotMatch(refused.stderr, /scrape job answering/);
+            const passes = await runAsync("sh", ["-s"], { input: preflightScript({ ...prometheus, reaches: [answering] }) });
+            assert.strictEqual(passes.status, 0, passes.stderr);
+        } finally {
+            target.close();
+        }
     });
 
     it("refuses a host whose Podman uses the CNI backend, naming the backend and the fix", () => {
