@@ -3,7 +3,7 @@
 // snapshots of a host's files and units to prove that destroy leaves it as it was.
 import * as assert from "assert";
 import { BootedHost, HostLab, hostNetwork } from "./hosts";
-import { exportSpans, makeSpans, succeeded, Target } from "./otlp";
+import { exportSpans, jaegerSpans, makeSpans, spansInJaeger, succeeded, Target } from "./otlp";
 
 /** The user the Prometheus host is reached as: not root, with sudo, as the README allows there. */
 export const sudoUser = "deploy";
@@ -64,6 +64,28 @@ export interface Attempt {
     at: number;
     target: string;
     ok: boolean;
+    traceId: string;
+}
+
+/** What Jaeger holds of an app's traces, by the fate of the export that carried each. */
+export interface Delivery {
+    /** Spans of accepted exports. */
+    accepted: number;
+    /** Of those, the spans Jaeger holds: all of them unless something was lost. */
+    acceptedHeld: number;
+    /** Spans of refused exports that arrived anyway: the collector took them in, then failed to answer
+     * (a shutdown in between). An SDK that retries sends those twice. */
+    refusedHeld: number;
+    /** Spans of the service that no attempt sent: none unless the test is wrong. */
+    unknownHeld: number;
+}
+
+/** Logs what Jaeger holds of an app's spans, then asserts that every accepted one arrived and nothing else did. */
+export function assertEveryAcceptedSpanArrived(d: Delivery, by: string): void {
+    console.log(`      Jaeger holds ${d.acceptedHeld} of the ${d.accepted} spans ${by} accepted` +
+        (d.refusedHeld ? `, and ${d.refusedHeld} of exports it refused (taken in, then not answered)` : ""));
+    assert.strictEqual(d.acceptedHeld, d.accepted, "every accepted span arrives");
+    assert.strictEqual(d.unknownHeld, 0, "Jaeger holds only spans the app sent");
 }
 
 /**
@@ -80,8 +102,9 @@ export class SendingApp {
         this.loops = targets.map(async (target) => {
             while (this.running) {
                 const at = Date.now();
-                const result = await exportSpans(target, makeSpans({ service, traces: 1, children: 1 }));
-                this.attempts.push({ at, target: target.address, ok: succeeded(result) });
+                const spans = makeSpans({ service, traces: 1, children: 1 });
+                const result = await exportSpans(target, spans);
+                this.attempts.push({ at, target: target.address, ok: succeeded(result), traceId: spans[0].spanContext().traceId });
                 await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - at))));
             }
         });
@@ -95,6 +118,22 @@ export class SendingApp {
     /** Spans of the accepted attempts (two per trace). */
     get acceptedSpans(): number {
         return this.attempts.filter((a) => a.ok).length * 2;
+    }
+
+    /** Waits until Jaeger holds every accepted span (or the time runs out), then sorts what it holds by trace. */
+    async delivery(jaegerUrl: string, timeoutMs: number): Promise<Delivery> {
+        await spansInJaeger(jaegerUrl, this.service, this.acceptedSpans, timeoutMs);
+        const held = new Map<string, number>();
+        for (const span of await jaegerSpans(jaegerUrl, this.service)) held.set(span.traceId, (held.get(span.traceId) ?? 0) + 1);
+        const sent = new Map(this.attempts.map((a) => [a.traceId, a.ok]));
+        const delivery: Delivery = { accepted: this.acceptedSpans, acceptedHeld: 0, refusedHeld: 0, unknownHeld: 0 };
+        for (const [traceId, spans] of held) {
+            const ok = sent.get(traceId);
+            if (ok === undefined) delivery.unknownHeld += spans;
+            else if (ok) delivery.acceptedHeld += spans;
+            else delivery.refusedHeld += spans;
+        }
+        return delivery;
     }
 
     /**
