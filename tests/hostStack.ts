@@ -2,8 +2,61 @@
 // first `pulumi up`, the stack's values, an app that keeps sending while hosts reboot, and
 // snapshots of a host's files and units to prove that destroy leaves it as it was.
 import * as assert from "assert";
-import { BootedHost, HostLab, hostNetwork } from "./hosts";
+import { ChildProcess } from "child_process";
+import * as fs from "fs";
+import { EngineProject, stackFile, startAgent } from "./engine";
+import { BootedHost, HostLab, hostNetwork, keepHostsForInspection } from "./hosts";
 import { exportSpans, jaegerSpans, makeSpans, spansInJaeger, succeeded, Target } from "./otlp";
+import { tempDir } from "./tools";
+
+/** A stack the real engine deploys on booted hosts. */
+export interface StackOnHosts {
+    project: EngineProject;
+    /** For every pulumi command: an SSH agent holding the lab's key (the docker provider's ssh uses it). */
+    env: NodeJS.ProcessEnv;
+    agent: ChildProcess;
+}
+
+/**
+ * A copy of the project (or of the program in `program`, an older version's sources) with the
+ * stack's file written and initialised, and the lab's client key as the stack's secret SSH key.
+ */
+export async function stackOnHosts(lab: HostLab, stack: string, values: Record<string, unknown>, program?: string): Promise<StackOnHosts> {
+    const { agent, env } = await startAgent(tempDir(`engine-${stack}`), lab.clientKey);
+    const project = new EngineProject();
+    if (program) project.useProgramFrom(program);
+    project.writeStackFile(stack, stackFile(values));
+    project.initStack(stack);
+    project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
+    return { project, env, agent };
+}
+
+/** After a suite: destroys the stack and removes the hosts, unless IVATAR_OTEL_KEEP_HOSTS keeps them. */
+export function tearDownStackOnHosts(lab: HostLab | undefined, stack: string, deployed: StackOnHosts | undefined, destroyTimeoutMs: number): void {
+    if (keepHostsForInspection(lab)) return;
+    if (deployed && lab) deployed.project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: destroyTimeoutMs, env: deployed.env });
+    deployed?.agent.kill();
+    deployed?.project.remove();
+    lab?.stop();
+}
+
+/**
+ * A development-shaped stack on one collector host with Prometheus on its own host (reached as
+ * the sudo user), the firewall on; sizes cut to fit several hosts on the test machine, the queue
+ * to fit its disk.
+ */
+export function singleHostValues(collectorHost: BootedHost, prometheusHost: BootedHost, serviceVersion: string): Record<string, unknown> {
+    return {
+        environment: "development",
+        serviceVersion,
+        samplingRatio: 1,
+        collectorHost: sshHost(collectorHost),
+        collector: { cpus: 1, memoryMb: 1024, queueDiskGiB: 1, endpointHost: collectorHost.address },
+        prometheus: { host: sshHost(prometheusHost, sudoUser), scrapeAddress: collectorHost.address },
+        trustedNetworks: testNetworks(prometheusHost),
+        firewall: { enabled: true },
+    };
+}
 
 /** The user the Prometheus host is reached as: not root, with sudo, as the README allows there. */
 export const sudoUser = "deploy";

@@ -5,21 +5,20 @@
 // a second `up` changes nothing, firewalld's reload and restart keep the table, a reboot loses
 // nothing, and destroy leaves each host as it was.
 import * as assert from "assert";
-import { ChildProcess } from "child_process";
-import * as fs from "fs";
 import { collectorContainerName } from "../../components/collector/container";
 import { firewallCheck, firewallUnit } from "../../components/firewall/steps";
 import { firewallTable } from "../../components/firewall/ruleset";
 import { jaegerContainerName } from "../../components/jaeger/jaeger";
 import { renewalUnit } from "../../components/tls/renewal";
 import { targetFromOutputs } from "../deployed";
-import { changedSteps, EngineProject, stackFile, startAgent } from "../engine";
-import { bootHosts, BootedHost, HostLab, keepHostsForInspection } from "../hosts";
+import { changedSteps, EngineProject } from "../engine";
+import { bootHosts, BootedHost, HostLab } from "../hosts";
 import {
-    assertActive, assertEveryAcceptedSpanArrived, hostSnapshot, prometheusApi, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, sudoUser, testNetworks,
+    assertActive, assertEveryAcceptedSpanArrived, hostSnapshot, prometheusApi, SendingApp, setUpPrometheusHost, singleHostValues, snapshotDifference,
+    StackOnHosts, stackOnHosts, tearDownStackOnHosts,
 } from "../hostStack";
 import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
-import { run, tempDir, waitFor } from "../tools";
+import { run, waitFor } from "../tools";
 
 const stack = "hosts";
 const tlsDir = "/etc/ivatar-otel/tls";
@@ -41,24 +40,13 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
     let collectorHost: BootedHost;
     let prometheusHost: BootedHost;
     let project: EngineProject;
-    let agent: ChildProcess | undefined;
+    let deployed: StackOnHosts | undefined;
     let agentEnv: NodeJS.ProcessEnv;
     let target: Target;
     let jaegerUrl: string;
     /** Each host as it was before the first `up`, for the comparison after destroy. */
     const snapshots: Record<string, string[]> = {};
 
-    const values = () => ({
-        environment: "development",
-        serviceVersion: "hosts-test",
-        samplingRatio: 1,
-        collectorHost: sshHost(collectorHost),
-        // Sizes cut to fit several hosts on the test machine; the queue to fit its disk.
-        collector: { cpus: 1, memoryMb: 1024, queueDiskGiB: 1, endpointHost: collectorHost.address },
-        prometheus: { host: sshHost(prometheusHost, sudoUser), scrapeAddress: collectorHost.address },
-        trustedNetworks: testNetworks(prometheusHost),
-        firewall: { enabled: true },
-    });
     const up = (extra: string[] = []) => project.pulumi(["up", "--yes", "--skip-preview", "--stack", stack, ...extra], { timeoutMs: 900_000, env: agentEnv });
     const upOk = (extra: string[] = []) => {
         const result = up(extra);
@@ -80,20 +68,10 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         // SELinux cannot run on this machine's kernel: stand-ins that answer as an enforcing host
         // would and record every labelling call the steps make.
         collectorHost.sh(selinuxStandIns);
-        const work = tempDir("engine-hosts");
-        ({ agent, env: agentEnv } = await startAgent(work, lab.clientKey));
-        project = new EngineProject();
-        project.writeStackFile(stack, stackFile(values()));
-        project.initStack(stack);
-        project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
+        deployed = await stackOnHosts(lab, stack, singleHostValues(collectorHost, prometheusHost, "hosts-test"));
+        ({ project, env: agentEnv } = deployed);
     });
-    after(() => {
-        if (keepHostsForInspection(lab)) return;
-        if (project && lab) project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
-        agent?.kill();
-        project?.remove();
-        lab?.stop();
-    });
+    after(() => tearDownStackOnHosts(lab, stack, deployed, 600_000));
 
     it("the preflight refuses a collector host whose podman-restart.service is disabled and whose podman.socket is stopped, naming both, and nothing is placed", () => {
         collectorHost.sh("systemctl disable podman-restart.service && systemctl stop podman.socket");

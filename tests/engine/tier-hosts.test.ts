@@ -4,16 +4,17 @@
 // span the fronts accepted, and a config change rolls through the hosts one at a time so the app
 // always finds a front up. Destroy leaves every host as it was.
 import * as assert from "assert";
-import { ChildProcess } from "child_process";
-import * as fs from "fs";
 import { collectorContainerName, samplerContainerName } from "../../components/collector/container";
 import { jaegerContainerName } from "../../components/jaeger/jaeger";
 import { FrontEndpoint } from "../../stack/plan";
-import { changedSteps, EngineProject, stackFile, startAgent } from "../engine";
-import { bootHosts, BootedHost, HostLab, keepHostsForInspection } from "../hosts";
-import { assertEveryAcceptedSpanArrived, hostSnapshot, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, sudoUser, testNetworks } from "../hostStack";
+import { changedSteps, EngineProject } from "../engine";
+import { bootHosts, BootedHost, HostLab } from "../hosts";
+import {
+    assertEveryAcceptedSpanArrived, hostSnapshot, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, StackOnHosts, stackOnHosts, sudoUser,
+    tearDownStackOnHosts, testNetworks,
+} from "../hostStack";
 import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
-import { tempDir, waitFor } from "../tools";
+import { waitFor } from "../tools";
 
 const stack = "tier";
 const runId = Date.now().toString(36);
@@ -24,7 +25,7 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
     let collectors: BootedHost[];
     let prometheusHost: BootedHost;
     let project: EngineProject;
-    let agent: ChildProcess | undefined;
+    let deployed: StackOnHosts | undefined;
     let agentEnv: NodeJS.ProcessEnv;
     let fronts: Target[];
     let jaegerUrl: string;
@@ -58,19 +59,10 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         prometheusHost = lab.host("prometheus");
         setUpPrometheusHost(prometheusHost, lab);
         for (const host of lab.hosts) snapshots[host.name] = hostSnapshot(host);
-        ({ agent, env: agentEnv } = await startAgent(tempDir("engine-tier"), lab.clientKey));
-        project = new EngineProject();
-        project.writeStackFile(stack, stackFile(values()));
-        project.initStack(stack);
-        project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
+        deployed = await stackOnHosts(lab, stack, values());
+        ({ project, env: agentEnv } = deployed);
     });
-    after(() => {
-        if (keepHostsForInspection(lab)) return;
-        if (project && lab) project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 900_000, env: agentEnv });
-        agent?.kill();
-        project?.remove();
-        lab?.stop();
-    });
+    after(() => tearDownStackOnHosts(lab, stack, deployed, 900_000));
 
     it("pulumi up places a front and a sampler on each host and Jaeger on the first, none restarting; spans through every front reach Jaeger", async () => {
         const started = Date.now();

@@ -3,16 +3,15 @@
 // state, while an app sends. Every span the collector accepted meanwhile arrives, and the
 // containers then come back after a reboot (the old version's restart policy did not).
 import * as assert from "assert";
-import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import { collectorContainerName } from "../../components/collector/container";
 import { jaegerContainerName } from "../../components/jaeger/jaeger";
 import { projectRoot } from "../../config/stackFile";
 import { targetFromOutputs } from "../deployed";
-import { changedSteps, EngineProject, stackFile, startAgent } from "../engine";
-import { bootHosts, BootedHost, HostLab, keepHostsForInspection } from "../hosts";
-import { assertEveryAcceptedSpanArrived, SendingApp, setUpPrometheusHost, sshHost, sudoUser, testNetworks } from "../hostStack";
-import { spansInJaeger, waitForJaeger } from "../otlp";
+import { changedSteps, EngineProject } from "../engine";
+import { bootHosts, BootedHost, HostLab } from "../hosts";
+import { assertEveryAcceptedSpanArrived, SendingApp, setUpPrometheusHost, singleHostValues, StackOnHosts, stackOnHosts, tearDownStackOnHosts } from "../hostStack";
+import { waitForJaeger } from "../otlp";
 import { run, runOk, tempDir } from "../tools";
 
 const stack = "upgrade";
@@ -35,7 +34,7 @@ describe(`engine: upgrading a deployed stack from ${previous.tag} to this versio
     let lab: HostLab;
     let collectorHost: BootedHost;
     let project: EngineProject;
-    let agent: ChildProcess | undefined;
+    let deployed: StackOnHosts | undefined;
     let agentEnv: NodeJS.ProcessEnv;
     let oldProgram: string;
 
@@ -48,28 +47,11 @@ describe(`engine: upgrading a deployed stack from ${previous.tag} to this versio
         collectorHost = lab.host("collector");
         const prometheusHost = lab.host("prometheus");
         setUpPrometheusHost(prometheusHost, lab);
-        ({ agent, env: agentEnv } = await startAgent(tempDir("engine-upgrade"), lab.clientKey));
-        project = new EngineProject();
-        project.useProgramFrom(oldProgram);
-        project.writeStackFile(stack, stackFile({
-            environment: "development",
-            serviceVersion: "upgrade-test",
-            samplingRatio: 1,
-            collectorHost: sshHost(collectorHost),
-            collector: { cpus: 1, memoryMb: 1024, queueDiskGiB: 1, endpointHost: collectorHost.address },
-            prometheus: { host: sshHost(prometheusHost, sudoUser), scrapeAddress: collectorHost.address },
-            trustedNetworks: testNetworks(prometheusHost),
-            firewall: { enabled: true },
-        }));
-        project.initStack(stack);
-        project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
+        deployed = await stackOnHosts(lab, stack, singleHostValues(collectorHost, prometheusHost, "upgrade-test"), oldProgram);
+        ({ project, env: agentEnv } = deployed);
     });
     after(() => {
-        if (keepHostsForInspection(lab)) return;
-        if (project && lab) project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
-        agent?.kill();
-        project?.remove();
-        lab?.stop();
+        tearDownStackOnHosts(lab, stack, deployed, 600_000);
         if (oldProgram) fs.rmSync(oldProgram, { recursive: true, force: true });
     });
 
