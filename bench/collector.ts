@@ -47,7 +47,7 @@ export async function startCollector(o: {
         await waitFor(`collector (${o.name}) up`, async () => (await fetch(metricsUrl)).ok || undefined, 30_000);
     } catch (error) {
         await running.stop();
-        throw new Error(`${(error as Error).message}\n${log}`);
+        throw new Error(`${(error as Error).message}\n${log}`, { cause: error });
     }
     return running;
 }

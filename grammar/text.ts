@@ -46,6 +46,7 @@ export function isDisplayName(value: string): boolean {
 
 /** An http(s) URL without spaces, quotes, braces or control characters. */
 export function isHttpUrl(value: string): boolean {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
     if (/[\s"'`{}<>\\\x00-\x1f\x7f]/.test(value)) return false;
     // Written out in full: the URL parser also takes forms like "http:host/path" that curl does not.
     if (!/^https?:\/\/[^/]/.test(value)) return false;

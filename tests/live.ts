@@ -127,7 +127,7 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
     } catch (error) {
         const message = `${(error as Error).message}\n${logs()}`;
         stop();
-        throw new Error(message);
+        throw new Error(message, { cause: error });
     }
 }
 

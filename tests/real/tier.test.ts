@@ -100,7 +100,7 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
             for (const c of [...fronts, ...samplers]) await waitForHealth(c.health, `${c.name} healthy`);
             await waitForJaeger(jaegerUrl);
         } catch (error) {
-            throw new Error(`${(error as Error).message}\n${logs()}`);
+            throw new Error(`${(error as Error).message}\n${logs()}`, { cause: error });
         }
     });
     after(() => {
