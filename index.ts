@@ -18,14 +18,20 @@ import { CollectorHostPlan } from "./stack/collectorHosts";
 import { planStack, privateNetwork } from "./stack/plan";
 
 /** The OTLP receivers' TLS material, by mode (the schema has checked that provided comes with its key). */
-function collectorTls(name: string, host: PodmanHost, tls: TlsSettings, privateKey: string | undefined): CollectorTls | undefined {
+function collectorTls(
+    name: string,
+    host: PodmanHost,
+    tls: TlsSettings,
+    privateKey: string | undefined,
+): CollectorTls | undefined {
     switch (tls.mode) {
         case "disabled":
             return undefined;
         case "generate":
             return new CollectorTls(name, { host, settings: tls });
         case "provided":
-            if (privateKey === undefined) throw new Error("tlsPrivateKey: expected a PEM private key when tls.mode is provided");
+            if (privateKey === undefined)
+                throw new Error("tlsPrivateKey: expected a PEM private key when tls.mode is provided");
             return new CollectorTls(name, { host, settings: tls, privateKey: pulumi.secret(privateKey) });
     }
 }
@@ -48,15 +54,29 @@ function main() {
 
     // The first collector host keeps the names it had when it was the only one.
     const collectorHosts = plan.collectorHosts.map((h): CollectorHostParts => {
-        const host = new PodmanHost(`collector-host${h.suffix}`, { host: h.host, sshPrivateKey, requirements: h.requirements });
+        const host = new PodmanHost(`collector-host${h.suffix}`, {
+            host: h.host,
+            sshPrivateKey,
+            requirements: h.requirements,
+        });
         // The firewall goes up before any port is published.
-        const firewall = h.firewall.enabled ? new Firewall(`firewall${h.suffix}`, { host, settings: h.firewall }) : undefined;
+        const firewall = h.firewall.enabled
+            ? new Firewall(`firewall${h.suffix}`, { host, settings: h.firewall })
+            : undefined;
         const tls = collectorTls(`collector-tls${h.suffix}`, host, h.tls, settings.tlsPrivateKey);
         // Until 2026-11 the network stood at the top of the stack: the alias keeps deployed ones in place.
-        const network = h.suffix === ""
-            ? host.network("private-network", privateNetwork, [{ parent: pulumi.rootStackResource }])
-            : host.network(`private-network${h.suffix}`, privateNetwork);
-        return { host, plan: h, firewall, tls, network, ready: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : [])] };
+        const network =
+            h.suffix === ""
+                ? host.network("private-network", privateNetwork, [{ parent: pulumi.rootStackResource }])
+                : host.network(`private-network${h.suffix}`, privateNetwork);
+        return {
+            host,
+            plan: h,
+            firewall,
+            tls,
+            network,
+            ready: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : [])],
+        };
     });
     const first = collectorHosts[0];
 
@@ -65,13 +85,18 @@ function main() {
     const token = pulumi.secret(bearerToken.result);
 
     // With several hosts, every host's CA in one bundle: what the fronts, the samplers, Jaeger and the apps trust.
-    const tierCa = plan.collectorHosts.length > 1
-        ? pulumi.all(collectorHosts.map((h) => h.tls?.trustedCertificate ?? "")).apply((cas) => cas.join(""))
-        : undefined;
+    const tierCa =
+        plan.collectorHosts.length > 1
+            ? pulumi.all(collectorHosts.map((h) => h.tls?.trustedCertificate ?? "")).apply((cas) => cas.join(""))
+            : undefined;
 
-    const storagePassword = settings.jaegerStoragePassword === undefined ? undefined : pulumi.secret(settings.jaegerStoragePassword);
-    const jaeger = new Jaeger("jaeger", { host: first.host, settings: plan.jaeger, network: first.network, clientCa: tierCa, storagePassword },
-        { dependsOn: plan.jaeger.tier ? first.ready : first.firewall ? [first.firewall] : [] });
+    const storagePassword =
+        settings.jaegerStoragePassword === undefined ? undefined : pulumi.secret(settings.jaegerStoragePassword);
+    const jaeger = new Jaeger(
+        "jaeger",
+        { host: first.host, settings: plan.jaeger, network: first.network, clientCa: tierCa, storagePassword },
+        { dependsOn: plan.jaeger.tier ? first.ready : first.firewall ? [first.firewall] : [] },
+    );
     // Host by host: in a tier each host's collectors wait for the previous host's to be healthy,
     // so a change replaces one host's at a time and the apps always find fronts up.
     const samplers: OtelCollector[] = [];
@@ -80,28 +105,56 @@ function main() {
     for (const { host, plan: h, network, ready } of collectorHosts) {
         const after = [...ready, jaeger, ...(previousGate ? [previousGate] : [])];
         const sampler = h.sampler
-            ? new OtelCollector(`sampler${h.suffix}`, { host, settings: h.sampler, network, bearerToken: token, tierCa }, { dependsOn: after })
+            ? new OtelCollector(
+                  `sampler${h.suffix}`,
+                  { host, settings: h.sampler, network, bearerToken: token, tierCa },
+                  { dependsOn: after },
+              )
             : undefined;
         // A front routes to every sampler from its start; its own host's is up first, the others' shares wait in its queue.
-        const collector = new OtelCollector(`collector${h.suffix}`, { host, settings: h.collector, network, bearerToken: token, tierCa },
-            { dependsOn: [...after, ...(sampler ? [sampler] : [])] });
+        const collector = new OtelCollector(
+            `collector${h.suffix}`,
+            { host, settings: h.collector, network, bearerToken: token, tierCa },
+            { dependsOn: [...after, ...(sampler ? [sampler] : [])] },
+        );
         if (sampler) samplers.push(sampler);
         collectors.push(collector);
         if (h.healthGate) {
             const placed = [collector, ...(sampler ? [sampler] : [])];
-            previousGate = host.step(`collector-health${h.suffix}`, { ...healthGateStep(h.healthGate), rerunWhen: placed.map((c) => c.container.id) },
-                { parent: host, dependsOn: placed });
+            previousGate = host.step(
+                `collector-health${h.suffix}`,
+                { ...healthGateStep(h.healthGate), rerunWhen: placed.map((c) => c.container.id) },
+                { parent: host, dependsOn: placed },
+            );
         }
     }
     // Its preflight checks that Prometheus reaches every scrape target: they run first.
-    const prometheusHost = new PodmanHost("prometheus-host",
-        { host: settings.prometheus.host, sshPrivateKey, requirements: plan.hosts.prometheus, preflightAfter: [jaeger, ...samplers, ...collectors] });
-    const grafanaHost = settings.grafana.host && plan.hosts.grafana
-        ? new PodmanHost("grafana-host", { host: settings.grafana.host, sshPrivateKey, requirements: plan.hosts.grafana })
-        : prometheusHost;
-    const rules = new PrometheusRules("prometheus-rules", { host: prometheusHost, settings: plan.prometheus }, { dependsOn: collectors });
+    const prometheusHost = new PodmanHost("prometheus-host", {
+        host: settings.prometheus.host,
+        sshPrivateKey,
+        requirements: plan.hosts.prometheus,
+        preflightAfter: [jaeger, ...samplers, ...collectors],
+    });
+    const grafanaHost =
+        settings.grafana.host && plan.hosts.grafana
+            ? new PodmanHost("grafana-host", {
+                  host: settings.grafana.host,
+                  sshPrivateKey,
+                  requirements: plan.hosts.grafana,
+              })
+            : prometheusHost;
+    const rules = new PrometheusRules(
+        "prometheus-rules",
+        { host: prometheusHost, settings: plan.prometheus },
+        { dependsOn: collectors },
+    );
     // After the scrape jobs, so the panels have series to show.
-    if (plan.grafana) new GrafanaDashboards("grafana-dashboards", { host: grafanaHost, settings: plan.grafana }, { dependsOn: [rules] });
+    if (plan.grafana)
+        new GrafanaDashboards(
+            "grafana-dashboards",
+            { host: grafanaHost, settings: plan.grafana },
+            { dependsOn: [rules] },
+        );
 
     // Deployment jobs read these with `pulumi stack output --json`.
     const plainEnvironment = appEnvironment(plan.app, "");
@@ -111,7 +164,8 @@ function main() {
     }
     return {
         appEnvironment: environment,
-        collectorCaCertificate: plan.tls.mode === "generate" && first.tls ? tierCa ?? first.tls.trustedCertificate : undefined,
+        collectorCaCertificate:
+            plan.tls.mode === "generate" && first.tls ? (tierCa ?? first.tls.trustedCertificate) : undefined,
         otlpBearerToken: token,
         collectorEndpoints: plan.outputs.collectorEndpoints,
         frontEndpoints: plan.outputs.frontEndpoints,

@@ -30,15 +30,23 @@ export function stopProcess(child: ChildProcess): Promise<void> {
  * on `cpus` (a taskset list) with GOMAXPROCS=`procs` and any extra environment.
  */
 export async function startCollector(o: {
-    dir: string; name: string; config: Record<string, unknown>; metricsPort: number; cpus: string; procs: number; env?: Record<string, string>;
+    dir: string;
+    name: string;
+    config: Record<string, unknown>;
+    metricsPort: number;
+    cpus: string;
+    procs: number;
+    env?: Record<string, string>;
 }): Promise<RunningCollector> {
     const tools = ensureToolchain();
     const configFile = path.join(o.dir, `${o.name.replace(/\W+/g, "-")}.yaml`);
     fs.writeFileSync(configFile, stringify(o.config));
     fs.rmSync(path.join(o.dir, "queue"), { recursive: true, force: true });
     fs.mkdirSync(path.join(o.dir, "queue"));
-    const child = spawn("taskset", ["-c", o.cpus, tools.collector, "--config", configFile],
-        { env: { ...process.env, GOMAXPROCS: String(o.procs), ...o.env }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("taskset", ["-c", o.cpus, tools.collector, "--config", configFile], {
+        env: { ...process.env, GOMAXPROCS: String(o.procs), ...o.env },
+        stdio: ["ignore", "ignore", "pipe"],
+    });
     let log = "";
     child.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
     const metricsUrl = `http://127.0.0.1:${o.metricsPort}/metrics`;
@@ -53,20 +61,34 @@ export async function startCollector(o: {
 }
 
 /** What the load generator prints when it is done. */
-export interface LoadReport { okRequests?: number; failedRequests?: number; lastError?: string }
+export interface LoadReport {
+    okRequests?: number;
+    failedRequests?: number;
+    lastError?: string;
+}
 
 /** What a client of the benchmarked collector holds: the CA file and the token. */
-export interface BenchClient { caFile: string; token: string }
+export interface BenchClient {
+    caFile: string;
+    token: string;
+}
 
 /**
  * Starts the load generator on `cpus` against the pipeline's receiver, with TLS and the token
  * where the pipeline asks for them; `done` resolves with its report when it exits.
  */
-export function startLoad(pipeline: BenchPipeline, places: BenchPlaces, rate: { tracesPerSecond: number; seconds: number }, client: BenchClient, cpus: string):
-    { child: ChildProcess; done: Promise<LoadReport> } {
+export function startLoad(
+    pipeline: BenchPipeline,
+    places: BenchPlaces,
+    rate: { tracesPerSecond: number; seconds: number },
+    client: BenchClient,
+    cpus: string,
+): { child: ChildProcess; done: Promise<LoadReport> } {
     const command = loadCommand({
-        endpoint: `localhost:${places.ports.otlpGrpc}`, ...rate,
-        caFile: pipeline.tls ? client.caFile : undefined, token: pipeline.token ? client.token : undefined,
+        endpoint: `localhost:${places.ports.otlpGrpc}`,
+        ...rate,
+        caFile: pipeline.tls ? client.caFile : undefined,
+        token: pipeline.token ? client.token : undefined,
     });
     const child = spawn("taskset", ["-c", cpus, ...command], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

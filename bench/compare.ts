@@ -5,7 +5,11 @@ import { BenchClient, startCollector, startLoad, sleep } from "./collector";
 import { cpuSeconds, peakRssMb, SpanCounts, spanCounts } from "./measure";
 import { BenchPipeline, BenchPlaces } from "./pipelines";
 
-export interface CompareOptions { tps: number; seconds: number; warmup: number }
+export interface CompareOptions {
+    tps: number;
+    seconds: number;
+    warmup: number;
+}
 
 interface Result {
     pipeline: BenchPipeline;
@@ -17,11 +21,33 @@ interface Result {
     evictedTraces: number;
 }
 
-export interface CpuSplit { collector: string; load: string }
+export interface CpuSplit {
+    collector: string;
+    load: string;
+}
 
-async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: CompareOptions, cpus: CpuSplit, client: BenchClient): Promise<Result> {
-    const collector = await startCollector({ dir: places.dir, name: pipeline.name, config: pipeline.config, metricsPort: places.ports.internalMetrics, cpus: cpus.collector, procs: 1 });
-    const load = startLoad(pipeline, places, { tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3 }, client, cpus.load);
+async function measure(
+    pipeline: BenchPipeline,
+    places: BenchPlaces,
+    opts: CompareOptions,
+    cpus: CpuSplit,
+    client: BenchClient,
+): Promise<Result> {
+    const collector = await startCollector({
+        dir: places.dir,
+        name: pipeline.name,
+        config: pipeline.config,
+        metricsPort: places.ports.internalMetrics,
+        cpus: cpus.collector,
+        procs: 1,
+    });
+    const load = startLoad(
+        pipeline,
+        places,
+        { tracesPerSecond: opts.tps, seconds: opts.warmup + opts.seconds + 3 },
+        client,
+        cpus.load,
+    );
     try {
         await sleep(opts.warmup * 1000);
         const [cpu0, counts0] = [cpuSeconds(collector.pid), await spanCounts(collector.metricsUrl)];
@@ -32,7 +58,10 @@ async function measure(pipeline: BenchPipeline, places: BenchPlaces, opts: Compa
         const peak = peakRssMb(collector.pid);
         // The generator stops on its own a few seconds later and reports what its requests met.
         const report = await load.done;
-        if (report.failedRequests) console.log(`\n    ${pipeline.name}: ${report.failedRequests} requests failed at the client, last: ${report.lastError}`);
+        if (report.failedRequests)
+            console.log(
+                `\n    ${pipeline.name}: ${report.failedRequests} requests failed at the client, last: ${report.lastError}`,
+            );
         return {
             pipeline,
             acceptedPerSecond: delta("accepted") / opts.seconds,
@@ -58,7 +87,16 @@ export function markdownTable(header: string[], rows: string[][]): string {
 function table(results: Result[]): string {
     const base = results.find((r) => r.pipeline.name === "contrib default");
     return markdownTable(
-        ["pipeline", "accepted spans/s", "spans per CPU-second", "CPU per span vs default", "peak RSS MB", "refused", "exported", "traces evicted undecided"],
+        [
+            "pipeline",
+            "accepted spans/s",
+            "spans per CPU-second",
+            "CPU per span vs default",
+            "peak RSS MB",
+            "refused",
+            "exported",
+            "traces evicted undecided",
+        ],
         results.map((r) => [
             r.pipeline.name,
             r.acceptedPerSecond.toFixed(0),
@@ -68,11 +106,20 @@ function table(results: Result[]): string {
             String(r.refused),
             String(r.exported),
             String(r.evictedTraces),
-        ]));
+        ]),
+    );
 }
 
-export async function compare(pipelines: BenchPipeline[], places: BenchPlaces, opts: CompareOptions, cpus: CpuSplit, client: BenchClient): Promise<void> {
-    console.log(`compare: ${opts.tps} traces/s offered (${opts.tps * 10} spans/s), ${opts.warmup} s warm-up, ${opts.seconds} s measured per pipeline;`);
+export async function compare(
+    pipelines: BenchPipeline[],
+    places: BenchPlaces,
+    opts: CompareOptions,
+    cpus: CpuSplit,
+    client: BenchClient,
+): Promise<void> {
+    console.log(
+        `compare: ${opts.tps} traces/s offered (${opts.tps * 10} spans/s), ${opts.warmup} s warm-up, ${opts.seconds} s measured per pipeline;`,
+    );
     console.log(`collector on CPU ${cpus.collector} with GOMAXPROCS=1, load and sink on CPUs ${cpus.load}\n`);
     const results: Result[] = [];
     for (const pipeline of pipelines) {

@@ -30,8 +30,16 @@ export interface LoadSettings {
 /** The command line of the load generator (bench/loadgen.ts), run by this Node.js with ts-node. */
 export function loadCommand(s: LoadSettings): string[] {
     return [
-        process.execPath, "-r", "ts-node/register", "bench/loadgen.ts",
-        "--endpoint", s.endpoint, "--spans-per-second", String(s.tracesPerSecond * spansPerTrace), "--seconds", String(s.seconds),
+        process.execPath,
+        "-r",
+        "ts-node/register",
+        "bench/loadgen.ts",
+        "--endpoint",
+        s.endpoint,
+        "--spans-per-second",
+        String(s.tracesPerSecond * spansPerTrace),
+        "--seconds",
+        String(s.seconds),
         ...(s.caFile ? ["--ca", s.caFile] : []),
         ...(s.token ? ["--token", s.token] : []),
     ];

@@ -23,15 +23,23 @@ export interface RequestTemplate {
 /** One request of `traces` traces, each a request span with nine children, one in twenty an error. */
 export function buildTemplate(traces: number): RequestTemplate {
     const memory = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ resource: new Resource({ "service.name": "ivatar-bench", "service.version": "1.8.0" }) });
+    const provider = new BasicTracerProvider({
+        resource: new Resource({ "service.name": "ivatar-bench", "service.version": "1.8.0" }),
+    });
     provider.addSpanProcessor(new SimpleSpanProcessor(memory));
     const tracer = provider.getTracer("ivatar-bench");
     const ids: string[] = [];
     for (let t = 0; t < traces; t++) {
-        const root = tracer.startSpan("GET /avatar/<hash>", { kind: SpanKind.SERVER, attributes: ivatarAttributes }, ROOT_CONTEXT);
+        const root = tracer.startSpan(
+            "GET /avatar/<hash>",
+            { kind: SpanKind.SERVER, attributes: ivatarAttributes },
+            ROOT_CONTEXT,
+        );
         const parent = trace.setSpan(ROOT_CONTEXT, root);
-        for (let c = 1; c < spansPerTrace; c++) tracer.startSpan(`step ${c}`, { attributes: ivatarAttributes }, parent).end();
-        if (t % Math.round(1 / errorShare) === 0) root.setStatus({ code: SpanStatusCode.ERROR, message: "avatar lookup failed" });
+        for (let c = 1; c < spansPerTrace; c++)
+            tracer.startSpan(`step ${c}`, { attributes: ivatarAttributes }, parent).end();
+        if (t % Math.round(1 / errorShare) === 0)
+            root.setStatus({ code: SpanStatusCode.ERROR, message: "avatar lookup failed" });
         root.end();
         ids.push(root.spanContext().traceId);
     }
@@ -57,18 +65,32 @@ export function stamp(template: RequestTemplate): Buffer {
 }
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: {
-        endpoint: { type: "string" }, "spans-per-second": { type: "string" }, seconds: { type: "string" },
-        ca: { type: "string" }, token: { type: "string" }, "traces-per-request": { type: "string", default: "50" },
-    } });
+    const { values } = parseArgs({
+        options: {
+            endpoint: { type: "string" },
+            "spans-per-second": { type: "string" },
+            seconds: { type: "string" },
+            ca: { type: "string" },
+            token: { type: "string" },
+            "traces-per-request": { type: "string", default: "50" },
+        },
+    });
     const template = buildTemplate(Number(values["traces-per-request"]));
-    const credentials = values.ca ? grpc.credentials.createSsl(fs.readFileSync(values.ca)) : grpc.credentials.createInsecure();
+    const credentials = values.ca
+        ? grpc.credentials.createSsl(fs.readFileSync(values.ca))
+        : grpc.credentials.createInsecure();
     const client = new grpc.Client(values.endpoint as string, credentials);
     const metadata = new grpc.Metadata();
     if (values.token) metadata.set("authorization", `Bearer ${values.token}`);
     const requestsPerSecond = Number(values["spans-per-second"]) / template.spans;
     const deadline = Date.now() + Number(values.seconds) * 1000;
-    const counts = { sentRequests: 0, okRequests: 0, failedRequests: 0, spansPerRequest: template.spans, lastError: "" };
+    const counts = {
+        sentRequests: 0,
+        okRequests: 0,
+        failedRequests: 0,
+        spansPerRequest: template.spans,
+        lastError: "",
+    };
     const inFlight = new Set<Promise<void>>();
     const started = Date.now();
     while (Date.now() < deadline) {
@@ -78,15 +100,23 @@ async function main(): Promise<void> {
         if (inFlight.size >= 8) await Promise.race(inFlight);
         counts.sentRequests++;
         const call: Promise<void> = new Promise<void>((resolve) => {
-            client.makeUnaryRequest("/opentelemetry.proto.collector.trace.v1.TraceService/Export", (b: Buffer) => b, (b: Buffer) => b,
-                stamp(template), metadata, (error) => {
+            client.makeUnaryRequest(
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                (b: Buffer) => b,
+                (b: Buffer) => b,
+                stamp(template),
+                metadata,
+                (error) => {
                     if (error) {
                         counts.failedRequests++;
                         counts.lastError = error.message;
                     } else counts.okRequests++;
                     resolve();
-                });
-        }).then(() => { inFlight.delete(call); });
+                },
+            );
+        }).then(() => {
+            inFlight.delete(call);
+        });
         inFlight.add(call);
     }
     await Promise.all(inFlight);

@@ -55,9 +55,12 @@ export async function spanCounts(metricsUrl: string): Promise<SpanCounts> {
 /** A TCP port free on loopback right now. */
 export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
-        const server = net.createServer().listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        }).on("error", reject);
+        const server = net
+            .createServer()
+            .listen(0, "127.0.0.1", () => {
+                const { port } = server.address() as net.AddressInfo;
+                server.close(() => resolve(port));
+            })
+            .on("error", reject);
     });
 }

@@ -32,7 +32,9 @@ export function relocate(config: Config, rendered: CollectorConfigSettings, plac
         [collectorPaths.bearerToken, `${places.dir}/token`],
         [collectorPaths.queueDir, `${places.dir}/queue`],
     ];
-    const ports = new Map(Object.entries(rendered.ports).map(([k, p]) => [p, places.ports[k as keyof BenchPlaces["ports"]]]));
+    const ports = new Map(
+        Object.entries(rendered.ports).map(([k, p]) => [p, places.ports[k as keyof BenchPlaces["ports"]]]),
+    );
     const walk = (value: unknown, key: string): unknown => {
         if (typeof value === "string") {
             const path = paths.find(([from]) => value.startsWith(from));
@@ -45,7 +47,8 @@ export function relocate(config: Config, rendered: CollectorConfigSettings, plac
         }
         if (typeof value === "number" && key === "port") return ports.get(value) ?? value;
         if (Array.isArray(value)) return value.map((v) => walk(v, ""));
-        if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+        if (typeof value === "object" && value !== null)
+            return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
         return value;
     };
     return walk(config, "") as Config;
@@ -54,7 +57,9 @@ export function relocate(config: Config, rendered: CollectorConfigSettings, plac
 function without(config: Config, processor: string): Config {
     const copy = structuredClone(config);
     delete (copy.processors as Config)[processor];
-    for (const pipeline of Object.values((copy.service as Config).pipelines as Record<string, { processors: string[] }>)) {
+    for (const pipeline of Object.values(
+        (copy.service as Config).pipelines as Record<string, { processors: string[] }>,
+    )) {
         pipeline.processors = pipeline.processors.filter((p) => p !== processor);
     }
     return copy;
@@ -72,7 +77,10 @@ function inMemoryQueue(config: Config): Config {
 
 function plaintext(config: Config): Config {
     const copy = structuredClone(config);
-    for (const protocol of Object.values(((copy.receivers as Config).otlp as Config).protocols as Record<string, Config>)) delete protocol.tls;
+    for (const protocol of Object.values(
+        ((copy.receivers as Config).otlp as Config).protocols as Record<string, Config>,
+    ))
+        delete protocol.tls;
     return copy;
 }
 
@@ -85,7 +93,11 @@ export function atContainerSize(config: Config, memoryMb: number): Config {
     const processors = copy.processors as Record<string, Config>;
     const limiter = processors.memory_limiter;
     const share = (key: string) => Math.floor((memoryMb * Number(limiter[key])) / 100);
-    processors.memory_limiter = { check_interval: limiter.check_interval, limit_mib: share("limit_percentage"), spike_limit_mib: share("spike_limit_percentage") };
+    processors.memory_limiter = {
+        check_interval: limiter.check_interval,
+        limit_mib: share("limit_percentage"),
+        spike_limit_mib: share("spike_limit_percentage"),
+    };
     return copy;
 }
 
@@ -100,7 +112,9 @@ export function contribDefault(production: Config): Config {
         exporters: { otlp_grpc: { endpoint: exporter.endpoint, tls: { insecure: true } } },
         service: {
             telemetry: (production.service as Config).telemetry,
-            pipelines: { traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp_grpc"] } },
+            pipelines: {
+                traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["otlp_grpc"] },
+            },
         },
     };
 }
@@ -112,14 +126,24 @@ function clientNeeds(config: Config): { tls: boolean; token: boolean } {
     return { tls: grpc.tls !== undefined, token: grpc.auth !== undefined };
 }
 
-const pipeline = (name: string, leftOut: string, config: Config): BenchPipeline => ({ name, without: leftOut, config, ...clientNeeds(config) });
+const pipeline = (name: string, leftOut: string, config: Config): BenchPipeline => ({
+    name,
+    without: leftOut,
+    config,
+    ...clientNeeds(config),
+});
 
 /**
  * The contrib default, each stack's pipeline as rendered, and production's with each guarantee
  * removed in turn. `rendered` maps stack names to their collector settings; production is required.
  */
-export function benchPipelines(rendered: Record<string, CollectorConfigSettings>, places: BenchPlaces): BenchPipeline[] {
-    const stacks = Object.entries(rendered).map(([name, settings]) => pipeline(name, "", relocate(collectorConfig(settings), settings, places)));
+export function benchPipelines(
+    rendered: Record<string, CollectorConfigSettings>,
+    places: BenchPlaces,
+): BenchPipeline[] {
+    const stacks = Object.entries(rendered).map(([name, settings]) =>
+        pipeline(name, "", relocate(collectorConfig(settings), settings, places)),
+    );
     const production = stacks.find((p) => p.name === "production")?.config;
     if (!production) throw new Error("benchPipelines needs the production stack");
     const settings = rendered.production;
@@ -135,7 +159,11 @@ export function benchPipelines(rendered: Record<string, CollectorConfigSettings>
         pipeline("contrib default", "every guarantee", contribDefault(production)),
         ...stacks,
         pipeline("tier front", "sampling and masking (done by the samplers); TLS and the token towards them", front),
-        pipeline("tier sampler", "the app metrics (kept by the fronts)", relocate(samplerConfig(settings, tier), settings, places)),
+        pipeline(
+            "tier sampler",
+            "the app metrics (kept by the fronts)",
+            relocate(samplerConfig(settings, tier), settings, places),
+        ),
         pipeline("production - masking", "masking", without(without(production, "redaction/pii"), "transform/pii")),
         pipeline("production - tail sampling", "sampling (every span exported)", without(production, "tail_sampling")),
         pipeline("production - persistent queue", "the queue on disk", inMemoryQueue(production)),

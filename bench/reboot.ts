@@ -23,10 +23,22 @@ function owners(image: string): Owner[] {
     const run = (name: string, port: number, policy: string) =>
         `podman run -d --name ${name} --restart ${policy} -p ${port}:13133 -v ${config}:/etc/otelcol-contrib/config.yaml:ro ${image} >/dev/null`;
     return [
-        { name: "restart policy always (podman-restart.service)", container: "bench-always", healthPort: 23133, create: run("bench-always", 23133, "always") },
-        { name: "restart policy unless-stopped", container: "bench-unless-stopped", healthPort: 23134, create: run("bench-unless-stopped", 23134, "unless-stopped") },
         {
-            name: "quadlet unit (systemd)", container: "bench-quadlet", healthPort: 23135,
+            name: "restart policy always (podman-restart.service)",
+            container: "bench-always",
+            healthPort: 23133,
+            create: run("bench-always", 23133, "always"),
+        },
+        {
+            name: "restart policy unless-stopped",
+            container: "bench-unless-stopped",
+            healthPort: 23134,
+            create: run("bench-unless-stopped", 23134, "unless-stopped"),
+        },
+        {
+            name: "quadlet unit (systemd)",
+            container: "bench-quadlet",
+            healthPort: 23135,
             create: [
                 "mkdir -p /etc/containers/systemd",
                 "cat > /etc/containers/systemd/bench-quadlet.container <<'UNIT'",
@@ -68,7 +80,9 @@ export async function reboot(reboots: number): Promise<void> {
     try {
         const host = lab.hosts[0];
         const list = owners(versions.collector.image);
-        host.sh(`mkdir -p /etc/bench-reboot && cat > ${config} <<'YAML'\n${collectorConfig}\nYAML\nchmod 0644 ${config}`);
+        host.sh(
+            `mkdir -p /etc/bench-reboot && cat > ${config} <<'YAML'\n${collectorConfig}\nYAML\nchmod 0644 ${config}`,
+        );
         for (const owner of list) host.sh(owner.create);
         const results = list.map(() => ({ back: 0, seconds: [] as number[], sameId: 0 }));
         for (let round = 1; round <= reboots; round++) {
@@ -88,16 +102,31 @@ export async function reboot(reboots: number): Promise<void> {
                 }
                 await new Promise((resolve) => setTimeout(resolve, 200));
             }
-            console.log(`reboot ${round}: ${list.map((o, i) => `${o.container} ${pending.has(i) ? "not back" : "back"}`).join(", ")}`);
+            console.log(
+                `reboot ${round}: ${list.map((o, i) => `${o.container} ${pending.has(i) ? "not back" : "back"}`).join(", ")}`,
+            );
         }
-        console.log(`\nAfter ${reboots} reboots of a booted Debian 13 host (Podman ${host.sh("podman --version").trim().replace("podman version ", "")}):\n`);
-        console.log(markdownTable(["owner", "back after reboot", "seconds from the reboot to healthy (median, max)", "same container after reboot"],
-            list.map((o, i) => {
-                const r = results[i];
-                const sorted = [...r.seconds].sort((a, b) => a - b);
-                const timing = sorted.length ? `${sorted[Math.floor(sorted.length / 2)].toFixed(1)}, ${sorted[sorted.length - 1].toFixed(1)}` : "-";
-                return [o.name, `${r.back} of ${reboots}`, timing, `${r.sameId} of ${r.back}`];
-            })));
+        console.log(
+            `\nAfter ${reboots} reboots of a booted Debian 13 host (Podman ${host.sh("podman --version").trim().replace("podman version ", "")}):\n`,
+        );
+        console.log(
+            markdownTable(
+                [
+                    "owner",
+                    "back after reboot",
+                    "seconds from the reboot to healthy (median, max)",
+                    "same container after reboot",
+                ],
+                list.map((o, i) => {
+                    const r = results[i];
+                    const sorted = [...r.seconds].sort((a, b) => a - b);
+                    const timing = sorted.length
+                        ? `${sorted[Math.floor(sorted.length / 2)].toFixed(1)}, ${sorted[sorted.length - 1].toFixed(1)}`
+                        : "-";
+                    return [o.name, `${r.back} of ${reboots}`, timing, `${r.sameId} of ${r.back}`];
+                }),
+            ),
+        );
     } finally {
         lab.stop();
     }

@@ -28,19 +28,29 @@ const allCpus = `0-${lastCpu}`;
 const stacks = ["production", "development", "local"];
 
 async function main(): Promise<boolean> {
-    const { values, positionals } = parseArgs({ allowPositionals: true, options: {
-        "traces-per-second": { type: "string" }, seconds: { type: "string" }, warmup: { type: "string" },
-        only: { type: "string" }, stack: { type: "string", default: "development" }, reboots: { type: "string", default: "3" },
-    } });
+    const { values, positionals } = parseArgs({
+        allowPositionals: true,
+        options: {
+            "traces-per-second": { type: "string" },
+            seconds: { type: "string" },
+            warmup: { type: "string" },
+            only: { type: "string" },
+            stack: { type: "string", default: "development" },
+            reboots: { type: "string", default: "3" },
+        },
+    });
     const mode = positionals[0] ?? "compare";
-    if (!["compare", "sustain", "outage", "reboot"].includes(mode)) throw new Error(`unknown mode ${mode}: expected compare, sustain, outage or reboot`);
+    if (!["compare", "sustain", "outage", "reboot"].includes(mode))
+        throw new Error(`unknown mode ${mode}: expected compare, sustain, outage or reboot`);
     if (mode === "reboot") {
         const reboots = Number(values.reboots);
-        if (!(Number.isInteger(reboots) && reboots > 0)) throw new Error(`--reboots: expected a whole number above 0, found ${values.reboots}`);
+        if (!(Number.isInteger(reboots) && reboots > 0))
+            throw new Error(`--reboots: expected a whole number above 0, found ${values.reboots}`);
         await reboot(reboots);
         return true;
     }
-    if (!stacks.includes(values.stack as string)) throw new Error(`--stack: expected one of ${stacks.join(", ")}, found ${values.stack}`);
+    if (!stacks.includes(values.stack as string))
+        throw new Error(`--stack: expected one of ${stacks.join(", ")}, found ${values.stack}`);
     if (lastCpu < 1) throw new Error("the benchmark needs two CPUs: one for the collector, one for the load");
     const number = (key: "traces-per-second" | "seconds" | "warmup", fallback: number) => {
         const value = Number(values[key] ?? fallback);
@@ -53,8 +63,15 @@ async function main(): Promise<boolean> {
     const sink = mode === "outage" ? undefined : await startSink();
     try {
         const places: BenchPlaces = {
-            dir, sink: sink?.endpoint ?? `127.0.0.1:${await freePort()}`,
-            ports: { otlpGrpc: await freePort(), otlpHttp: await freePort(), prometheusExporter: await freePort(), health: await freePort(), internalMetrics: await freePort() },
+            dir,
+            sink: sink?.endpoint ?? `127.0.0.1:${await freePort()}`,
+            ports: {
+                otlpGrpc: await freePort(),
+                otlpHttp: await freePort(),
+                prometheusExporter: await freePort(),
+                health: await freePort(),
+                internalMetrics: await freePort(),
+            },
         };
         // The program's own TLS step makes the certificate (its renewal units are removed after).
         runOk("sh", ["-s"], { input: generateTlsScript(tlsStep) });
@@ -68,9 +85,20 @@ async function main(): Promise<boolean> {
             runOk("taskset", ["-p", "-c", otherCpus, String(process.pid)]);
             // One name part picks every pipeline whose name has it; a comma list picks those names exactly.
             const only = values.only?.split(",") ?? [];
-            const chosen = pipelines.filter((p) => only.length === 0 || (only.length === 1 ? p.name.includes(only[0]) : only.includes(p.name)));
-            await compare(chosen, places, { tps: number("traces-per-second", 4000), seconds: number("seconds", 30), warmup: number("warmup", 15) },
-                { collector: String(lastCpu), load: otherCpus }, client);
+            const chosen = pipelines.filter(
+                (p) => only.length === 0 || (only.length === 1 ? p.name.includes(only[0]) : only.includes(p.name)),
+            );
+            await compare(
+                chosen,
+                places,
+                {
+                    tps: number("traces-per-second", 4000),
+                    seconds: number("seconds", 30),
+                    warmup: number("warmup", 15),
+                },
+                { collector: String(lastCpu), load: otherCpus },
+                client,
+            );
             return true;
         }
         if (mode === "sustain") {
@@ -78,13 +106,29 @@ async function main(): Promise<boolean> {
             const size = plans[stack].collector;
             const pipeline = pipelines.find((p) => p.name === stack);
             if (!pipeline) throw new Error(`no pipeline for ${stack}`);
-            return await sustain(pipeline, places, {
-                tps: number("traces-per-second", 3000), seconds: number("seconds", 300), warmup: number("warmup", 20), interval: 30,
-                cpus: Math.ceil(size.cpus), memoryMb: size.memoryMb,
-            }, allCpus, client);
+            return await sustain(
+                pipeline,
+                places,
+                {
+                    tps: number("traces-per-second", 3000),
+                    seconds: number("seconds", 300),
+                    warmup: number("warmup", 20),
+                    interval: 30,
+                    cpus: Math.ceil(size.cpus),
+                    memoryMb: size.memoryMb,
+                },
+                allCpus,
+                client,
+            );
         }
-        await outage(pipelines.filter((p) => ["production", "development"].includes(p.name)), places,
-            { tps: number("traces-per-second", 2000), seconds: number("seconds", 60) }, allCpus, 2, client);
+        await outage(
+            pipelines.filter((p) => ["production", "development"].includes(p.name)),
+            places,
+            { tps: number("traces-per-second", 2000), seconds: number("seconds", 60) },
+            allCpus,
+            2,
+            client,
+        );
         return true;
     } finally {
         await sink?.stop();
@@ -93,7 +137,10 @@ async function main(): Promise<boolean> {
     }
 }
 
-main().then((passed) => process.exit(passed ? 0 : 1), (error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-});
+main().then(
+    (passed) => process.exit(passed ? 0 : 1),
+    (error: Error) => {
+        console.error(error.message);
+        process.exit(1);
+    },
+);

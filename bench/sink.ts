@@ -36,7 +36,10 @@ export async function startSink(port = 0): Promise<Sink> {
         },
     });
     const bound = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+        server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+            error ? reject(error) : resolve(bound),
+        ),
+    );
     return {
         endpoint: `127.0.0.1:${bound}`,
         counts: () => ({ requests, bytes }),

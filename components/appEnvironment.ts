@@ -47,9 +47,17 @@ export function appEnvironment(s: AppEnvironmentSettings, bearerToken: string): 
  * A value with a line break, a quote or a shell character could add or change a variable: refused.
  */
 export function renderEnvFile(env: Record<string, string>): string {
-    return Object.entries(env).map(([k, v]) => {
-        requireGrammar(/^[A-Z][A-Z0-9_]*$/.test(k), "an environment variable name", k);
-        requireGrammar(/^[A-Za-z0-9._~%:/,=+@-]*$/.test(v), `the value of ${k}`, k === "OTEL_EXPORTER_OTLP_HEADERS" ? "[secret]" : v);
-        return `${k}=${v}`;
-    }).join("\n") + "\n";
+    return (
+        Object.entries(env)
+            .map(([k, v]) => {
+                requireGrammar(/^[A-Z][A-Z0-9_]*$/.test(k), "an environment variable name", k);
+                requireGrammar(
+                    /^[A-Za-z0-9._~%:/,=+@-]*$/.test(v),
+                    `the value of ${k}`,
+                    k === "OTEL_EXPORTER_OTLP_HEADERS" ? "[secret]" : v,
+                );
+                return `${k}=${v}`;
+            })
+            .join("\n") + "\n"
+    );
 }

@@ -11,6 +11,12 @@ describe("container arguments for the docker provider", () => {
 
 describe("everyAddress", () => {
     it("writes a port published on every address as the host's Podman reports it back: 0.0.0.0 from 5 on, empty before", () => {
-        assert.deepStrictEqual(["4.3.1", "4.9.4", "5.0.0", "5.4.2", "6.1.0"].map(everyAddress), ["", "", "0.0.0.0", "0.0.0.0", "0.0.0.0"]);
+        assert.deepStrictEqual(["4.3.1", "4.9.4", "5.0.0", "5.4.2", "6.1.0"].map(everyAddress), [
+            "",
+            "",
+            "0.0.0.0",
+            "0.0.0.0",
+            "0.0.0.0",
+        ]);
     });
 });

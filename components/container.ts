@@ -86,9 +86,17 @@ export function volumeOwnerOptions(user: string): Record<string, string> {
  * spans or stored traces). Podman reports the owner options back in its own form (UID, GID keys
  * beside `o`), which would read as a change on every run: they are fixed at creation anyway.
  */
-export function ownedVolume(name: string, volumeName: string, user: string, opts: pulumi.CustomResourceOptions): docker.Volume {
-    return new docker.Volume(name, { name: volumeName, driverOpts: volumeOwnerOptions(user) },
-        { ...opts, retainOnDelete: true, ignoreChanges: ["driverOpts"] });
+export function ownedVolume(
+    name: string,
+    volumeName: string,
+    user: string,
+    opts: pulumi.CustomResourceOptions,
+): docker.Volume {
+    return new docker.Volume(
+        name,
+        { name: volumeName, driverOpts: volumeOwnerOptions(user) },
+        { ...opts, retainOnDelete: true, ignoreChanges: ["driverOpts"] },
+    );
 }
 
 /**
@@ -115,8 +123,13 @@ export function everyAddress(podmanVersion: string): string {
 }
 
 /** docker.Container arguments for a spec, on the given network resource, as its host's facts require. */
-export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, networkName: pulumi.Input<string>,
-    imageId: pulumi.Input<string>, volumes: Record<string, pulumi.Input<string>>, host: Pick<ContainerPlace, "publishAddress" | "hostAddresses">): docker.ContainerArgs {
+export function dockerContainerArgs(
+    spec: ContainerSpec<pulumi.Input<string>>,
+    networkName: pulumi.Input<string>,
+    imageId: pulumi.Input<string>,
+    volumes: Record<string, pulumi.Input<string>>,
+    host: Pick<ContainerPlace, "publishAddress" | "hostAddresses">,
+): docker.ContainerArgs {
     const reaches = spec.reaches ?? [];
     return {
         name: spec.name,
@@ -128,19 +141,30 @@ export function dockerContainerArgs(spec: ContainerSpec<pulumi.Input<string>>, n
         memory: spec.memoryMb,
         memorySwap: spec.memoryMb,
         envs: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-        ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, protocol: "tcp", ip: host.publishAddress })),
-        ...(reaches.length ? {
-            hosts: pulumi.output(host.hostAddresses).apply((addresses) => reaches.map((name) => {
-                const ip = addresses[name];
-                if (!ip) throw new Error(`${spec.name}: the host resolved no address for ${name}`);
-                return { host: name, ip };
-            })),
-        } : {}),
+        ports: spec.ports.map((p) => ({
+            internal: p.internal,
+            external: p.external,
+            protocol: "tcp",
+            ip: host.publishAddress,
+        })),
+        ...(reaches.length
+            ? {
+                  hosts: pulumi.output(host.hostAddresses).apply((addresses) =>
+                      reaches.map((name) => {
+                          const ip = addresses[name];
+                          if (!ip) throw new Error(`${spec.name}: the host resolved no address for ${name}`);
+                          return { host: name, ip };
+                      }),
+                  ),
+              }
+            : {}),
         // As binds (`volumes`), not `mounts`: Podman 5 reports mounts back as binds only, so the
         // provider would read `mounts` as empty on refresh and replace the container.
-        volumes: spec.mounts.map((m) => "volume" in m
-            ? { volumeName: volumes[m.volume], containerPath: m.containerPath }
-            : { hostPath: m.hostPath, containerPath: m.containerPath, ...bindOptions }),
+        volumes: spec.mounts.map((m) =>
+            "volume" in m
+                ? { volumeName: volumes[m.volume], containerPath: m.containerPath }
+                : { hostPath: m.hostPath, containerPath: m.containerPath, ...bindOptions },
+        ),
         uploads: spec.files.map((f) => ({
             file: f.path,
             content: f.secret ? pulumi.secret(f.content) : f.content,
@@ -184,13 +208,25 @@ export interface ContainerPlace {
 }
 
 /** Places a spec: its pinned image (kept on the host), its named volume (if any) owned by the spec's user, the container. */
-export function placeContainer(name: string, spec: ContainerSpec<pulumi.Input<string>>, place: ContainerPlace): docker.Container {
+export function placeContainer(
+    name: string,
+    spec: ContainerSpec<pulumi.Input<string>>,
+    place: ContainerPlace,
+): docker.Container {
     const volumes = spec.mounts.flatMap((m) => ("volume" in m ? [m.volume] : []));
     if (volumes.length > 1) throw new Error(`${spec.name}: expected at most one named volume, found ${volumes.length}`);
     const { provider, parent } = place;
-    const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent, provider });
-    const owned = volumes.map((v) => [v, ownedVolume(place.volumeResource, v, spec.user, { parent, provider }).name] as const);
-    return new docker.Container(`${name}-container`,
+    const image = new docker.RemoteImage(
+        `${name}-image`,
+        { name: spec.image, keepLocally: true },
+        { parent, provider },
+    );
+    const owned = volumes.map(
+        (v) => [v, ownedVolume(place.volumeResource, v, spec.user, { parent, provider }).name] as const,
+    );
+    return new docker.Container(
+        `${name}-container`,
         dockerContainerArgs(spec, place.network.name, image.imageId, Object.fromEntries(owned), place),
-        { parent, provider, dependsOn: place.dependsOn, deleteBeforeReplace: true });
+        { parent, provider, dependsOn: place.dependsOn, deleteBeforeReplace: true },
+    );
 }

@@ -5,6 +5,9 @@
 import { stringify } from "yaml";
 
 export function renderYaml(header: string, value: unknown): string {
-    const comment = header.split("\n").map((line) => `# ${line}`).join("\n");
+    const comment = header
+        .split("\n")
+        .map((line) => `# ${line}`)
+        .join("\n");
     return `${comment}\n${stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1" })}`;
 }

@@ -6,7 +6,6 @@ import { isPlainObject, Plain } from "./paths";
 export type Environment = "production" | "development" | "local";
 export const environments: readonly Environment[] = ["production", "development", "local"];
 
-
 const common = {
     traceRetention: "168h",
     collector: {
@@ -16,8 +15,19 @@ const common = {
         samplerPorts: { otlpGrpc: 4319, health: 13134, internalMetrics: 8889 },
         hostDir: "/etc/ivatar-otel",
     },
-    jaeger: { image: versions.jaeger.image, uiPort: 16686, metricsPort: 14269, tierOtlpPort: 4320, storage: { backend: "badger" } },
-    grafana: { enabled: true, provisioningDir: "/etc/grafana/provisioning/dashboards", dashboardsDir: "/var/lib/grafana/dashboards", folder: "ivatar-otel" },
+    jaeger: {
+        image: versions.jaeger.image,
+        uiPort: 16686,
+        metricsPort: 14269,
+        tierOtlpPort: 4320,
+        storage: { backend: "badger" },
+    },
+    grafana: {
+        enabled: true,
+        provisioningDir: "/etc/grafana/provisioning/dashboards",
+        dashboardsDir: "/var/lib/grafana/dashboards",
+        folder: "ivatar-otel",
+    },
     trustedNetworks: { ingest: [], metrics: [], admin: [], collectors: [] },
     tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h" },
     prometheus: {
@@ -51,7 +61,13 @@ const perEnvironment: Record<Environment, Plain> = {
         serviceVersion: "dev",
         samplingRatio: 1.0,
         collectorHost: { local: true },
-        collector: { cpus: 1, memoryMb: 1024, queueDiskGiB: 1, endpointHost: "localhost", hostDir: "/tmp/ivatar-otel-local" },
+        collector: {
+            cpus: 1,
+            memoryMb: 1024,
+            queueDiskGiB: 1,
+            endpointHost: "localhost",
+            hostDir: "/tmp/ivatar-otel-local",
+        },
         trustedNetworks: { ingest: ["127.0.0.0/8"], metrics: ["127.0.0.0/8"], admin: ["127.0.0.0/8"] },
         firewall: { enabled: false },
         prometheus: {
@@ -77,9 +93,10 @@ function merge(base: Plain, over: Plain, prefix: string): Plain {
     for (const [key, value] of Object.entries(over)) {
         const path = prefix ? `${prefix}.${key}` : key;
         const current = out[key];
-        out[key] = isPlainObject(current) && isPlainObject(value) && !replacedWhole.has(path)
-            ? merge(current, value, path)
-            : value;
+        out[key] =
+            isPlainObject(current) && isPlainObject(value) && !replacedWhole.has(path)
+                ? merge(current, value, path)
+                : value;
     }
     return out;
 }
@@ -87,9 +104,12 @@ function merge(base: Plain, over: Plain, prefix: string): Plain {
 /** The stack's values over the defaults of its environment (unknown environments get the common ones). */
 export function withDefaults(stackValues: Plain): Plain {
     const environment = stackValues.environment;
-    const specific = environments.includes(environment as Environment) ? perEnvironment[environment as Environment] : {};
+    const specific = environments.includes(environment as Environment)
+        ? perEnvironment[environment as Environment]
+        : {};
     const merged = merge(merge(common, specific, ""), stackValues, "");
     // A list of collector hosts stands in for the one host, the local stack's default included.
-    if (stackValues.collectorHosts !== undefined && stackValues.collectorHost === undefined) delete merged.collectorHost;
+    if (stackValues.collectorHosts !== undefined && stackValues.collectorHost === undefined)
+        delete merged.collectorHost;
     return merged;
 }

@@ -17,7 +17,9 @@ export class StackConfigError extends pulumi.RunError {
     constructor(readonly problems: Problem[]) {
         super(
             `ivatar-otel: the stack config has ${problems.length} problem(s); nothing was deployed:\n` +
-            problems.map((p) => `  - ${namespace}:${p.path}: ${p.expected}, found ${describe(p.path, p.found)}`).join("\n"),
+                problems
+                    .map((p) => `  - ${namespace}:${p.path}: ${p.expected}, found ${describe(p.path, p.found)}`)
+                    .join("\n"),
         );
         this.name = "StackConfigError";
     }
@@ -40,7 +42,11 @@ function describe(path: string, value: unknown): string {
     // (a misspelt secret key would otherwise print its value).
     if (value === notShown) return "a value (not shown)";
     const leaf = path.replace(/\[\d+\]/g, "").split(".");
-    if ((secretKeys as readonly string[]).includes(leaf[0]) || leaf.some((part) => secretLooking.test(part) && part !== "hostKey")) return "[secret]";
+    if (
+        (secretKeys as readonly string[]).includes(leaf[0]) ||
+        leaf.some((part) => secretLooking.test(part) && part !== "hostKey")
+    )
+        return "[secret]";
     const json = JSON.stringify(value);
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
@@ -88,7 +94,9 @@ function problemsFrom(issues: readonly z.core.$ZodIssue[], input: unknown, base:
         if (issue.code === "unrecognized_keys") {
             for (const key of issue.keys) {
                 const full = joinPath([...path, key]);
-                const expected = renamedKeys[full] ? `expected no such key (replaced by ${renamedKeys[full]})` : "expected no such key (unknown key)";
+                const expected = renamedKeys[full]
+                    ? `expected no such key (replaced by ${renamedKeys[full]})`
+                    : "expected no such key (unknown key)";
                 problems.push({ path: full, expected, found: notShown });
             }
         } else if (issue.code === "invalid_union" && issue.errors.length === 2) {
@@ -109,10 +117,7 @@ function problemsFrom(issues: readonly z.core.$ZodIssue[], input: unknown, base:
 export function validateStack(stackValues: Record<string, unknown>): StackSettings {
     const merged = withDefaults(stackValues);
     const parsed = stackSchema.safeParse(merged);
-    const problems = [
-        ...(parsed.success ? [] : problemsFrom(parsed.error.issues, merged)),
-        ...crossCheck(merged),
-    ];
+    const problems = [...(parsed.success ? [] : problemsFrom(parsed.error.issues, merged)), ...crossCheck(merged)];
     if (problems.length > 0 || !parsed.success) throw new StackConfigError(problems);
     return parsed.data;
 }

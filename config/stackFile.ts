@@ -29,21 +29,32 @@ function asConfigString(value: unknown): string {
 /** Whether a stack file's value fits a declared type, as the CLI judges it (scalars arrive as text). */
 export function fitsDeclaredType(type: ConfigType, value: unknown, items?: { type: ConfigType }): boolean {
     switch (type) {
-        case "string": return typeof value !== "object" || value === null;
-        case "integer": return /^[-+]?\d+$/.test(String(value));
-        case "boolean": return typeof value === "boolean" || value === "true" || value === "false";
-        case "object": return typeof value === "object" && value !== null && !Array.isArray(value);
-        case "array": return Array.isArray(value) && items !== undefined && value.every((item) => fitsDeclaredType(items.type, item));
+        case "string":
+            return typeof value !== "object" || value === null;
+        case "integer":
+            return /^[-+]?\d+$/.test(String(value));
+        case "boolean":
+            return typeof value === "boolean" || value === "true" || value === "false";
+        case "object":
+            return typeof value === "object" && value !== null && !Array.isArray(value);
+        case "array":
+            return (
+                Array.isArray(value) && items !== undefined && value.every((item) => fitsDeclaredType(items.type, item))
+            );
     }
 }
 
 export function projectDeclarations(root: string = projectRoot): Record<string, ConfigDeclaration> {
-    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, ConfigDeclaration> };
+    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+        config?: Record<string, ConfigDeclaration>;
+    };
     const declarations = project.config ?? {};
     // The CLI refuses the whole project file over this, in these words.
     for (const [key, declaration] of Object.entries(declarations)) {
         if (declaration.type === "array" && declaration.items === undefined) {
-            throw new Error(`The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`);
+            throw new Error(
+                `The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`,
+            );
         }
     }
     return declarations;
@@ -64,15 +75,25 @@ export function stackFilePath(stack: string, root: string = projectRoot): string
 /** "ivatar-otel:key" -> string, for Pulumi.<stack>.yaml. Encrypted values cannot be read here. */
 export function stackConfig(stack: string, root: string = projectRoot): Record<string, string> {
     const stackFile = stackFilePath(stack, root);
-    const values = (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const values =
+        (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
     const declarations = projectDeclarations(root);
 
     const missing = Object.entries(declarations)
-        .filter(([key, declaration]) => !(key in values) && (declaration.default === undefined || declaration.default === null))
-        .map(([key]) => key).sort();
+        .filter(
+            ([key, declaration]) =>
+                !(key in values) && (declaration.default === undefined || declaration.default === null),
+        )
+        .map(([key]) => key)
+        .sort();
     if (missing.length > 0) {
-        const list = missing.length === 1 ? `'${missing[0]}'`
-            : `${missing.slice(0, -1).map((k) => `'${k}'`).join(", ")} and '${missing[missing.length - 1]}'`;
+        const list =
+            missing.length === 1
+                ? `'${missing[0]}'`
+                : `${missing
+                      .slice(0, -1)
+                      .map((k) => `'${k}'`)
+                      .join(", ")} and '${missing[missing.length - 1]}'`;
         throw new Error(`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${list}`);
     }
 

@@ -32,9 +32,11 @@ export function cidrProblem(value: string): string | undefined {
     const bitsText = slash < 0 ? "" : value.slice(slash + 1);
     const parsed = addressBits(address);
     // No leading zeros in the prefix length: nft refuses "/048", and "/00" would hide a /0.
-    if (!parsed || !/^(0|[1-9]\d{0,2})$/.test(bitsText) || Number(bitsText) > parsed.width) return "not a network in CIDR form";
+    if (!parsed || !/^(0|[1-9]\d{0,2})$/.test(bitsText) || Number(bitsText) > parsed.width)
+        return "not a network in CIDR form";
     const hostBits = BigInt(parsed.width - Number(bitsText));
-    if ((parsed.value & ((1n << hostBits) - 1n)) !== 0n) return "host bits set after the prefix (write the network's first address)";
+    if ((parsed.value & ((1n << hostBits) - 1n)) !== 0n)
+        return "host bits set after the prefix (write the network's first address)";
     return undefined;
 }
 
@@ -63,7 +65,9 @@ export function canonicalCidr(value: string): string {
         while (start + length < 8 && groups[start + length] === "0") length++;
         if (length > best.length) best = { start, length };
     }
-    const text = best.length < 2 ? groups.join(":")
-        : `${groups.slice(0, best.start).join(":")}::${groups.slice(best.start + best.length).join(":")}`;
+    const text =
+        best.length < 2
+            ? groups.join(":")
+            : `${groups.slice(0, best.start).join(":")}::${groups.slice(best.start + best.length).join(":")}`;
     return `${text}/${bits}`;
 }

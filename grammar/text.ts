@@ -31,7 +31,10 @@ export function isHostAddress(value: string): boolean {
  */
 export function isSafeAbsolutePath(value: string): boolean {
     if (!/^(\/[A-Za-z0-9._-]+)+$/.test(value)) return false;
-    return value.split("/").slice(1).every((segment) => segment !== "." && segment !== "..");
+    return value
+        .split("/")
+        .slice(1)
+        .every((segment) => segment !== "." && segment !== "..");
 }
 
 /** A version label like 1.8.0, 1.8.0-dev or 2026.11.28+build5. */

@@ -14,7 +14,9 @@ function main(): number {
     const outputs = JSON.parse(fs.readFileSync(outputsFile, "utf8")) as Record<string, unknown>;
     const env = outputs.appEnvironment;
     if (typeof env !== "object" || env === null || Object.values(env).some((v) => typeof v !== "string")) {
-        console.error("app-env: the outputs have no appEnvironment of strings (is this an ivatar-otel stack, read with --show-secrets?)");
+        console.error(
+            "app-env: the outputs have no appEnvironment of strings (is this an ivatar-otel stack, read with --show-secrets?)",
+        );
         return 1;
     }
     const envFile = path.join(dir, "ivatar-otel.env");
@@ -24,7 +26,9 @@ function main(): number {
     if (typeof ca === "string") {
         const caFile = path.join(dir, "otel-ca.pem");
         fs.writeFileSync(caFile, ca, { mode: 0o600 });
-        console.log(`app-env: wrote ${caFile} (copy it to OTEL_EXPORTER_OTLP_CERTIFICATE's path in the app containers)`);
+        console.log(
+            `app-env: wrote ${caFile} (copy it to OTEL_EXPORTER_OTLP_CERTIFICATE's path in the app containers)`,
+        );
     }
     return 0;
 }

@@ -2,7 +2,12 @@
 // front and a sampling collector each (the tier). Per host: what runs there, its certificate, its
 // firewall classes and what its preflight checks. Jaeger runs on the first host.
 import { CollectorConfigSettings } from "../components/collector/config";
-import { collectorQueueVolume, CollectorSettings, collectorUser, samplerQueueVolume } from "../components/collector/container";
+import {
+    collectorQueueVolume,
+    CollectorSettings,
+    collectorUser,
+    samplerQueueVolume,
+} from "../components/collector/container";
 import { TierSettings } from "../components/collector/tier";
 import { FirewallSettings } from "../components/firewall/placement";
 import { PortClass } from "../components/firewall/ruleset";
@@ -52,7 +57,9 @@ export function tierOf(s: StackSettings): TierSettings | undefined {
 /** A collector's limits: the host's sizing, halved between front and sampler in a tier (as is the queue disk). */
 export function containerSize(s: StackSettings): { cpus: number; memoryMb: number } {
     const c = s.collector;
-    return s.collectorHosts ? { cpus: c.cpus / 2, memoryMb: Math.floor(c.memoryMb / 2) } : { cpus: c.cpus, memoryMb: c.memoryMb };
+    return s.collectorHosts
+        ? { cpus: c.cpus / 2, memoryMb: Math.floor(c.memoryMb / 2) }
+        : { cpus: c.cpus, memoryMb: c.memoryMb };
 }
 
 function tlsPlan(s: StackSettings, step: TlsStepSettings): TlsSettings {
@@ -63,7 +70,8 @@ function tlsPlan(s: StackSettings, step: TlsStepSettings): TlsSettings {
             return { mode: "generate", step };
         case "provided":
             // The schema's cross-checks have made sure of it; this states it for the type.
-            if (s.tls.certificate === undefined) throw new Error("tls.certificate: expected a PEM certificate when tls.mode is provided");
+            if (s.tls.certificate === undefined)
+                throw new Error("tls.certificate: expected a PEM certificate when tls.mode is provided");
             return { mode: "provided", step, certificate: s.tls.certificate };
     }
 }
@@ -73,38 +81,76 @@ function firewallClasses(s: StackSettings, first: boolean, tier: boolean): PortC
     const sp = c.samplerPorts;
     const j = s.jaeger;
     const classes: PortClass[] = [
-        { name: "ingest", purpose: "OTLP from the app networks", ports: [c.ports.otlpGrpc, c.ports.otlpHttp], networks: s.trustedNetworks.ingest },
         {
-            name: "metrics", purpose: "metrics and health for Prometheus",
-            ports: [c.ports.prometheusExporter, c.ports.internalMetrics, c.ports.health, ...(first ? [j.metricsPort] : []), ...(tier ? [sp.health, sp.internalMetrics] : [])],
+            name: "ingest",
+            purpose: "OTLP from the app networks",
+            ports: [c.ports.otlpGrpc, c.ports.otlpHttp],
+            networks: s.trustedNetworks.ingest,
+        },
+        {
+            name: "metrics",
+            purpose: "metrics and health for Prometheus",
+            ports: [
+                c.ports.prometheusExporter,
+                c.ports.internalMetrics,
+                c.ports.health,
+                ...(first ? [j.metricsPort] : []),
+                ...(tier ? [sp.health, sp.internalMetrics] : []),
+            ],
             networks: s.trustedNetworks.metrics,
         },
     ];
-    if (first) classes.push({ name: "admin", purpose: "Jaeger UI for operators", ports: [j.uiPort], networks: s.trustedNetworks.admin });
+    if (first)
+        classes.push({
+            name: "admin",
+            purpose: "Jaeger UI for operators",
+            ports: [j.uiPort],
+            networks: s.trustedNetworks.admin,
+        });
     if (tier) {
-        classes.push({ name: "tier", purpose: "the samplers and Jaeger for the other collector hosts", ports: [sp.otlpGrpc, ...(first ? [j.tierOtlpPort] : [])], networks: s.trustedNetworks.collectors });
+        classes.push({
+            name: "tier",
+            purpose: "the samplers and Jaeger for the other collector hosts",
+            ports: [sp.otlpGrpc, ...(first ? [j.tierOtlpPort] : [])],
+            networks: s.trustedNetworks.collectors,
+        });
     }
     return classes;
 }
 
-export function planCollectorHosts(s: StackSettings, config: CollectorConfigSettings, tlsDir: string): CollectorHostPlan[] {
+export function planCollectorHosts(
+    s: StackSettings,
+    config: CollectorConfigSettings,
+    tlsDir: string,
+): CollectorHostPlan[] {
     const c = s.collector;
     const hosts = collectorHostList(s);
     const tier = tierOf(s);
     const size = containerSize(s);
     const addressOf = (h: HostSettings) => (isSsh(h) ? h.address : "localhost");
     const queueVolumes = tier ? [collectorQueueVolume, samplerQueueVolume] : [collectorQueueVolume];
-    const common = { image: c.image, ...size, tlsHostDir: s.tls.mode !== "disabled" ? tlsDir : undefined, network: privateNetwork };
+    const common = {
+        image: c.image,
+        ...size,
+        tlsHostDir: s.tls.mode !== "disabled" ? tlsDir : undefined,
+        network: privateNetwork,
+    };
 
     return hosts.map((host, index): CollectorHostPlan => {
         const address = addressOf(host);
         const first = index === 0;
         const others = hosts.map(addressOf).filter((a) => a !== address);
         const collector: CollectorSettings = {
-            ...common, ports: c.ports, config,
+            ...common,
+            ports: c.ports,
+            config,
             ...(tier ? { tier: { role: "front" as const, tier }, reaches: others } : {}),
         };
-        const samplerPorts = { ...c.ports, health: c.samplerPorts.health, internalMetrics: c.samplerPorts.internalMetrics };
+        const samplerPorts = {
+            ...c.ports,
+            health: c.samplerPorts.health,
+            internalMetrics: c.samplerPorts.internalMetrics,
+        };
         const sampler: CollectorSettings | undefined = tier && {
             ...common,
             ports: samplerPorts,
@@ -136,18 +182,43 @@ export function planCollectorHosts(s: StackSettings, config: CollectorConfigSett
                 dockerDialStdio: isSsh(host),
                 tools: [
                     ...(s.firewall.enabled ? [{ command: "nft", neededFor: "the firewall table" }] : []),
-                    ...(s.tls.mode === "generate" ? [{ command: "openssl", neededFor: "the collector's TLS certificate" }] : []),
-                    ...(tier ? [{ command: "curl", neededFor: "waiting for this host's collectors to be healthy before the next host's change" }] : []),
+                    ...(s.tls.mode === "generate"
+                        ? [{ command: "openssl", neededFor: "the collector's TLS certificate" }]
+                        : []),
+                    ...(tier
+                        ? [
+                              {
+                                  command: "curl",
+                                  neededFor:
+                                      "waiting for this host's collectors to be healthy before the next host's change",
+                              },
+                          ]
+                        : []),
                 ],
                 optionalTools: [],
-                volumeRoom: { volumes: queueVolumes, bytes: config.queueBytes * queueVolumes.length, setBy: "collector.queueDiskGiB" },
+                volumeRoom: {
+                    volumes: queueVolumes,
+                    bytes: config.queueBytes * queueVolumes.length,
+                    setBy: "collector.queueDiskGiB",
+                },
                 ...(tier ? { resolves: others } : {}),
             },
             collector,
             ...(sampler ? { sampler } : {}),
             tls: tlsPlan(s, step),
-            firewall: { enabled: s.firewall.enabled, rulesetPath: `${c.hostDir}/firewall.nft`, classes: firewallClasses(s, first, tier !== undefined) },
-            ...(tier ? { healthGate: { urls: [c.ports.health, c.samplerPorts.health].map((p) => `http://localhost:${p}/`), seconds: 180 } } : {}),
+            firewall: {
+                enabled: s.firewall.enabled,
+                rulesetPath: `${c.hostDir}/firewall.nft`,
+                classes: firewallClasses(s, first, tier !== undefined),
+            },
+            ...(tier
+                ? {
+                      healthGate: {
+                          urls: [c.ports.health, c.samplerPorts.health].map((p) => `http://localhost:${p}/`),
+                          seconds: 180,
+                      },
+                  }
+                : {}),
         };
     });
 }

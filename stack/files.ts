@@ -25,7 +25,10 @@ export interface StackSecrets {
 }
 
 /** Stand-ins for secrets in files people review. */
-export const placeholderSecrets: StackSecrets = { bearerToken: "secret:otlpBearerToken", storagePassword: "secret:jaegerStoragePassword" };
+export const placeholderSecrets: StackSecrets = {
+    bearerToken: "secret:otlpBearerToken",
+    storagePassword: "secret:jaegerStoragePassword",
+};
 /** What stands for the hosts' CA bundle where no TLS step has run. */
 export const tierCaPlaceholder = "# the CA certificate of every collector host, from their TLS steps\n";
 
@@ -64,7 +67,9 @@ function hostFiles(h: CollectorHostPlan, containers: HostContainers): Record<str
     const firewall = firewallPlacement(h.firewall);
     const tls = h.tls.mode === "disabled" ? undefined : tlsPlacement(h.tls);
     return {
-        ...(containers.sampler ? { [`sampler${h.suffix}/config.yaml`]: fileIn(containers.sampler, collectorPaths.config) } : {}),
+        ...(containers.sampler
+            ? { [`sampler${h.suffix}/config.yaml`]: fileIn(containers.sampler, collectorPaths.config) }
+            : {}),
         ...inFolder(`firewall${h.suffix}`, firewall.files),
         ...inFolder(`tls${h.suffix}`, tls?.files ?? {}),
         [`steps/collector-host${h.suffix}-preflight.sh`]: preflightScript(h.requirements),
@@ -75,10 +80,12 @@ function hostFiles(h: CollectorHostPlan, containers: HostContainers): Record<str
 }
 
 export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArtifacts {
-    const tierCa = plan.collectorHosts.length > 1 ? secrets.tierCa ?? tierCaPlaceholder : undefined;
+    const tierCa = plan.collectorHosts.length > 1 ? (secrets.tierCa ?? tierCaPlaceholder) : undefined;
     const byHost = plan.collectorHosts.map((h): HostContainers => ({
         collector: collectorContainer({ ...h.collector, bearerToken: secrets.bearerToken, tierCa }),
-        ...(h.sampler ? { sampler: collectorContainer({ ...h.sampler, bearerToken: secrets.bearerToken, tierCa }) } : {}),
+        ...(h.sampler
+            ? { sampler: collectorContainer({ ...h.sampler, bearerToken: secrets.bearerToken, tierCa }) }
+            : {}),
     }));
     const collector = byHost[0].collector;
     const retention = plan.jaeger.retention;
@@ -94,7 +101,8 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...inFolder("prometheus", prometheus.files),
         ...inFolder("grafana", grafana?.files ?? {}),
         "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
-        "containers.json": JSON.stringify(byHost.length > 1 ? { byHost, jaeger } : { collector, jaeger }, null, 2) + "\n",
+        "containers.json":
+            JSON.stringify(byHost.length > 1 ? { byHost, jaeger } : { collector, jaeger }, null, 2) + "\n",
         // The steps run as root on the hosts, as the components run them; the preflights first.
         ...Object.assign({}, ...plan.collectorHosts.map((h, i) => hostFiles(h, byHost[i]))),
         "steps/prometheus-host-preflight.sh": preflightScript(plan.hosts.prometheus),
@@ -102,7 +110,12 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...(plan.hosts.grafana ? { "steps/grafana-host-preflight.sh": preflightScript(plan.hosts.grafana) } : {}),
         ...(grafana ? stepFiles("grafana", grafana.step) : {}),
         ...(retention ? inFolder("jaeger-retention", retentionUnits(retention)) : {}),
-        ...(retention ? stepFiles("jaeger-retention", { create: placeRetentionScript(retention, storagePassword), delete: removeRetentionScript(retention) }) : {}),
+        ...(retention
+            ? stepFiles("jaeger-retention", {
+                  create: placeRetentionScript(retention, storagePassword),
+                  delete: removeRetentionScript(retention),
+              })
+            : {}),
     };
     return { files, containers: { collector, jaeger, byHost } };
 }

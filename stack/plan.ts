@@ -15,13 +15,25 @@ import { TlsSettings } from "../components/tls/placement";
 import { readStackValues, validateStack } from "../config/load";
 import { durationHours, StackSettings } from "../config/schema";
 import { stackConfig } from "../config/stackFile";
-import { CollectorHostPlan, collectorHostList, containerSize, planCollectorHosts, privateNetwork, tierOf } from "./collectorHosts";
+import {
+    CollectorHostPlan,
+    collectorHostList,
+    containerSize,
+    planCollectorHosts,
+    privateNetwork,
+    tierOf,
+} from "./collectorHosts";
 
 /** Compiles only when the schema's output fits the component's own settings type. */
 type Fits<Output extends Contract, Contract> = Output;
 /** The hosts the schema accepts are what PodmanHost takes (a compile error here names the mismatch). */
-export type CheckedHosts = Fits<NonNullable<StackSettings["collectorHost"]> | NonNullable<StackSettings["collectorHosts"]>[number]
-    | StackSettings["prometheus"]["host"] | NonNullable<StackSettings["grafana"]["host"]>, HostSettings>;
+export type CheckedHosts = Fits<
+    | NonNullable<StackSettings["collectorHost"]>
+    | NonNullable<StackSettings["collectorHosts"]>[number]
+    | StackSettings["prometheus"]["host"]
+    | NonNullable<StackSettings["grafana"]["host"]>,
+    HostSettings
+>;
 
 export { privateNetwork };
 
@@ -58,7 +70,11 @@ export interface StackPlan {
         jaegerUiUrl: string;
         prometheusTargets: string[];
         sizing: {
-            cpus: number; memoryMb: number; goMemLimit: string; samplingRatio: number; traceRetention: string;
+            cpus: number;
+            memoryMb: number;
+            goMemLimit: string;
+            samplingRatio: number;
+            traceRetention: string;
             /** With several collector hosts: how many, and each front's and sampler's share of a host. */
             tier?: { hosts: number; perCollector: { cpus: number; memoryMb: number; goMemLimit: string } };
         };
@@ -87,7 +103,9 @@ export function planStack(s: StackSettings): StackPlan {
         // Each host of a tier by its name; a single host by the name Prometheus is given, or the apps'.
         addresses: tier ? hostAddresses : [s.prometheus.scrapeAddress ?? host],
         ports: {
-            prometheusExporter: c.ports.prometheusExporter, internalMetrics: c.ports.internalMetrics, jaegerMetrics: s.jaeger.metricsPort,
+            prometheusExporter: c.ports.prometheusExporter,
+            internalMetrics: c.ports.internalMetrics,
+            jaegerMetrics: s.jaeger.metricsPort,
             ...(tier ? { samplerMetrics: c.samplerPorts.internalMetrics } : {}),
         },
     };
@@ -101,7 +119,11 @@ export function planStack(s: StackSettings): StackPlan {
         ports: c.ports,
         queueBytes,
         samplingShards: Math.max(1, Math.ceil(size.cpus)),
-        tls: { enabled: tlsEnabled, clientCa: tlsEnabled && s.tls.clientCa !== undefined, reloadInterval: s.tls.reloadInterval },
+        tls: {
+            enabled: tlsEnabled,
+            clientCa: tlsEnabled && s.tls.clientCa !== undefined,
+            reloadInterval: s.tls.reloadInterval,
+        },
         jaegerEndpoint: jaegerOtlpEndpoint,
     };
     const rulesPath = `${s.prometheus.rulesDir}/${fileStem}.rules.yml`;
@@ -117,25 +139,43 @@ export function planStack(s: StackSettings): StackPlan {
         collectorHosts,
         collector: first.collector,
         jaeger: {
-            image: s.jaeger.image, traceRetention: s.traceRetention, uiPort: s.jaeger.uiPort, metricsPort: s.jaeger.metricsPort, network: privateNetwork,
+            image: s.jaeger.image,
+            traceRetention: s.traceRetention,
+            uiPort: s.jaeger.uiPort,
+            metricsPort: s.jaeger.metricsPort,
+            network: privateNetwork,
             storage: jaegerStorage(s),
-            ...(s.jaeger.storage.backend === "badger" ? {} : {
-                retention: {
-                    days: Math.ceil(durationHours(s.traceRetention) / 24),
-                    image: s.jaeger.storage.indexCleanerImage,
-                    server: s.jaeger.storage.servers[0],
-                    indexPrefix: s.jaeger.storage.indexPrefix,
-                    dir: `${c.hostDir}/jaeger-retention`,
-                    ...(s.jaeger.storage.username !== undefined ? { username: s.jaeger.storage.username } : {}),
-                    ...(s.jaeger.storage.caCertificate !== undefined ? { caCertificate: s.jaeger.storage.caCertificate } : {}),
-                },
-            }),
-            ...(tier ? { tier: { otlpPort: s.jaeger.tierOtlpPort, tlsHostDir: tlsDir, reloadInterval: s.tls.reloadInterval } } : {}),
+            ...(s.jaeger.storage.backend === "badger"
+                ? {}
+                : {
+                      retention: {
+                          days: Math.ceil(durationHours(s.traceRetention) / 24),
+                          image: s.jaeger.storage.indexCleanerImage,
+                          server: s.jaeger.storage.servers[0],
+                          indexPrefix: s.jaeger.storage.indexPrefix,
+                          dir: `${c.hostDir}/jaeger-retention`,
+                          ...(s.jaeger.storage.username !== undefined ? { username: s.jaeger.storage.username } : {}),
+                          ...(s.jaeger.storage.caCertificate !== undefined
+                              ? { caCertificate: s.jaeger.storage.caCertificate }
+                              : {}),
+                      },
+                  }),
+            ...(tier
+                ? {
+                      tier: {
+                          otlpPort: s.jaeger.tierOtlpPort,
+                          tlsHostDir: tlsDir,
+                          reloadInterval: s.tls.reloadInterval,
+                      },
+                  }
+                : {}),
         },
         tls: first.tls,
         prometheus: {
             rules: {
-                environment: s.environment, ...size, runbookBaseUrl: s.prometheus.runbookBaseUrl,
+                environment: s.environment,
+                ...size,
+                runbookBaseUrl: s.prometheus.runbookBaseUrl,
                 ...(tier ? { tier: { samplers: tier.samplers.length } } : {}),
             },
             scrape,
@@ -144,16 +184,18 @@ export function planStack(s: StackSettings): StackPlan {
             ruleTestsFile: `${fileStem}.rules.test.yml`,
             reloadUrl: s.prometheus.reloadUrl,
         },
-        grafana: grafana ? {
-            dashboards: {
-                environment: s.environment,
-                collector: { ...size, goMemLimitMiB: goMemLimitMiB(size.memoryMb) },
-                jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
-            },
-            folder: s.grafana.folder,
-            providerPath: grafanaProviderPath,
-            dashboardsDir: `${s.grafana.dashboardsDir}/${fileStem}`,
-        } : undefined,
+        grafana: grafana
+            ? {
+                  dashboards: {
+                      environment: s.environment,
+                      collector: { ...size, goMemLimitMiB: goMemLimitMiB(size.memoryMb) },
+                      jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
+                  },
+                  folder: s.grafana.folder,
+                  providerPath: grafanaProviderPath,
+                  dashboardsDir: `${s.grafana.dashboardsDir}/${fileStem}`,
+              }
+            : undefined,
         firewall: first.firewall,
         hosts: {
             collector: first.requirements,
@@ -166,20 +208,36 @@ export function planStack(s: StackSettings): StackPlan {
                 ],
                 ...(grafana && !grafanaOwnHost ? { directories: grafanaNeeds.directories } : {}),
                 reaches: scrapeTargets(scrape).map((t) => ({
-                    host: t.target.slice(0, t.target.lastIndexOf(":")), url: `http://${t.target}/metrics`, neededFor: `Prometheus's scrape job ${t.job}`,
+                    host: t.target.slice(0, t.target.lastIndexOf(":")),
+                    url: `http://${t.target}/metrics`,
+                    neededFor: `Prometheus's scrape job ${t.job}`,
                 })),
-                ...(prometheusApi ? {
-                    prometheusReads: {
-                        apiUrl: prometheusApi,
-                        files: [
-                            { path: rulesPath, list: "rule_files" as const, setBy: "prometheus.rulesDir" },
-                            { path: scrapePath, list: "scrape_config_files" as const, setBy: "prometheus.scrapeConfigDir" },
-                        ],
+                ...(prometheusApi
+                    ? {
+                          prometheusReads: {
+                              apiUrl: prometheusApi,
+                              files: [
+                                  { path: rulesPath, list: "rule_files" as const, setBy: "prometheus.rulesDir" },
+                                  {
+                                      path: scrapePath,
+                                      list: "scrape_config_files" as const,
+                                      setBy: "prometheus.scrapeConfigDir",
+                                  },
+                              ],
+                          },
+                      }
+                    : {}),
+                optionalTools: [
+                    {
+                        command: "promtool",
+                        neededFor:
+                            "rule files are then checked only by Prometheus's reload, not before they replace the old ones",
                     },
-                } : {}),
-                optionalTools: [{ command: "promtool", neededFor: "rule files are then checked only by Prometheus's reload, not before they replace the old ones" }],
+                ],
             },
-            ...(grafanaOwnHost ? { grafana: { podman: false, dockerDialStdio: false, optionalTools: [], ...grafanaNeeds } } : {}),
+            ...(grafanaOwnHost
+                ? { grafana: { podman: false, dockerDialStdio: false, optionalTools: [], ...grafanaNeeds } }
+                : {}),
         },
         app: {
             environment: s.environment,
@@ -198,14 +256,31 @@ export function planStack(s: StackSettings): StackPlan {
                 prometheusExporter: `http://${host}:${c.ports.prometheusExporter}/metrics`,
                 internalMetrics: `http://${host}:${c.ports.internalMetrics}/metrics`,
             },
-            ...(tier ? {
-                frontEndpoints: hostAddresses.map((a) => ({ host: a, otlpGrpc: `${scheme}://${a}:${c.ports.otlpGrpc}`, otlpHttp: `${scheme}://${a}:${c.ports.otlpHttp}` })),
-            } : {}),
+            ...(tier
+                ? {
+                      frontEndpoints: hostAddresses.map((a) => ({
+                          host: a,
+                          otlpGrpc: `${scheme}://${a}:${c.ports.otlpGrpc}`,
+                          otlpHttp: `${scheme}://${a}:${c.ports.otlpHttp}`,
+                      })),
+                  }
+                : {}),
             jaegerUiUrl: `http://${jaegerHost}:${s.jaeger.uiPort}/`,
             prometheusTargets: scrapeTargets(scrape).map((t) => t.target),
             sizing: {
-                cpus: c.cpus, memoryMb: c.memoryMb, goMemLimit: goMemLimit(size.memoryMb), samplingRatio: s.samplingRatio, traceRetention: s.traceRetention,
-                ...(tier ? { tier: { hosts: hostAddresses.length, perCollector: { ...size, goMemLimit: goMemLimit(size.memoryMb) } } } : {}),
+                cpus: c.cpus,
+                memoryMb: c.memoryMb,
+                goMemLimit: goMemLimit(size.memoryMb),
+                samplingRatio: s.samplingRatio,
+                traceRetention: s.traceRetention,
+                ...(tier
+                    ? {
+                          tier: {
+                              hosts: hostAddresses.length,
+                              perCollector: { ...size, goMemLimit: goMemLimit(size.memoryMb) },
+                          },
+                      }
+                    : {}),
             },
         },
     };

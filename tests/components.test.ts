@@ -13,7 +13,12 @@ import { Registered, runComponents } from "./harness";
 import { tlsStepOf } from "./deployed";
 
 const plan = planFor("production");
-const sshHost = { address: "collector.internal", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH" };
+const sshHost = {
+    address: "collector.internal",
+    port: 22,
+    user: "root",
+    hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH",
+};
 const parentOf = (r: Registered) => String(r.parent ?? "");
 const requirements = plan.hosts.collector;
 
@@ -21,7 +26,10 @@ describe("PodmanHost", () => {
     it("makes a docker provider only for a host that runs containers, and a preflight step always", async () => {
         let reading: unknown;
         const resources = await runComponents(() => {
-            const stepsOnly = new PodmanHost("steps-only", { host: sshHost, requirements: { ...requirements, podman: false } });
+            const stepsOnly = new PodmanHost("steps-only", {
+                host: sshHost,
+                requirements: { ...requirements, podman: false },
+            });
             try {
                 void stepsOnly.provider;
             } catch (error) {
@@ -30,9 +38,12 @@ describe("PodmanHost", () => {
             new PodmanHost("containers", { host: sshHost, requirements });
         });
         assert.deepStrictEqual(resources.map((r) => `${r.type}::${r.name}`).sort(), [
-            "command:remote:Command::containers-preflight", "command:remote:Command::steps-only-preflight",
-            "ivatar:otel:PodmanHost::containers", "ivatar:otel:PodmanHost::steps-only",
-            "pulumi-nodejs:dynamic:Resource::containers-podman-facts", "pulumi:providers:docker::containers-podman",
+            "command:remote:Command::containers-preflight",
+            "command:remote:Command::steps-only-preflight",
+            "ivatar:otel:PodmanHost::containers",
+            "ivatar:otel:PodmanHost::steps-only",
+            "pulumi-nodejs:dynamic:Resource::containers-podman-facts",
+            "pulumi:providers:docker::containers-podman",
         ]);
         assert.match(String(reading), /steps-only: this host runs no containers/);
     });
@@ -45,7 +56,10 @@ describe("PodmanHost", () => {
         });
         for (const name of ["s", "h-podman", "h-podman-facts"]) {
             const r = resources.find((x) => x.name === name);
-            assert.ok(r?.dependencies.some((urn) => urn.endsWith("::h-preflight")), `${name} waits for: ${r?.dependencies.join(", ")}`);
+            assert.ok(
+                r?.dependencies.some((urn) => urn.endsWith("::h-preflight")),
+                `${name} waits for: ${r?.dependencies.join(", ")}`,
+            );
         }
     });
 
@@ -57,8 +71,14 @@ describe("PodmanHost", () => {
         const step = resources.find((r) => r.type === "command:remote:Command" && r.name === "s");
         assert.ok(step);
         const connection = step.inputs.connection as Record<string, unknown>;
-        assert.deepStrictEqual([connection.host, connection.hostKey, connection.privateKey], ["collector.internal", sshHost.hostKey, "KEY"]);
-        assert.ok(step.secretPaths.some((p) => p.startsWith("connection")), "the SSH key stays secret");
+        assert.deepStrictEqual(
+            [connection.host, connection.hostKey, connection.privateKey],
+            ["collector.internal", sshHost.hostKey, "KEY"],
+        );
+        assert.ok(
+            step.secretPaths.some((p) => p.startsWith("connection")),
+            "the SSH key stays secret",
+        );
         assert.strictEqual(step.inputs.stdin, "echo create");
         assert.match(String(step.inputs.delete), /base64 -d/);
         assert.match(parentOf(step), /PodmanHost::h$/);
@@ -69,12 +89,18 @@ describe("Firewall", () => {
     it("applies the rendered table with one idempotent step", async () => {
         const resources = await runComponents(() => {
             const host = new PodmanHost("h", { host: sshHost, requirements });
-            new Firewall("fw", { host, settings: { classes: plan.firewall.classes, rulesetPath: "/etc/ivatar-otel/firewall.nft" } });
+            new Firewall("fw", {
+                host,
+                settings: { classes: plan.firewall.classes, rulesetPath: "/etc/ivatar-otel/firewall.nft" },
+            });
         });
         const step = resources.find((r) => r.name === "fw-table");
         assert.ok(step);
         assert.match(String(step.inputs.stdin), /nft -c -f/);
-        assert.match(String(step.inputs.stdin), /systemctl daemon-reload && systemctl enable --now ivatar-otel-firewall.service ivatar-otel-firewall-check.timer/);
+        assert.match(
+            String(step.inputs.stdin),
+            /systemctl daemon-reload && systemctl enable --now ivatar-otel-firewall.service ivatar-otel-firewall-check.timer/,
+        );
         assert.match(parentOf(step), /Firewall::fw$/);
     });
 });
@@ -97,14 +123,22 @@ describe("CollectorTls", () => {
             const host = new PodmanHost("h", { host: sshHost, requirements });
             new CollectorTls("tls", {
                 host,
-                settings: { mode: "provided", step: tlsStepOf(plan), certificate: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n" },
+                settings: {
+                    mode: "provided",
+                    step: tlsStepOf(plan),
+                    certificate: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+                },
                 privateKey: pulumi.secret("-----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n"),
             });
         });
         const step = resources.find((r) => r.name === "tls-material");
         assert.ok(step);
         assert.ok(step.secretPaths.includes("stdin"), `secret paths: ${step.secretPaths.join(", ")}`);
-        assert.ok(String(step.inputs.stdin).includes(Buffer.from("-----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n").toString("base64")));
+        assert.ok(
+            String(step.inputs.stdin).includes(
+                Buffer.from("-----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n").toString("base64"),
+            ),
+        );
     });
 });
 
@@ -118,8 +152,14 @@ describe("PrometheusRules", () => {
         assert.ok(step);
         assert.match(String(step.inputs.stdin), /promtool check rules/);
         assert.match(String(step.inputs.stdin), /curl -fsS -X POST --max-time 30 'http:\/\/localhost:9090\/-\/reload'/);
-        const deleteScript = Buffer.from(/printf %s (\S+)/.exec(String(step.inputs.delete))?.[1] ?? "", "base64").toString();
-        assert.match(deleteScript, /rm -f '\/etc\/prometheus\/rules.d\/ivatar-otel-production.rules.yml' '\/etc\/prometheus\/scrape.d\/ivatar-otel-production.scrape.yml'/);
+        const deleteScript = Buffer.from(
+            /printf %s (\S+)/.exec(String(step.inputs.delete))?.[1] ?? "",
+            "base64",
+        ).toString();
+        assert.match(
+            deleteScript,
+            /rm -f '\/etc\/prometheus\/rules.d\/ivatar-otel-production.rules.yml' '\/etc\/prometheus\/scrape.d\/ivatar-otel-production.scrape.yml'/,
+        );
     });
 });
 
@@ -129,12 +169,19 @@ describe("OtelCollector and Jaeger", () => {
             const host = new PodmanHost("h", { host: sshHost, requirements });
             const network = new docker.Network("n", { name: "ivatar-otel" }, { provider: host.provider });
             new Jaeger("jaeger", { host, settings: plan.jaeger, network });
-            new OtelCollector("collector", { host, settings: plan.collector, network, bearerToken: pulumi.output("tok") });
+            new OtelCollector("collector", {
+                host,
+                settings: plan.collector,
+                network,
+                bearerToken: pulumi.output("tok"),
+            });
         });
         for (const component of ["jaeger", "collector"]) {
             const children = resources.filter((r) => r.name.startsWith(`${component}-`));
             assert.deepStrictEqual(children.map((r) => r.type).sort(), [
-                "docker:index/container:Container", "docker:index/remoteImage:RemoteImage", "docker:index/volume:Volume",
+                "docker:index/container:Container",
+                "docker:index/remoteImage:RemoteImage",
+                "docker:index/volume:Volume",
             ]);
             for (const child of children) {
                 assert.match(parentOf(child), new RegExp(`::${component}$`));
@@ -144,6 +191,9 @@ describe("OtelCollector and Jaeger", () => {
         const volume = resources.find((r) => r.name === "collector-queue");
         assert.deepStrictEqual(volume?.inputs.driverOpts, { o: "uid=10001,gid=10001" });
         const collector = resources.find((r) => r.name === "collector-container");
-        assert.ok(collector?.secretPaths.some((p) => p.startsWith("uploads")), "the token upload is secret even when the caller's token was not");
+        assert.ok(
+            collector?.secretPaths.some((p) => p.startsWith("uploads")),
+            "the token upload is secret even when the caller's token was not",
+        );
     });
 });

@@ -19,7 +19,12 @@ export const retainedVolumes = [collectorQueueVolume, jaegerDataVolume];
 
 interface Inspected {
     Config: { User: string; Env: string[]; Image: string };
-    HostConfig: { NanoCpus: number; Memory: number; RestartPolicy: { Name: string }; PortBindings: Record<string, { HostPort: string }[]> };
+    HostConfig: {
+        NanoCpus: number;
+        Memory: number;
+        RestartPolicy: { Name: string };
+        PortBindings: Record<string, { HostPort: string }[]>;
+    };
     NetworkSettings: { Networks: Record<string, unknown> };
     Mounts: { Type: string; Name?: string; Source: string; Destination: string; RW: boolean }[];
     State: { Running: boolean };
@@ -49,8 +54,11 @@ export function assertPlacedAsSpecified(spec: ContainerSpec): void {
     assert.strictEqual(c.HostConfig.NanoCpus, spec.cpus * 1e9);
     if (spec.memoryMb) assert.strictEqual(c.HostConfig.Memory, spec.memoryMb * 1024 * 1024);
     assert.strictEqual(c.HostConfig.RestartPolicy.Name, spec.restart);
-    for (const [key, value] of Object.entries(spec.env)) assert.ok(c.Config.Env.includes(`${key}=${value}`), `${spec.name}: ${key}`);
-    const published = Object.entries(c.HostConfig.PortBindings).map(([port, b]) => `${b[0].HostPort}:${port.split("/")[0]}`).sort();
+    for (const [key, value] of Object.entries(spec.env))
+        assert.ok(c.Config.Env.includes(`${key}=${value}`), `${spec.name}: ${key}`);
+    const published = Object.entries(c.HostConfig.PortBindings)
+        .map(([port, b]) => `${b[0].HostPort}:${port.split("/")[0]}`)
+        .sort();
     assert.deepStrictEqual(published, spec.ports.map((p) => `${p.external}:${p.internal}`).sort());
     assert.deepStrictEqual(Object.keys(c.NetworkSettings.Networks), [spec.network]);
     for (const m of spec.mounts) {
@@ -76,14 +84,12 @@ export function targetFromOutputs(outputs: Record<string, unknown>): { target: T
     };
 }
 
-
 export function removeLeftovers(artifacts: StackArtifacts, plan: StackPlan): void {
     removeStackContainers(artifacts);
     run("podman", ["network", "rm", "--force", privateNetwork]);
     // The local stack keeps every host file (TLS, CA, Prometheus files) under its host directory.
     fs.rmSync(path.dirname(plan.firewall.rulesetPath), { recursive: true, force: true });
 }
-
 
 /** The TLS step's settings of a stack that has TLS (every stack file's does). */
 export function tlsStepOf(plan: StackPlan): TlsStepSettings {
@@ -95,5 +101,10 @@ export function tlsStepOf(plan: StackPlan): TlsStepSettings {
 export function grafanaFiles(plan: StackPlan): string[] {
     if (!plan.grafana) return [];
     const g = plan.grafana;
-    return [g.providerPath, ...Object.keys(grafanaPlacement(g).files).filter((f) => f.endsWith(".json")).map((f) => `${g.dashboardsDir}/${f}`)];
+    return [
+        g.providerPath,
+        ...Object.keys(grafanaPlacement(g).files)
+            .filter((f) => f.endsWith(".json"))
+            .map((f) => `${g.dashboardsDir}/${f}`),
+    ];
 }

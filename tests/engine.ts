@@ -9,7 +9,17 @@ import { stringify } from "yaml";
 import { copyProject, ensureToolchain, run, RunResult, runOk, tempDir, waitFor } from "./tools";
 
 /** What the program needs to run: its sources, its project file and its stack files. */
-const projectEntries = ["Pulumi.yaml", "index.ts", "components", "config", "grammar", "stack", "versions.json", "package.json", "tsconfig.json"];
+const projectEntries = [
+    "Pulumi.yaml",
+    "index.ts",
+    "components",
+    "config",
+    "grammar",
+    "stack",
+    "versions.json",
+    "package.json",
+    "tsconfig.json",
+];
 
 export interface PreviewStep {
     op: string;
@@ -26,9 +36,14 @@ export class EngineProject {
         const scratch = tempDir("engine");
         this.dir = path.join(scratch, "project");
         fs.mkdirSync(this.dir);
-        copyProject([...projectEntries, ...fs.readdirSync(projectRoot).filter((f) => /^Pulumi\..+\.yaml$/.test(f))], this.dir);
+        copyProject(
+            [...projectEntries, ...fs.readdirSync(projectRoot).filter((f) => /^Pulumi\..+\.yaml$/.test(f))],
+            this.dir,
+        );
         // The example stack files stand beside the others in the copy, so the CLI finds them by name.
-        for (const file of fs.readdirSync(path.join(projectRoot, examplesFolder)).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+        for (const file of fs
+            .readdirSync(path.join(projectRoot, examplesFolder))
+            .filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
             fs.copyFileSync(path.join(projectRoot, examplesFolder, file), path.join(this.dir, file));
         }
         const home = path.join(scratch, "pulumi-home");
@@ -53,13 +68,17 @@ export class EngineProject {
      */
     useProgramFrom(root: string): void {
         for (const entry of projectEntries) fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
-        for (const entry of projectEntries) fs.cpSync(path.join(root, entry), path.join(this.dir, entry), { recursive: true });
+        for (const entry of projectEntries)
+            fs.cpSync(path.join(root, entry), path.join(this.dir, entry), { recursive: true });
     }
 
     /** Runs the CLI in the project copy (never throws; the result carries the exit status). */
     pulumi(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
         return run("pulumi", [...args, "--non-interactive"], {
-            cwd: this.dir, env: { ...this.env, ...opts.env }, input: opts.input ?? "", timeout: opts.timeoutMs ?? 300_000,
+            cwd: this.dir,
+            env: { ...this.env, ...opts.env },
+            input: opts.input ?? "",
+            timeout: opts.timeoutMs ?? 300_000,
             maxBuffer: 64 * 1024 * 1024,
         });
     }
@@ -70,7 +89,10 @@ export class EngineProject {
      */
     pulumiInBackground(args: string[], onOutput: (soFar: string) => void, env?: NodeJS.ProcessEnv): Promise<RunResult> {
         return new Promise((resolve) => {
-            const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: { ...this.env, ...env } });
+            const child = spawn("pulumi", [...args, "--non-interactive"], {
+                cwd: this.dir,
+                env: { ...this.env, ...env },
+            });
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (chunk: Buffer) => {
@@ -111,7 +133,10 @@ export class EngineProject {
 
     /** The stack's outputs as a deployment job reads them, secrets shown. */
     outputs(stack: string): Record<string, unknown> {
-        return JSON.parse(this.pulumiOk(["stack", "output", "--stack", stack, "--json", "--show-secrets"])) as Record<string, unknown>;
+        return JSON.parse(this.pulumiOk(["stack", "output", "--stack", stack, "--json", "--show-secrets"])) as Record<
+            string,
+            unknown
+        >;
     }
 
     remove(): void {
@@ -134,7 +159,10 @@ export function startPodmanService(socket = "/run/podman/podman.sock"): () => vo
     const ping = () => run("curl", ["-sf", "--unix-socket", socket, "http://d/_ping"]).status === 0;
     if (ping()) return () => undefined;
     fs.mkdirSync(path.dirname(socket), { recursive: true });
-    const child = spawn("podman", ["system", "service", "--time=0", `unix://${socket}`], { stdio: "ignore", detached: false });
+    const child = spawn("podman", ["system", "service", "--time=0", `unix://${socket}`], {
+        stdio: "ignore",
+        detached: false,
+    });
     const deadline = Date.now() + 20_000;
     while (!ping()) {
         if (Date.now() > deadline) {
@@ -148,7 +176,9 @@ export function startPodmanService(socket = "/run/podman/podman.sock"): () => vo
 
 /** "op type::name reasons" of every step that is not "same": what a reviewer is shown. */
 export function changedSteps(steps: PreviewStep[]): string[] {
-    return steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${urnKey(s.urn)} ${(s.diffReasons ?? []).join(",")}`.trim());
+    return steps
+        .filter((s) => s.op !== "same")
+        .map((s) => `${s.op} ${urnKey(s.urn)} ${(s.diffReasons ?? []).join(",")}`.trim());
 }
 
 /**
@@ -175,7 +205,10 @@ export function stackFile(values: Record<string, unknown>): string {
  * An ssh-agent in `dir` holding the client key: the docker provider's ssh authenticates only
  * through an agent. `env` is what the CLI needs to reach it.
  */
-export async function startAgent(dir: string, clientKey: string): Promise<{ agent: ChildProcess; env: NodeJS.ProcessEnv }> {
+export async function startAgent(
+    dir: string,
+    clientKey: string,
+): Promise<{ agent: ChildProcess; env: NodeJS.ProcessEnv }> {
     const socket = path.join(dir, "agent.sock");
     const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
     await waitFor("ssh-agent", () => (fs.existsSync(socket) ? true : undefined), 10_000);

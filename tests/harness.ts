@@ -40,7 +40,9 @@ function unwrapSecrets(value: unknown, path: string, found: string[]): unknown {
         found.push(path);
         return unwrapSecrets(record.value, path, found);
     }
-    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, found)]));
+    return Object.fromEntries(
+        Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, found)]),
+    );
 }
 
 /** Resolves an output's value (undefined while unknown). */
@@ -61,12 +63,22 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         case "command:remote:Command":
         case "command:local:Command":
             // As the command provider returns it: without the output's final line break.
-            return { ...inputs, stdout: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----`, stderr: "" };
+            return {
+                ...inputs,
+                stdout: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----`,
+                stderr: "",
+            };
         case "pulumi-nodejs:dynamic:Resource":
             // PodmanFacts reads the host's Podman version and the addresses of other hosts' names;
             // the mocks' hosts run Podman 5 and resolve the n-th name to 192.0.2.n.
             return name.endsWith("-podman-facts")
-                ? { ...inputs, podmanVersion: "5.4.2", addresses: Object.fromEntries((inputs.resolve as string[]).map((n, i) => [n, `192.0.2.${i + 1}`])) }
+                ? {
+                      ...inputs,
+                      podmanVersion: "5.4.2",
+                      addresses: Object.fromEntries(
+                          (inputs.resolve as string[]).map((n, i) => [n, `192.0.2.${i + 1}`]),
+                      ),
+                  }
                 : inputs;
         default:
             return inputs;
@@ -91,31 +103,61 @@ async function recordRegistrations(resources: Registered[], stack: string): Prom
     const parents = new Map<string, string>();
     const dependencies = new Map<string, string[]>();
     const aliases = new Map<string, Registered["aliases"]>();
-    await pulumi.runtime.setMocks({
-        newResource(args) {
-            const secretPaths: string[] = [];
-            const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
-            resources.push({ type: args.type, name: args.name, inputs, secretPaths, parent: parents.get(args.name), provider: args.provider,
-                dependencies: dependencies.get(args.name) ?? [], aliases: aliases.get(args.name) ?? [] });
-            return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const secretPaths: string[] = [];
+                const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs,
+                    secretPaths,
+                    parent: parents.get(args.name),
+                    provider: args.provider,
+                    dependencies: dependencies.get(args.name) ?? [],
+                    aliases: aliases.get(args.name) ?? [],
+                });
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
+            },
+            call(args) {
+                return args.inputs;
+            },
         },
-        call(args) {
-            return args.inputs;
-        },
-    }, "ivatar-otel", stack, false);
+        "ivatar-otel",
+        stack,
+        false,
+    );
     // The mocks are not told a resource's parent, dependencies or aliases: note them from the request.
     type AliasSpec = { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean };
-    type Request = { getName(): string; getParent(): string; getDependenciesList(): string[]; getAliasesList(): { getSpec(): AliasSpec | undefined }[] };
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, callback: unknown): unknown };
+    type Request = {
+        getName(): string;
+        getParent(): string;
+        getDependenciesList(): string[];
+        getAliasesList(): { getSpec(): AliasSpec | undefined }[];
+    };
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: Request, callback: unknown): unknown;
+    };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: Request, callback: unknown) => {
         parents.set(req.getName(), req.getParent());
         dependencies.set(req.getName(), req.getDependenciesList());
-        aliases.set(req.getName(), req.getAliasesList().flatMap((a) => {
-            const spec = a.getSpec();
-            if (!spec) return [];
-            return [{ name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined }];
-        }));
+        aliases.set(
+            req.getName(),
+            req.getAliasesList().flatMap((a) => {
+                const spec = a.getSpec();
+                if (!spec) return [];
+                return [
+                    {
+                        name: spec.getName() || undefined,
+                        type: spec.getType() || undefined,
+                        parentUrn: spec.getParenturn() || undefined,
+                        noParent: spec.getNoparent() || undefined,
+                    },
+                ];
+            }),
+        );
         return register(req, callback);
     };
 }
@@ -131,7 +173,10 @@ export async function runComponents(build: () => void): Promise<Registered[]> {
     return resources;
 }
 
-export async function runProgram(config: Record<string, string>, opts: { stack?: string; secretKeys?: string[] } = {}): Promise<ProgramRun> {
+export async function runProgram(
+    config: Record<string, string>,
+    opts: { stack?: string; secretKeys?: string[] } = {},
+): Promise<ProgramRun> {
     const resources: Registered[] = [];
     await recordRegistrations(resources, opts.stack ?? "test");
     pulumi.runtime.setAllConfig(config, opts.secretKeys);
@@ -156,7 +201,10 @@ export async function runProgram(config: Record<string, string>, opts: { stack?:
         ofType,
         named(type, name) {
             const found = ofType(type).filter((r) => r.name === name);
-            if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+            if (found.length !== 1)
+                throw new Error(
+                    `expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`,
+                );
             return found[0];
         },
     };
@@ -184,11 +232,28 @@ export const CONTAINER = "docker:index/container:Container";
 export const REMOTE = "command:remote:Command";
 export const LOCAL = "command:local:Command";
 
-export interface Upload { file: string; content: string }
+export interface Upload {
+    file: string;
+    content: string;
+}
 export interface ContainerInputs {
-    name: string; cpus: string; memory: number; memorySwap: number; envs: string[]; user: string; restart: string;
-    ports: { internal: number; external: number }[]; uploads: Upload[]; image: string;
-    volumes: { volumeName?: string; hostPath?: string; containerPath: string; readOnly?: boolean; selinuxRelabel?: string }[];
+    name: string;
+    cpus: string;
+    memory: number;
+    memorySwap: number;
+    envs: string[];
+    user: string;
+    restart: string;
+    ports: { internal: number; external: number }[];
+    uploads: Upload[];
+    image: string;
+    volumes: {
+        volumeName?: string;
+        hostPath?: string;
+        containerPath: string;
+        readOnly?: boolean;
+        selinuxRelabel?: string;
+    }[];
     networksAdvanced: { name: string }[];
     hosts?: { host: string; ip: string }[];
 }
@@ -205,5 +270,7 @@ export function upload(c: ContainerInputs, path: string): string {
 
 /** The files a step script writes, decoded (they travel base64-encoded), in order. */
 export function writtenFiles(script: string): string[] {
-    return [...script.matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
+    return [...script.matchAll(/printf %s ([A-Za-z0-9+/=]+) \| base64 -d/g)].map((m) =>
+        Buffer.from(m[1], "base64").toString("utf8"),
+    );
 }

@@ -21,20 +21,36 @@ export interface StackOnHosts {
  * A copy of the project (or of the program in `program`, an older version's sources) with the
  * stack's file written and initialised, and the lab's client key as the stack's secret SSH key.
  */
-export async function stackOnHosts(lab: HostLab, stack: string, values: Record<string, unknown>, program?: string): Promise<StackOnHosts> {
+export async function stackOnHosts(
+    lab: HostLab,
+    stack: string,
+    values: Record<string, unknown>,
+    program?: string,
+): Promise<StackOnHosts> {
     const { agent, env } = await startAgent(tempDir(`engine-${stack}`), lab.clientKey);
     const project = new EngineProject();
     if (program) project.useProgramFrom(program);
     project.writeStackFile(stack, stackFile(values));
     project.initStack(stack);
-    project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(lab.clientKey, "utf8") });
+    project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], {
+        input: fs.readFileSync(lab.clientKey, "utf8"),
+    });
     return { project, env, agent };
 }
 
 /** After a suite: destroys the stack and removes the hosts, unless IVATAR_OTEL_KEEP_HOSTS keeps them. */
-export function tearDownStackOnHosts(lab: HostLab | undefined, stack: string, deployed: StackOnHosts | undefined, destroyTimeoutMs: number): void {
+export function tearDownStackOnHosts(
+    lab: HostLab | undefined,
+    stack: string,
+    deployed: StackOnHosts | undefined,
+    destroyTimeoutMs: number,
+): void {
     if (keepHostsForInspection(lab)) return;
-    if (deployed && lab) deployed.project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: destroyTimeoutMs, env: deployed.env });
+    if (deployed && lab)
+        deployed.project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], {
+            timeoutMs: destroyTimeoutMs,
+            env: deployed.env,
+        });
     deployed?.agent.kill();
     deployed?.project.remove();
     lab?.stop();
@@ -45,7 +61,11 @@ export function tearDownStackOnHosts(lab: HostLab | undefined, stack: string, de
  * the sudo user), the firewall on; sizes cut to fit several hosts on the test machine, the queue
  * to fit its disk.
  */
-export function singleHostValues(collectorHost: BootedHost, prometheusHost: BootedHost, serviceVersion: string): Record<string, unknown> {
+export function singleHostValues(
+    collectorHost: BootedHost,
+    prometheusHost: BootedHost,
+    serviceVersion: string,
+): Record<string, unknown> {
     return {
         environment: "development",
         serviceVersion,
@@ -66,30 +86,36 @@ export const sudoUser = "deploy";
  * with the lifecycle API, reading the rule and scrape directories the stack writes to (unless
  * `readsScrapeDir` is false), Grafana's directories, and a deploy user with passwordless sudo.
  */
-export function setUpPrometheusHost(host: BootedHost, lab: HostLab, options: { readsScrapeDir: boolean } = { readsScrapeDir: true }): void {
+export function setUpPrometheusHost(
+    host: BootedHost,
+    lab: HostLab,
+    options: { readsScrapeDir: boolean } = { readsScrapeDir: true },
+): void {
     const scrape = options.readsScrapeDir ? "scrape_config_files:\n  - /etc/prometheus/scrape.d/*.yml\n" : "";
-    host.sh([
-        `cat > /etc/prometheus/prometheus.yml <<'YAML'`,
-        "global:",
-        "  scrape_interval: 5s",
-        "  evaluation_interval: 5s",
-        "rule_files:",
-        "  - /etc/prometheus/rules.d/*.yml",
-        `${scrape}scrape_configs:`,
-        "  - job_name: prometheus",
-        "    static_configs:",
-        "      - targets: ['localhost:9090']",
-        "YAML",
-        `echo 'ARGS="--web.enable-lifecycle"' > /etc/default/prometheus`,
-        "mkdir -p /etc/prometheus/rules.d /etc/prometheus/scrape.d",
-        // Grafana beside Prometheus, as its package leaves its directories (the stack provisions dashboards there).
-        "install -d -m 0755 /etc/grafana/provisioning/dashboards /var/lib/grafana",
-        "systemctl enable prometheus.service >/dev/null 2>&1 && systemctl restart prometheus.service",
-        `id ${sudoUser} >/dev/null 2>&1 || useradd -m -s /bin/sh ${sudoUser}`,
-        `echo '${sudoUser} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/${sudoUser} && chmod 0440 /etc/sudoers.d/${sudoUser}`,
-        `install -d -m 0700 -o ${sudoUser} -g ${sudoUser} /home/${sudoUser}/.ssh`,
-        `install -m 0600 -o ${sudoUser} -g ${sudoUser} /root/.ssh/authorized_keys /home/${sudoUser}/.ssh/authorized_keys`,
-    ].join("\n"));
+    host.sh(
+        [
+            `cat > /etc/prometheus/prometheus.yml <<'YAML'`,
+            "global:",
+            "  scrape_interval: 5s",
+            "  evaluation_interval: 5s",
+            "rule_files:",
+            "  - /etc/prometheus/rules.d/*.yml",
+            `${scrape}scrape_configs:`,
+            "  - job_name: prometheus",
+            "    static_configs:",
+            "      - targets: ['localhost:9090']",
+            "YAML",
+            `echo 'ARGS="--web.enable-lifecycle"' > /etc/default/prometheus`,
+            "mkdir -p /etc/prometheus/rules.d /etc/prometheus/scrape.d",
+            // Grafana beside Prometheus, as its package leaves its directories (the stack provisions dashboards there).
+            "install -d -m 0755 /etc/grafana/provisioning/dashboards /var/lib/grafana",
+            "systemctl enable prometheus.service >/dev/null 2>&1 && systemctl restart prometheus.service",
+            `id ${sudoUser} >/dev/null 2>&1 || useradd -m -s /bin/sh ${sudoUser}`,
+            `echo '${sudoUser} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/${sudoUser} && chmod 0440 /etc/sudoers.d/${sudoUser}`,
+            `install -d -m 0700 -o ${sudoUser} -g ${sudoUser} /home/${sudoUser}/.ssh`,
+            `install -m 0600 -o ${sudoUser} -g ${sudoUser} /root/.ssh/authorized_keys /home/${sudoUser}/.ssh/authorized_keys`,
+        ].join("\n"),
+    );
 }
 
 /** Prometheus's API on its host, asked from the host itself (firewalld keeps 9090 closed to others). */
@@ -135,8 +161,10 @@ export interface Delivery {
 
 /** Logs what Jaeger holds of an app's spans, then asserts that every accepted one arrived and nothing else did. */
 export function assertEveryAcceptedSpanArrived(d: Delivery, by: string): void {
-    console.log(`      Jaeger holds ${d.acceptedHeld} of the ${d.accepted} spans ${by} accepted` +
-        (d.refusedHeld ? `, and ${d.refusedHeld} of exports it refused (taken in, then not answered)` : ""));
+    console.log(
+        `      Jaeger holds ${d.acceptedHeld} of the ${d.accepted} spans ${by} accepted` +
+            (d.refusedHeld ? `, and ${d.refusedHeld} of exports it refused (taken in, then not answered)` : ""),
+    );
     assert.strictEqual(d.acceptedHeld, d.accepted, "every accepted span arrives");
     assert.strictEqual(d.unknownHeld, 0, "Jaeger holds only spans the app sent");
 }
@@ -151,13 +179,22 @@ export class SendingApp {
     private running = true;
     private readonly loops: Promise<void>[];
 
-    constructor(readonly service: string, targets: Target[], everyMs = 250) {
+    constructor(
+        readonly service: string,
+        targets: Target[],
+        everyMs = 250,
+    ) {
         this.loops = targets.map(async (target) => {
             while (this.running) {
                 const at = Date.now();
                 const spans = makeSpans({ service, traces: 1, children: 1 });
                 const result = await exportSpans(target, spans);
-                this.attempts.push({ at, target: target.address, ok: succeeded(result), traceId: spans[0].spanContext().traceId });
+                this.attempts.push({
+                    at,
+                    target: target.address,
+                    ok: succeeded(result),
+                    traceId: spans[0].spanContext().traceId,
+                });
                 await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - at))));
             }
         });
@@ -177,7 +214,8 @@ export class SendingApp {
     async delivery(jaegerUrl: string, timeoutMs: number): Promise<Delivery> {
         await spansInJaeger(jaegerUrl, this.service, this.acceptedSpans, timeoutMs);
         const held = new Map<string, number>();
-        for (const span of await jaegerSpans(jaegerUrl, this.service)) held.set(span.traceId, (held.get(span.traceId) ?? 0) + 1);
+        for (const span of await jaegerSpans(jaegerUrl, this.service))
+            held.set(span.traceId, (held.get(span.traceId) ?? 0) + 1);
         const sent = new Map(this.attempts.map((a) => [a.traceId, a.ok]));
         const delivery: Delivery = { accepted: this.acceptedSpans, acceptedHeld: 0, refusedHeld: 0, unknownHeld: 0 };
         for (const [traceId, spans] of held) {
@@ -227,15 +265,17 @@ export class SendingApp {
  * the nftables tables. Two snapshots differ exactly where something was left behind or removed.
  */
 export function hostSnapshot(host: BootedHost): string[] {
-    const files = host.sh([
-        "find /etc /usr/local /var/lib /opt /srv /root /home -xdev \\( -path /var/lib/containers -o -path /var/lib/systemd -o -path /var/lib/prometheus \\",
-        "  -o -path /etc/ssh -o -path /var/lib/sudo -o -path /var/lib/private -o -path /var/lib/dbus -o -path /etc/machine-id \\) -prune -o -print |",
-        "while IFS= read -r f; do",
-        "  if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then sum=$(sha256sum < \"$f\" | cut -c1-16); else sum=-; fi",
-        "  printf 'file %s %s %s\\n' \"$f\" \"$(stat -c '%F %a %u:%g' \"$f\")\" \"$sum\"",
-        "done",
-    ].join("\n"));
-    const units = host.sh("systemctl list-unit-files --no-legend --no-pager | awk '{ print \"unit \" $1 \" \" $2 }'");
+    const files = host.sh(
+        [
+            "find /etc /usr/local /var/lib /opt /srv /root /home -xdev \\( -path /var/lib/containers -o -path /var/lib/systemd -o -path /var/lib/prometheus \\",
+            "  -o -path /etc/ssh -o -path /var/lib/sudo -o -path /var/lib/private -o -path /var/lib/dbus -o -path /etc/machine-id \\) -prune -o -print |",
+            "while IFS= read -r f; do",
+            '  if [ -f "$f" ] && [ ! -L "$f" ]; then sum=$(sha256sum < "$f" | cut -c1-16); else sum=-; fi',
+            '  printf \'file %s %s %s\\n\' "$f" "$(stat -c \'%F %a %u:%g\' "$f")" "$sum"',
+            "done",
+        ].join("\n"),
+    );
+    const units = host.sh('systemctl list-unit-files --no-legend --no-pager | awk \'{ print "unit " $1 " " $2 }\'');
     const tables = host.sh("nft list tables | sed 's/^/nft /'");
     return [...files.split("\n"), ...units.split("\n"), ...tables.split("\n")].filter(Boolean).sort();
 }
@@ -250,7 +290,10 @@ export const podmanLeftovers = ["file /etc/containers/networks directory 755 0:0
 export function snapshotDifference(before: string[], after: string[]): { left: string[]; removed: string[] } {
     const was = new Set(before);
     const is = new Set(after);
-    return { left: after.filter((l) => !was.has(l) && !podmanLeftovers.includes(l)), removed: before.filter((l) => !is.has(l)) };
+    return {
+        left: after.filter((l) => !was.has(l) && !podmanLeftovers.includes(l)),
+        removed: before.filter((l) => !is.has(l)),
+    };
 }
 
 /** Fails unless every listed unit is active on the host. */

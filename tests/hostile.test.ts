@@ -13,7 +13,7 @@ const tls = tlsStepOf(planFor("production"));
 const refused = /refusing to render .* is outside its grammar/;
 
 describe("renderers refuse hostile strings that bypassed the schema", () => {
-    for (const name of ["x$(touch /tmp/ivatar-otel-pwned)", "a\"; reboot; \"", "name,IP:10.0.0.1", "a\nb"]) {
+    for (const name of ["x$(touch /tmp/ivatar-otel-pwned)", 'a"; reboot; "', "name,IP:10.0.0.1", "a\nb"]) {
         it(`TLS step: certificate name ${JSON.stringify(name)}`, () => {
             assert.throws(() => generateTlsScript({ ...tls, serverNames: [name] }), refused);
         });
@@ -37,11 +37,14 @@ describe("renderers refuse hostile strings that bypassed the schema", () => {
     });
 
     it("env file: a bad header value is refused without printing it", () => {
-        assert.throws(() => renderEnvFile({ OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer s3cr3t\nX=1" }), (error: Error) => {
-            assert.match(error.message, /\[secret\]/);
-            assert.ok(!error.message.includes("s3cr3t"));
-            return true;
-        });
+        assert.throws(
+            () => renderEnvFile({ OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer s3cr3t\nX=1" }),
+            (error: Error) => {
+                assert.match(error.message, /\[secret\]/);
+                assert.ok(!error.message.includes("s3cr3t"));
+                return true;
+            },
+        );
     });
 
     it("alert annotations: a runbook base with template braces", () => {

@@ -24,9 +24,50 @@ export function hostileRuns(runs: number): { numRuns: number; seed?: number } {
 
 /** Pieces that become code, a second line or a second argument if a sink forgets its language. */
 export const pieces = [
-    `$(touch ${canary})`, `\`touch ${canary}\``, `'; touch ${canary}; '`, `"; touch ${canary}; "`, `\ntouch ${canary}\n`,
-    "%H", "%%", "{{ .Value }}", "{{", "}}", "${HOME}", "$x", "..", "/", "\\", "#", ";", "|", "&", "*", "?", "~", "!",
-    "=", ",", ":", "@", "+", "-", "_", ".", " ", "\t", "\r", "\n", "'", "\"", "<", ">", "[", "]", "é", "\u202e", "0",
+    `$(touch ${canary})`,
+    `\`touch ${canary}\``,
+    `'; touch ${canary}; '`,
+    `"; touch ${canary}; "`,
+    `\ntouch ${canary}\n`,
+    "%H",
+    "%%",
+    "{{ .Value }}",
+    "{{",
+    "}}",
+    "${HOME}",
+    "$x",
+    "..",
+    "/",
+    "\\",
+    "#",
+    ";",
+    "|",
+    "&",
+    "*",
+    "?",
+    "~",
+    "!",
+    "=",
+    ",",
+    ":",
+    "@",
+    "+",
+    "-",
+    "_",
+    ".",
+    " ",
+    "\t",
+    "\r",
+    "\n",
+    "'",
+    '"',
+    "<",
+    ">",
+    "[",
+    "]",
+    "é",
+    "\u202e",
+    "0",
 ];
 
 /** Pieces most grammars allow, so that variants land on both sides of each grammar. */
@@ -34,25 +75,33 @@ export const benign = ["a", "z", "Q", "0", "7", "-", ".", "/", ":", "1h", "30m",
 
 /** The base value with one to three of the given pieces inserted at one place. */
 function inserted(base: string, piece: fc.Arbitrary<string>): fc.Arbitrary<string> {
-    return fc.tuple(fc.nat({ max: base.length }), fc.array(piece, { minLength: 1, maxLength: 3 }))
+    return fc
+        .tuple(fc.nat({ max: base.length }), fc.array(piece, { minLength: 1, maxLength: 3 }))
         .map(([at, added]) => base.slice(0, at) + added.join("") + base.slice(at));
 }
 
 /** The base value with hostile or benign pieces inserted. */
-export const variantOf = (base: string) => inserted(base, fc.oneof(fc.constantFrom(...pieces), fc.constantFrom(...benign)));
+export const variantOf = (base: string) =>
+    inserted(base, fc.oneof(fc.constantFrom(...pieces), fc.constantFrom(...benign)));
 
 /** The base value with benign pieces only: mostly inside the grammar, and varied. */
 export const benignVariantOf = (base: string) => inserted(base, fc.constantFrom(...benign));
 
 /** Any string: the pieces and arbitrary characters, for the renderers' own checks. */
-export const anyString = fc.oneof(fc.string({ unit: "grapheme", maxLength: 40 }),
-    fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 })), { maxLength: 6 }).map((p) => p.join("")));
+export const anyString = fc.oneof(
+    fc.string({ unit: "grapheme", maxLength: 40 }),
+    fc
+        .array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 })), { maxLength: 6 })
+        .map((p) => p.join("")),
+);
 
 /** For the renderers: a hostile variant, a benign one, or any string at all. */
 export const near = (base: string) => fc.oneof(variantOf(base), benignVariantOf(base), anyString);
 
 /** Durations on both sides of the grammar: units Go knows or not, within ten years or past it. */
-export const durations = fc.tuple(fc.nat({ max: 200_000 }), fc.constantFrom("h", "m", "s", "d", "", "ms", "H")).map(([n, unit]) => `${n}${unit}`);
+export const durations = fc
+    .tuple(fc.nat({ max: 200_000 }), fc.constantFrom("h", "m", "s", "d", "", "ms", "H"))
+    .map(([n, unit]) => `${n}${unit}`);
 /** Networks with or without host bits, IPv4 and IPv6 (mixed forms included). */
 export const networks = fc.oneof(
     fc.tuple(fc.ipV4(), fc.constantFrom(32, 32, 24, 8, 33)).map(([a, p]) => `${a}/${p}`),
@@ -71,8 +120,19 @@ export function leaves(value: unknown): string[] {
 export function readEnvFile(file: string): { sourced: Record<string, string>; split: Record<string, string> } {
     const out = run("sh", ["-c", `set -a; . "$1"; env -0`, "sh", file], { env: { PATH: process.env.PATH } });
     assert.strictEqual(out.status, 0, out.stderr);
-    const sourced = Object.fromEntries(out.stdout.split("\0").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
-    const split = Object.fromEntries(fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const sourced = Object.fromEntries(
+        out.stdout
+            .split("\0")
+            .filter(Boolean)
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+    const split = Object.fromEntries(
+        fs
+            .readFileSync(file, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     return { sourced, split };
 }
 
@@ -80,8 +140,13 @@ export function readEnvFile(file: string): { sourced: Record<string, string>; sp
 export function scratchWithCurl(): { dir: string; env: NodeJS.ProcessEnv; curlArgs: () => string[] } {
     const dir = tempDir("hostile");
     fs.mkdirSync(path.join(dir, "bin"));
-    fs.writeFileSync(path.join(dir, "bin/curl"), `#!/bin/sh\nprintf '%s\\0' "$@" > ${dir}/curl-args\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "bin/curl"), `#!/bin/sh\nprintf '%s\\0' "$@" > ${dir}/curl-args\n`, {
+        mode: 0o755,
+    });
     const env = { PATH: `${dir}/bin:${process.env.PATH}` };
-    const curlArgs = () => (fs.existsSync(`${dir}/curl-args`) ? fs.readFileSync(`${dir}/curl-args`, "utf8").split("\0").filter(Boolean) : []);
+    const curlArgs = () =>
+        fs.existsSync(`${dir}/curl-args`)
+            ? fs.readFileSync(`${dir}/curl-args`, "utf8").split("\0").filter(Boolean)
+            : [];
     return { dir, env, curlArgs };
 }

@@ -53,30 +53,44 @@ function setEtcHosts(entries: { ip: string; address: string }[]): void {
     const current = fs.readFileSync("/etc/hosts", "utf8");
     const start = current.indexOf(`${etcHostsMarker} begin`);
     const end = current.indexOf(`${etcHostsMarker} end`);
-    const kept = start >= 0 && end > start ? current.slice(0, start) + current.slice(current.indexOf("\n", end) + 1) : current;
-    const block = entries.length === 0 ? "" :
-        [`${etcHostsMarker} begin`, ...entries.map((e) => `${e.ip} ${e.address}`), `${etcHostsMarker} end`].join("\n") + "\n";
+    const kept =
+        start >= 0 && end > start ? current.slice(0, start) + current.slice(current.indexOf("\n", end) + 1) : current;
+    const block =
+        entries.length === 0
+            ? ""
+            : [`${etcHostsMarker} begin`, ...entries.map((e) => `${e.ip} ${e.address}`), `${etcHostsMarker} end`].join(
+                  "\n",
+              ) + "\n";
     // /etc/hosts may be a bind mount: rewrite it in place rather than rename over it.
     fs.writeFileSync("/etc/hosts", kept.replace(/\n*$/, "\n") + block);
 }
 
 async function waitBooted(container: string): Promise<void> {
     const exec = (args: string[]) => run("podman", ["exec", container, ...args]);
-    await waitFor(`${container} booted`, () => {
-        const state = exec(["systemctl", "is-system-running"]).stdout.trim();
-        if (!/^(running|degraded)$/.test(state)) return undefined;
-        return exec(["systemctl", "is-active", "ssh.service"]).stdout.trim() === "active" ? true : undefined;
-    }, 120_000);
+    await waitFor(
+        `${container} booted`,
+        () => {
+            const state = exec(["systemctl", "is-system-running"]).stdout.trim();
+            if (!/^(running|degraded)$/.test(state)) return undefined;
+            return exec(["systemctl", "is-active", "ssh.service"]).stdout.trim() === "active" ? true : undefined;
+        },
+        120_000,
+    );
 }
 
 /** Removes every test host container and volume and the names, whoever left them. */
 export function removeHosts(): void {
-    const containers = runOk("podman", ["ps", "-a", "--format", "{{.Names}}", "--filter", "name=^ivotel-host-"]).split("\n").filter(Boolean);
+    const containers = runOk("podman", ["ps", "-a", "--format", "{{.Names}}", "--filter", "name=^ivotel-host-"])
+        .split("\n")
+        .filter(Boolean);
     if (containers.length) run("podman", ["rm", "--force", "--time", "5", ...containers], { timeout: 180_000 });
-    const volumes = runOk("podman", ["volume", "ls", "--format", "{{.Name}}", "--filter", "name=^ivotel-host-"]).split("\n").filter(Boolean);
+    const volumes = runOk("podman", ["volume", "ls", "--format", "{{.Name}}", "--filter", "name=^ivotel-host-"])
+        .split("\n")
+        .filter(Boolean);
     if (volumes.length) run("podman", ["volume", "rm", "--force", ...volumes], { timeout: 180_000 });
     run("podman", ["network", "rm", "--force", hostNetwork.name]);
-    for (const table of runOk("nft", ["list", "tables"]).match(/ivotel_cut_\w+/g) ?? []) run("nft", ["delete", "table", "inet", table]);
+    for (const table of runOk("nft", ["list", "tables"]).match(/ivotel_cut_\w+/g) ?? [])
+        run("nft", ["delete", "table", "inet", table]);
     setEtcHosts([]);
 }
 
@@ -90,8 +104,21 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
     const dir = tempDir("hosts");
     runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);
     const clientPublic = fs.readFileSync(path.join(dir, "client_key.pub"), "utf8");
-    runOk("podman", ["network", "create", "--subnet", hostNetwork.subnet, "--gateway", hostNetwork.gateway, hostNetwork.name]);
-    const planned = names.map((name, i) => ({ name, ip: `10.231.0.${11 + i}`, address: `${name}.${hostDomain}`, container: containerOf(name) }));
+    runOk("podman", [
+        "network",
+        "create",
+        "--subnet",
+        hostNetwork.subnet,
+        "--gateway",
+        hostNetwork.gateway,
+        hostNetwork.name,
+    ]);
+    const planned = names.map((name, i) => ({
+        name,
+        ip: `10.231.0.${11 + i}`,
+        address: `${name}.${hostDomain}`,
+        container: containerOf(name),
+    }));
     setEtcHosts(planned);
     const hosts: BootedHost[] = [];
     const stop = () => {
@@ -101,17 +128,38 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
     try {
         for (const p of planned) {
             runOk("podman", ["volume", "create", `${p.container}-storage`]);
-            runOk("podman", ["run", "-d", "--name", p.container, "--hostname", p.address, "--privileged", "--systemd=always",
-                "--network", hostNetwork.name, "--ip", p.ip, ...planned.flatMap((o) => ["--add-host", `${o.address}:${o.ip}`]),
+            runOk("podman", [
+                "run",
+                "-d",
+                "--name",
+                p.container,
+                "--hostname",
+                p.address,
+                "--privileged",
+                "--systemd=always",
+                "--network",
+                hostNetwork.name,
+                "--ip",
+                p.ip,
+                ...planned.flatMap((o) => ["--add-host", `${o.address}:${o.ip}`]),
                 // Podman inside refuses overlay storage on the overlay root: its storage is a volume.
-                "-v", `${p.container}-storage:/var/lib/containers`,
-                "-v", `${tools.hostImages}:/var/cache/ivatar-otel/images.tar:ro`,
-                "--rootfs", `${tools.hostRoot}:O`, "/sbin/init"]);
+                "-v",
+                `${p.container}-storage:/var/lib/containers`,
+                "-v",
+                `${tools.hostImages}:/var/cache/ivatar-otel/images.tar:ro`,
+                "--rootfs",
+                `${tools.hostRoot}:O`,
+                "/sbin/init",
+            ]);
         }
         for (const p of planned) {
             await waitBooted(p.container);
             const exec = (args: string[], input?: string) =>
-                run("podman", ["exec", ...(input === undefined ? [] : ["-i"]), p.container, ...args], { input, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+                run("podman", ["exec", ...(input === undefined ? [] : ["-i"]), p.container, ...args], {
+                    input,
+                    timeout: 600_000,
+                    maxBuffer: 64 * 1024 * 1024,
+                });
             const sh = (script: string) => {
                 const result = exec(["sh", "-c", script]);
                 assert.strictEqual(result.status, 0, `on ${p.name}: ${script}\n${result.stdout}${result.stderr}`);
@@ -121,10 +169,15 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
             sh("podman load -q -i /var/cache/ivatar-otel/images.tar >/dev/null");
             const hostKey = sh("cat /etc/ssh/ssh_host_ed25519_key.pub").trim().split(" ").slice(0, 2).join(" ");
             hosts.push({
-                ...p, hostKey, exec, sh,
+                ...p,
+                hostKey,
+                exec,
+                sh,
                 cutOff: () => {
                     const table = `ivotel_cut_${p.name.replace(/\W/g, "_")}`;
-                    runOk("nft", ["-f", "-"], { input: `table inet ${table} {\n chain output { type filter hook output priority 0; policy accept; ip daddr ${p.ip} drop; }\n}\n` });
+                    runOk("nft", ["-f", "-"], {
+                        input: `table inet ${table} {\n chain output { type filter hook output priority 0; policy accept; ip daddr ${p.ip} drop; }\n}\n`,
+                    });
                     return () => void run("nft", ["delete", "table", "inet", table]);
                 },
                 reboot: async () => {
@@ -156,6 +209,8 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
  */
 export function keepHostsForInspection(lab: HostLab | undefined): boolean {
     if (process.env.IVATAR_OTEL_KEEP_HOSTS !== "1" || !lab) return false;
-    console.log(`      IVATAR_OTEL_KEEP_HOSTS=1: hosts kept running: ${lab.hosts.map((h) => `ivotel-host-${h.name}`).join(", ")}`);
+    console.log(
+        `      IVATAR_OTEL_KEEP_HOSTS=1: hosts kept running: ${lab.hosts.map((h) => `ivotel-host-${h.name}`).join(", ")}`,
+    );
     return true;
 }

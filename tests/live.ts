@@ -42,7 +42,8 @@ export interface LiveStack {
  */
 export function livePlan(stack: string, hostDir: string, extra: Record<string, unknown> = {}): StackPlan {
     const values = readStackValues(stackConfig(stack));
-    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+    const isObject = (v: unknown): v is Record<string, unknown> =>
+        typeof v === "object" && v !== null && !Array.isArray(v);
     // Objects change only the keys they name.
     const merge = (key: string, change: Record<string, unknown>) => {
         const current = values[key];
@@ -70,21 +71,36 @@ export async function waitForHealth(port: number, what = "collector health"): Pr
  * Debian's Prometheus in `dir`, scraping the stack's rendered jobs every 2 s (inline: it predates
  * scrape_config_files), and evaluating the rendered rule file every 2 s when asked to.
  */
-export function startScrapingPrometheus(artifacts: StackArtifacts, dir: string, port: number, opts: { rules?: boolean } = {}): ChildProcess {
+export function startScrapingPrometheus(
+    artifacts: StackArtifacts,
+    dir: string,
+    port: number,
+    opts: { rules?: boolean } = {},
+): ChildProcess {
     const files = artifacts.files;
     const scrape = Object.keys(files).find((f) => f.endsWith(".scrape.yml"));
     const rules = Object.keys(files).find((f) => f.endsWith(".rules.yml"));
     if (!scrape || !rules) throw new Error("the stack renders no scrape or rule file");
-    const jobs = (parse(files[scrape]) as { scrape_configs: Record<string, unknown>[] }).scrape_configs
-        .map((job) => ({ ...job, scrape_interval: "2s" }));
+    const jobs = (parse(files[scrape]) as { scrape_configs: Record<string, unknown>[] }).scrape_configs.map((job) => ({
+        ...job,
+        scrape_interval: "2s",
+    }));
     const config: Record<string, unknown> = { scrape_configs: jobs };
     if (opts.rules) {
         fs.writeFileSync(path.join(dir, "rules.yml"), files[rules]);
         Object.assign(config, { global: { evaluation_interval: "2s" }, rule_files: [path.join(dir, "rules.yml")] });
     }
     fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify(config));
-    return spawn(ensureToolchain().prometheus, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`, "--web.enable-lifecycle"], { stdio: "ignore" });
+    return spawn(
+        ensureToolchain().prometheus,
+        [
+            `--config.file=${path.join(dir, "prometheus.yml")}`,
+            `--storage.tsdb.path=${path.join(dir, "data")}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+            "--web.enable-lifecycle",
+        ],
+        { stdio: "ignore" },
+    );
 }
 
 export async function startLiveStack(stack: string, extra: Record<string, unknown> = {}): Promise<LiveStack> {
@@ -104,8 +120,12 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         fs.rmSync(hostDir, { recursive: true, force: true });
     };
     const ports = plan.collector.ports;
-    const target = (protocol: "grpc" | "http"): Target =>
-        ({ protocol, address: `localhost:${protocol === "grpc" ? ports.otlpGrpc : ports.otlpHttp}`, token, ca });
+    const target = (protocol: "grpc" | "http"): Target => ({
+        protocol,
+        address: `localhost:${protocol === "grpc" ? ports.otlpGrpc : ports.otlpHttp}`,
+        token,
+        ca,
+    });
     const waitHealthy = () => waitForHealth(ports.health);
     const internalMetrics = async () => {
         return metricSums(await (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text());
@@ -123,7 +143,20 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         const jaegerUrl = `http://127.0.0.1:${plan.jaeger.uiPort}`;
         await waitHealthy();
         await waitForJaeger(jaegerUrl);
-        return { plan, artifacts, token, ca, hostDir, jaegerUrl, target, waitHealthy, internalMetrics, restartCollectorWithExporter, logs, stop };
+        return {
+            plan,
+            artifacts,
+            token,
+            ca,
+            hostDir,
+            jaegerUrl,
+            target,
+            waitHealthy,
+            internalMetrics,
+            restartCollectorWithExporter,
+            logs,
+            stop,
+        };
     } catch (error) {
         const message = `${(error as Error).message}\n${logs()}`;
         stop();

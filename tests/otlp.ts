@@ -8,7 +8,12 @@ import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace
 import { OTLPTraceExporter as HttpExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { Resource } from "@opentelemetry/resources";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+    BasicTracerProvider,
+    InMemorySpanExporter,
+    ReadableSpan,
+    SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { waitFor } from "./tools";
 
 export interface SpanBatch {
@@ -36,9 +41,22 @@ export function makeSpans(batch: SpanBatch): ReadableSpan[] {
     const tracer = provider.getTracer("ivatar-otel-tests");
     for (let i = 0; i < batch.traces; i++) {
         const links = batch.linkAttributes
-            ? [{ context: { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: 1 }, attributes: batch.linkAttributes }]
+            ? [
+                  {
+                      context: {
+                          traceId: "0af7651916cd43dd8448eb211c80319c",
+                          spanId: "b7ad6b7169203331",
+                          traceFlags: 1,
+                      },
+                      attributes: batch.linkAttributes,
+                  },
+              ]
             : [];
-        const root = tracer.startSpan(batch.name ?? `request ${i}`, { attributes: batch.attributes, links }, ROOT_CONTEXT);
+        const root = tracer.startSpan(
+            batch.name ?? `request ${i}`,
+            { attributes: batch.attributes, links },
+            ROOT_CONTEXT,
+        );
         if (batch.event) root.addEvent(batch.event.name, batch.event.attributes);
         // Children name their parent explicitly: no context manager is registered here.
         const parent = trace.setSpan(ROOT_CONTEXT, root);
@@ -68,7 +86,9 @@ export async function exportSpans(target: Target, spans: ReadableSpan[]): Promis
         for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
         exporter = new GrpcExporter({
             url: `${target.ca ? "https" : "http"}://${target.address}`,
-            credentials: target.ca ? grpc.credentials.createSsl(Buffer.from(target.ca)) : grpc.credentials.createInsecure(),
+            credentials: target.ca
+                ? grpc.credentials.createSsl(Buffer.from(target.ca))
+                : grpc.credentials.createInsecure(),
             metadata,
             timeoutMillis: 15_000,
         });
@@ -100,7 +120,9 @@ export async function assertExported(target: Target, spans: ReadableSpan[]): Pro
         if (succeeded(result)) return;
         const refused = /No connection established|ECONNREFUSED/.test(String(result.error));
         if (!refused || attempt === 3) throw new Error(`export to ${target.address} failed: ${String(result.error)}`);
-        console.log(`      export to ${target.address} refused the connection (${String(result.error).slice(0, 120)}); trying again`);
+        console.log(
+            `      export to ${target.address} refused the connection (${String(result.error).slice(0, 120)}); trying again`,
+        );
         await new Promise((resolve) => setTimeout(resolve, 1000));
     }
 }
@@ -109,7 +131,11 @@ export async function assertExported(target: Target, spans: ReadableSpan[]): Pro
  * HTTP server metrics as ivatar's Django instrumentation records them (the same OTLP names,
  * units and kinds), sent over OTLP gRPC with the SDK's own exporter; resolves once flushed.
  */
-export async function exportAppMetrics(target: Target, service: string, requests: { status: number; ms: number }[]): Promise<void> {
+export async function exportAppMetrics(
+    target: Target,
+    service: string,
+    requests: { status: number; ms: number }[],
+): Promise<void> {
     const metadata = new grpc.Metadata();
     if (target.token) metadata.set("authorization", `Bearer ${target.token}`);
     const exporter = new OTLPMetricExporter({
@@ -121,8 +147,14 @@ export async function exportAppMetrics(target: Target, service: string, requests
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
     const provider = new MeterProvider({ resource: new Resource({ "service.name": service }), readers: [reader] });
     const meter = provider.getMeter("opentelemetry.instrumentation.django");
-    const duration = meter.createHistogram("http.server.duration", { unit: "ms", description: "Duration of HTTP server requests." });
-    const active = meter.createUpDownCounter("http.server.active_requests", { unit: "{request}", description: "Number of active HTTP server requests." });
+    const duration = meter.createHistogram("http.server.duration", {
+        unit: "ms",
+        description: "Duration of HTTP server requests.",
+    });
+    const active = meter.createUpDownCounter("http.server.active_requests", {
+        unit: "{request}",
+        description: "Number of active HTTP server requests.",
+    });
     active.add(1, { "http.method": "GET" });
     for (const r of requests) duration.record(r.ms, { "http.method": "GET", "http.status_code": r.status });
     await provider.forceFlush();
@@ -152,17 +184,26 @@ export async function jaegerSpans(baseUrl: string, service: string, maxTraces = 
     const response = await fetch(`${baseUrl}/api/v3/traces?${query}`);
     if (response.status === 404) return [];
     if (!response.ok) throw new Error(`Jaeger query failed: ${response.status} ${await response.text()}`);
-    const body = await response.json() as { result: { resourceSpans: { scopeSpans: { spans: JaegerSpan[] }[] }[] } };
+    const body = (await response.json()) as { result: { resourceSpans: { scopeSpans: { spans: JaegerSpan[] }[] }[] } };
     return body.result.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
 }
 
 /** Waits until Jaeger holds `expected` spans of the service (or the time runs out); returns what it holds. */
-export async function spansInJaeger(baseUrl: string, service: string, expected: number, timeoutMs = 120_000): Promise<number> {
+export async function spansInJaeger(
+    baseUrl: string,
+    service: string,
+    expected: number,
+    timeoutMs = 120_000,
+): Promise<number> {
     let held = 0;
-    await waitFor(`${expected} spans of ${service}`, async () => {
-        held = (await jaegerSpans(baseUrl, service)).length;
-        return held >= expected || undefined;
-    }, timeoutMs).catch(() => undefined);
+    await waitFor(
+        `${expected} spans of ${service}`,
+        async () => {
+            held = (await jaegerSpans(baseUrl, service)).length;
+            return held >= expected || undefined;
+        },
+        timeoutMs,
+    ).catch(() => undefined);
     return held;
 }
 

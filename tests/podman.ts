@@ -18,9 +18,20 @@ export function podmanCreateArgs(spec: ContainerSpec, options: StartOptions = {}
     for (const [key, value] of Object.entries(spec.env)) args.push("--env", `${key}=${value}`);
     for (const p of spec.ports) args.push("--publish", `${p.external}:${p.internal}`);
     for (const m of spec.mounts) {
-        args.push("--volume", "volume" in m ? `${m.volume}:${m.containerPath}` : `${m.hostPath}:${m.containerPath}:ro,${bindOptions.selinuxRelabel}`);
+        args.push(
+            "--volume",
+            "volume" in m
+                ? `${m.volume}:${m.containerPath}`
+                : `${m.hostPath}:${m.containerPath}:ro,${bindOptions.selinuxRelabel}`,
+        );
     }
-    args.push("--network", spec.network, ...[spec.name, ...(spec.aliases ?? [])].flatMap((a) => ["--network-alias", a]), "--restart", spec.restart);
+    args.push(
+        "--network",
+        spec.network,
+        ...[spec.name, ...(spec.aliases ?? [])].flatMap((a) => ["--network-alias", a]),
+        "--restart",
+        spec.restart,
+    );
     for (const [label, value] of Object.entries(spec.labels)) args.push("--label", `${label}=${value}`);
     args.push(spec.image, ...spec.args);
     return args;
@@ -28,7 +39,8 @@ export function podmanCreateArgs(spec: ContainerSpec, options: StartOptions = {}
 
 /** Creates the network and volumes a spec needs, if missing. */
 export function ensureDependencies(spec: ContainerSpec): void {
-    if (run("podman", ["network", "exists", spec.network]).status !== 0) runOk("podman", ["network", "create", spec.network]);
+    if (run("podman", ["network", "exists", spec.network]).status !== 0)
+        runOk("podman", ["network", "create", spec.network]);
     for (const m of spec.mounts) {
         if (!("volume" in m) || run("podman", ["volume", "exists", m.volume]).status === 0) continue;
         const { o } = volumeOwnerOptions(spec.user);
@@ -79,7 +91,14 @@ export function removeContainersAndVolumes(specs: ContainerSpec[]): void {
 
 /** The container's address on its Podman network (reachable from this host as root). */
 export function containerAddress(name: string): string {
-    const address = runOk("podman", ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name]).trim().split(" ")[0];
+    const address = runOk("podman", [
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+        name,
+    ])
+        .trim()
+        .split(" ")[0];
     if (!address) throw new Error(`container ${name} has no address`);
     return address;
 }

@@ -5,8 +5,22 @@ import { parse } from "yaml";
 import { container, CONTAINER, LOCAL, ProgramRun, REMOTE, resolveDeep, runStack, stackNames, upload } from "./harness";
 
 const expectedSizing = {
-    production: { cpus: "4.0", memory: 8192, goMemLimit: "6553MiB", sampling: 10, service: "ivatar-production", version: "1.8.0" },
-    development: { cpus: "2.0", memory: 4096, goMemLimit: "3276MiB", sampling: 100, service: "ivatar-development", version: "1.8.0-dev" },
+    production: {
+        cpus: "4.0",
+        memory: 8192,
+        goMemLimit: "6553MiB",
+        sampling: 10,
+        service: "ivatar-production",
+        version: "1.8.0",
+    },
+    development: {
+        cpus: "2.0",
+        memory: 4096,
+        goMemLimit: "3276MiB",
+        sampling: 100,
+        service: "ivatar-development",
+        version: "1.8.0-dev",
+    },
     local: { cpus: "1.0", memory: 1024, goMemLimit: "819MiB", sampling: 100, service: "ivatar-local", version: "dev" },
 };
 
@@ -28,11 +42,23 @@ for (const stack of stackNames) {
 
         it("publishes the collector's ports and keeps Jaeger's OTLP private", () => {
             const c = container(run, "collector");
-            assert.deepStrictEqual(c.ports.map((p) => p.external).sort((a, b) => a - b), [4317, 4318, 8888, 9464, 13133]);
+            assert.deepStrictEqual(
+                c.ports.map((p) => p.external).sort((a, b) => a - b),
+                [4317, 4318, 8888, 9464, 13133],
+            );
             const j = container(run, "jaeger");
             // Its query UI/API and its own metrics; OTLP stays on the private network.
-            assert.deepStrictEqual(j.ports.map((p) => [p.internal, p.external]), [[16686, 16686], [8888, 14269]]);
-            assert.deepStrictEqual([c.networksAdvanced[0].name, j.networksAdvanced[0].name], ["ivatar-otel", "ivatar-otel"]);
+            assert.deepStrictEqual(
+                j.ports.map((p) => [p.internal, p.external]),
+                [
+                    [16686, 16686],
+                    [8888, 14269],
+                ],
+            );
+            assert.deepStrictEqual(
+                [c.networksAdvanced[0].name, j.networksAdvanced[0].name],
+                ["ivatar-otel", "ivatar-otel"],
+            );
         });
 
         it("runs both containers as the images' user with a restart policy, on pinned images", () => {
@@ -41,10 +67,19 @@ for (const stack of stackNames) {
                 assert.strictEqual(c.user, "10001:10001");
                 assert.strictEqual(c.restart, "always");
                 // As the hosts' Podman (5, under the mocks) reports it back: no replacement on the next up.
-                assert.deepStrictEqual([...new Set((c.ports as unknown as { ip: string }[]).map((p) => p.ip))], ["0.0.0.0"]);
+                assert.deepStrictEqual(
+                    [...new Set((c.ports as unknown as { ip: string }[]).map((p) => p.ip))],
+                    ["0.0.0.0"],
+                );
             }
-            const images = run.ofType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort();
-            assert.deepStrictEqual(images, ["docker.io/jaegertracing/jaeger:2.13.0", "docker.io/otel/opentelemetry-collector-contrib:0.161.0"]);
+            const images = run
+                .ofType("docker:index/remoteImage:RemoteImage")
+                .map((r) => r.inputs.name)
+                .sort();
+            assert.deepStrictEqual(images, [
+                "docker.io/jaegertracing/jaeger:2.13.0",
+                "docker.io/otel/opentelemetry-collector-contrib:0.161.0",
+            ]);
         });
 
         it("uploads a collector config with the stack's sampling and TLS", () => {
@@ -53,10 +88,16 @@ for (const stack of stackNames) {
             assert.strictEqual(policies[1].probabilistic.sampling_percentage, want.sampling);
             assert.deepStrictEqual(policies[0].status_code.status_codes, ["ERROR"]);
             assert.strictEqual(config.processors.batch.timeout, "1s");
-            assert.strictEqual(config.receivers.otlp.protocols.grpc.tls.cert_file, "/etc/otelcol-contrib/tls/server.crt");
+            assert.strictEqual(
+                config.receivers.otlp.protocols.grpc.tls.cert_file,
+                "/etc/otelcol-contrib/tls/server.crt",
+            );
             assert.strictEqual(config.exporters["otlp_grpc/jaeger"].endpoint, "ivatar-otel-jaeger:4317");
             // The same text as an output, where a stack diff shows it (the uploads are secret as a whole).
-            assert.strictEqual(run.outputs.collectorConfig, upload(container(run, "collector"), "/etc/otelcol-contrib/config.yaml"));
+            assert.strictEqual(
+                run.outputs.collectorConfig,
+                upload(container(run, "collector"), "/etc/otelcol-contrib/config.yaml"),
+            );
         });
 
         it("keeps the bearer token out of the container environment and the config file", () => {
@@ -69,9 +110,15 @@ for (const stack of stackNames) {
 
         it("mounts the TLS directory read-only, relabelled for containers on SELinux hosts, and the queue on a named volume", () => {
             const volumes = container(run, "collector").volumes;
-            assert.deepStrictEqual(volumes.find((m) => m.containerPath === "/var/lib/otelcol/queue"), { volumeName: "ivatar-otel-collector-queue", containerPath: "/var/lib/otelcol/queue" });
+            assert.deepStrictEqual(
+                volumes.find((m) => m.containerPath === "/var/lib/otelcol/queue"),
+                { volumeName: "ivatar-otel-collector-queue", containerPath: "/var/lib/otelcol/queue" },
+            );
             const tls = volumes.find((m) => m.containerPath === "/etc/otelcol-contrib/tls");
-            assert.ok(tls?.hostPath?.endsWith("/tls") && tls.readOnly && tls.selinuxRelabel === "z", JSON.stringify(volumes));
+            assert.ok(
+                tls?.hostPath?.endsWith("/tls") && tls.readOnly && tls.selinuxRelabel === "z",
+                JSON.stringify(volumes),
+            );
         });
 
         it("configures Jaeger with badger on a volume and 168h retention", () => {
@@ -88,16 +135,22 @@ for (const stack of stackNames) {
         });
 
         it("runs one collector and Jaeger: no sampler, no list of fronts (collectorHost is one host)", async () => {
-            assert.deepStrictEqual(run.ofType(CONTAINER).map((r) => r.name).sort(), ["collector-container", "jaeger-container"]);
+            assert.deepStrictEqual(
+                run
+                    .ofType(CONTAINER)
+                    .map((r) => r.name)
+                    .sort(),
+                ["collector-container", "jaeger-container"],
+            );
             const config = parse(upload(container(run, "collector"), "/etc/otelcol-contrib/config.yaml"));
             assert.ok(!("load_balancing" in config.exporters), "the one collector samples itself");
-            const outputs = await resolveDeep(run.outputs) as Record<string, unknown>;
+            const outputs = (await resolveDeep(run.outputs)) as Record<string, unknown>;
             assert.strictEqual(outputs.frontEndpoints, undefined);
             assert.strictEqual(outputs.samplerConfig, undefined);
         });
 
         it("exports what deployment jobs need", async () => {
-            const outputs = await resolveDeep(run.outputs) as Record<string, Record<string, unknown>>;
+            const outputs = (await resolveDeep(run.outputs)) as Record<string, Record<string, unknown>>;
             const env = outputs.appEnvironment;
             assert.strictEqual(env.OTEL_SERVICE_NAME, want.service);
             assert.strictEqual(env.OTEL_ENVIRONMENT, stack);
@@ -108,14 +161,21 @@ for (const stack of stackNames) {
             assert.strictEqual(outputs.sizing.memoryMb, want.memory);
             assert.strictEqual(outputs.sizing.samplingRatio, want.sampling / 100);
             assert.match(String(outputs.collectorCaCertificate), /BEGIN CERTIFICATE/);
-            assert.deepStrictEqual((outputs.prometheusTargets as unknown as string[]).map((t) => t.split(":")[1]), ["8888", "9464", "14269"]);
+            assert.deepStrictEqual(
+                (outputs.prometheusTargets as unknown as string[]).map((t) => t.split(":")[1]),
+                ["8888", "9464", "14269"],
+            );
         });
 
         it("keeps the token secret in outputs and the header variable alone secret in appEnvironment", async () => {
             const env = run.outputs.appEnvironment as Record<string, pulumi.Input<string>>;
             assert.strictEqual(await pulumi.isSecret(env.OTEL_EXPORTER_OTLP_HEADERS as pulumi.Output<string>), true);
             assert.strictEqual(await pulumi.isSecret(run.outputs.otlpBearerToken as pulumi.Output<string>), true);
-            assert.strictEqual(typeof env.OTEL_SERVICE_NAME, "string", "plain variables stay readable in `pulumi stack output`");
+            assert.strictEqual(
+                typeof env.OTEL_SERVICE_NAME,
+                "string",
+                "plain variables stay readable in `pulumi stack output`",
+            );
         });
     });
 }
@@ -136,39 +196,69 @@ describe("program differences between stacks", () => {
         const local = await runStack("local");
         assert.strictEqual(local.ofType(REMOTE).length, 0);
         assert.ok(local.ofType(LOCAL).length >= 2);
-        assert.strictEqual(local.named("pulumi:providers:docker", "collector-host-podman").inputs.host, "unix:///run/podman/podman.sock");
+        assert.strictEqual(
+            local.named("pulumi:providers:docker", "collector-host-podman").inputs.host,
+            "unix:///run/podman/podman.sock",
+        );
     });
 
     it("publishes no port before the firewall table is loaded", async () => {
         const run = await runStack("production");
         for (const name of ["collector-container", "jaeger-container"]) {
             const deps = run.named(CONTAINER, name).dependencies;
-            assert.ok(deps.some((urn) => urn.endsWith("::firewall-table")), `${name} waits for: ${deps.join(", ")}`);
+            assert.ok(
+                deps.some((urn) => urn.endsWith("::firewall-table")),
+                `${name} waits for: ${deps.join(", ")}`,
+            );
         }
-        assert.ok(run.named(CONTAINER, "collector-container").dependencies.some((urn) => urn.endsWith("::collector-tls-material")));
+        assert.ok(
+            run
+                .named(CONTAINER, "collector-container")
+                .dependencies.some((urn) => urn.endsWith("::collector-tls-material")),
+        );
     });
 
     it("places the dashboards on the Prometheus host by default, on grafana.host when given, and nowhere when disabled", async () => {
-        const connectionOf = (run: ProgramRun) => (run.named(REMOTE, "grafana-dashboards-files").inputs.connection as { host: string }).host;
+        const connectionOf = (run: ProgramRun) =>
+            (run.named(REMOTE, "grafana-dashboards-files").inputs.connection as { host: string }).host;
         const shared = await runStack("production");
         assert.strictEqual(connectionOf(shared), "prometheus.internal");
         assert.strictEqual(shared.ofType("ivatar:otel:PodmanHost").length, 2, "no host of its own");
-        assert.ok(shared.named(REMOTE, "grafana-dashboards-files").dependencies.some((urn) => urn.endsWith("::prometheus-rules-files")), "after the scrape jobs");
+        assert.ok(
+            shared
+                .named(REMOTE, "grafana-dashboards-files")
+                .dependencies.some((urn) => urn.endsWith("::prometheus-rules-files")),
+            "after the scrape jobs",
+        );
 
         const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH";
-        const own = await runStack("production", { "ivatar-otel:grafana": JSON.stringify({ host: { address: "grafana.internal", user: "root", hostKey } }) });
+        const own = await runStack("production", {
+            "ivatar-otel:grafana": JSON.stringify({ host: { address: "grafana.internal", user: "root", hostKey } }),
+        });
         assert.strictEqual(connectionOf(own), "grafana.internal");
         const preflight = own.named(REMOTE, "grafana-host-preflight");
         assert.match(String(preflight.inputs.stdin), /command -v 'cmp'/);
-        assert.ok(own.named(REMOTE, "grafana-dashboards-files").dependencies.some((urn) => urn.endsWith("::grafana-host-preflight")), "after its host's preflight");
-        assert.ok(!String(own.named(REMOTE, "prometheus-host-preflight").inputs.stdin).includes("'cmp'"), "the Prometheus host is not asked for the dashboards' tools");
+        assert.ok(
+            own
+                .named(REMOTE, "grafana-dashboards-files")
+                .dependencies.some((urn) => urn.endsWith("::grafana-host-preflight")),
+            "after its host's preflight",
+        );
+        assert.ok(
+            !String(own.named(REMOTE, "prometheus-host-preflight").inputs.stdin).includes("'cmp'"),
+            "the Prometheus host is not asked for the dashboards' tools",
+        );
 
         const off = await runStack("production", { "ivatar-otel:grafana": JSON.stringify({ enabled: false }) });
         assert.strictEqual(off.ofType("ivatar:otel:GrafanaDashboards").length, 0);
     });
 
     it("adds the firewall on production and development only", async () => {
-        for (const [stack, expected] of [["production", 1], ["development", 1], ["local", 0]] as const) {
+        for (const [stack, expected] of [
+            ["production", 1],
+            ["development", 1],
+            ["local", 0],
+        ] as const) {
             const run = await runStack(stack);
             assert.strictEqual(run.ofType("ivatar:otel:Firewall").length, expected, stack);
         }

@@ -14,10 +14,12 @@ function committed(stack: string): Record<string, string> {
     const root = path.join(fixtures, stack);
     if (!fs.existsSync(root)) return {};
     const files = fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    return Object.fromEntries(files.map((e) => {
-        const full = path.join(e.parentPath, e.name);
-        return [path.relative(root, full), fs.readFileSync(full, "utf8")];
-    }));
+    return Object.fromEntries(
+        files.map((e) => {
+            const full = path.join(e.parentPath, e.name);
+            return [path.relative(root, full), fs.readFileSync(full, "utf8")];
+        }),
+    );
 }
 
 describe("rendered files per stack file", () => {
@@ -35,7 +37,11 @@ describe("rendered files per stack file", () => {
             const before = committed(stack);
             assert.deepStrictEqual(Object.keys(files).sort(), Object.keys(before).sort(), "the same files");
             for (const [name, content] of Object.entries(files)) {
-                assert.strictEqual(content, before[name], `${stack}: ${name} differs (RENDER_WRITE=1 rewrites tests/fixtures/render)`);
+                assert.strictEqual(
+                    content,
+                    before[name],
+                    `${stack}: ${name} differs (RENDER_WRITE=1 rewrites tests/fixtures/render)`,
+                );
             }
         });
     }

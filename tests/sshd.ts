@@ -23,10 +23,31 @@ export function startSshd(port: number, environment: Record<string, string> = {}
     fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
     fs.mkdirSync("/run/sshd", { recursive: true });
     const setEnv = Object.entries(environment).flatMap(([k, v]) => ["-o", `SetEnv=${k}=${v}`]);
-    const sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", "/dev/null", "-h", path.join(dir, "host_key"), "-p", String(port),
-        "-o", "ListenAddress=127.0.0.1", "-o", `AuthorizedKeysFile=${path.join(dir, "authorized_keys")}`,
-        "-o", `PidFile=${path.join(dir, "sshd.pid")}`, "-o", "StrictModes=no", "-o", "PermitRootLogin=prohibit-password", ...setEnv],
-    { stdio: "ignore" });
+    const sshd = spawn(
+        "/usr/sbin/sshd",
+        [
+            "-D",
+            "-e",
+            "-f",
+            "/dev/null",
+            "-h",
+            path.join(dir, "host_key"),
+            "-p",
+            String(port),
+            "-o",
+            "ListenAddress=127.0.0.1",
+            "-o",
+            `AuthorizedKeysFile=${path.join(dir, "authorized_keys")}`,
+            "-o",
+            `PidFile=${path.join(dir, "sshd.pid")}`,
+            "-o",
+            "StrictModes=no",
+            "-o",
+            "PermitRootLogin=prohibit-password",
+            ...setEnv,
+        ],
+        { stdio: "ignore" },
+    );
     const hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
     return { dir, port, clientKey: path.join(dir, "client_key"), hostKey, sshd };
 }

@@ -12,23 +12,36 @@ import { stackNames } from "./harness";
 /** A copy of Pulumi.yaml with `edit` applied, and one stack file, in a scratch directory. */
 function scratchProject(edit: (pulumiYaml: string) => string, stackFile: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ivatar-otel-stackfile-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), edit(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")));
+    fs.writeFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        edit(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")),
+    );
     fs.writeFileSync(path.join(dir, "Pulumi.scratch.yaml"), stackFile);
     return dir;
 }
 
 describe("stack files load as the Pulumi CLI loads them", () => {
     it("every declared key has a default, so no stack file misses a required value", () => {
-        const withoutDefault = Object.entries(projectDeclarations()).filter(([, d]) => d.default === undefined || d.default === null);
-        assert.deepStrictEqual(withoutDefault.map(([k]) => k), []);
+        const withoutDefault = Object.entries(projectDeclarations()).filter(
+            ([, d]) => d.default === undefined || d.default === null,
+        );
+        assert.deepStrictEqual(
+            withoutDefault.map(([k]) => k),
+            [],
+        );
         for (const stack of stackNames) assert.doesNotThrow(() => stackConfig(stack), stack);
     });
 
     it("a declared key without a default is required, in the CLI's words", () => {
-        const dir = scratchProject((yaml) => yaml.replace(/(ivatar-otel:jaeger:\n(?: {4}.*\n)*?) {4}default: \{\}\n/, "$1"),
-            "config:\n  ivatar-otel:environment: local\n");
+        const dir = scratchProject(
+            (yaml) => yaml.replace(/(ivatar-otel:jaeger:\n(?: {4}.*\n)*?) {4}default: \{\}\n/, "$1"),
+            "config:\n  ivatar-otel:environment: local\n",
+        );
         try {
-            assert.throws(() => stackConfig("scratch", dir), /^Error: Stack 'scratch' is missing configuration value 'ivatar-otel:jaeger'$/);
+            assert.throws(
+                () => stackConfig("scratch", dir),
+                /^Error: Stack 'scratch' is missing configuration value 'ivatar-otel:jaeger'$/,
+            );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -37,26 +50,41 @@ describe("stack files load as the Pulumi CLI loads them", () => {
     it("a value of the wrong declared type is refused", () => {
         const dir = scratchProject((yaml) => yaml, "config:\n  ivatar-otel:collector: four\n");
         try {
-            assert.throws(() => stackConfig("scratch", dir), /configuration key 'ivatar-otel:collector' must be of type 'object'/);
+            assert.throws(
+                () => stackConfig("scratch", dir),
+                /configuration key 'ivatar-otel:collector' must be of type 'object'/,
+            );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
     it("a list of host names where collectorHosts wants objects is refused as the CLI words it", () => {
-        const dir = scratchProject((yaml) => yaml, "config:\n  ivatar-otel:collectorHosts: [collector-1.internal, collector-2.internal]\n");
+        const dir = scratchProject(
+            (yaml) => yaml,
+            "config:\n  ivatar-otel:collectorHosts: [collector-1.internal, collector-2.internal]\n",
+        );
         try {
-            assert.throws(() => stackConfig("scratch", dir), /configuration key 'ivatar-otel:collectorHosts' must be of type 'array<object>'/);
+            assert.throws(
+                () => stackConfig("scratch", dir),
+                /configuration key 'ivatar-otel:collectorHosts' must be of type 'array<object>'/,
+            );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
     it("a list declared without its items' type stops the project file, in the CLI's words", () => {
-        const dir = scratchProject((yaml) => yaml.replace(/(ivatar-otel:collectorHosts:\n {4}type: array\n) {4}items:\n {6}type: object\n/, "$1"),
-            "config:\n  ivatar-otel:environment: local\n");
+        const dir = scratchProject(
+            (yaml) =>
+                yaml.replace(/(ivatar-otel:collectorHosts:\n {4}type: array\n) {4}items:\n {6}type: object\n/, "$1"),
+            "config:\n  ivatar-otel:environment: local\n",
+        );
         try {
-            assert.throws(() => stackConfig("scratch", dir), /The configuration key 'ivatar-otel:collectorHosts' declares an array but does not specify the underlying type via the 'items' attribute/);
+            assert.throws(
+                () => stackConfig("scratch", dir),
+                /The configuration key 'ivatar-otel:collectorHosts' declares an array but does not specify the underlying type via the 'items' attribute/,
+            );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -67,6 +95,10 @@ describe("stack files load as the Pulumi CLI loads them", () => {
         assert.deepStrictEqual(Object.keys(local).sort(), ["environment", "traceRetention"]);
         const production = readStackValues(stackConfig("production"));
         assert.strictEqual(production.jaeger, undefined, "Pulumi.production.yaml sets no jaeger key");
-        assert.deepStrictEqual(Object.keys(production.collector as object).sort(), ["cpus", "endpointHost", "memoryMb"]);
+        assert.deepStrictEqual(Object.keys(production.collector as object).sort(), [
+            "cpus",
+            "endpointHost",
+            "memoryMb",
+        ]);
     });
 });

@@ -20,11 +20,13 @@ function systemRoot(): string {
     const root = tempDir("systemd-root");
     // Services that drop root (dbus) must be able to walk "/".
     fs.chmodSync(root, 0o755);
-    for (const dir of ["usr", "etc", "var", "run", "tmp", "proc", "sys", "dev", "root"]) fs.mkdirSync(path.join(root, dir));
+    for (const dir of ["usr", "etc", "var", "run", "tmp", "proc", "sys", "dev", "root"])
+        fs.mkdirSync(path.join(root, dir));
     fs.chmodSync(path.join(root, "tmp"), 0o1777);
     // Debian 12 merges /usr: /bin, /lib, /lib64 and /sbin are links into it.
     for (const link of ["bin", "lib", "lib64", "sbin"]) {
-        if (fs.lstatSync(`/${link}`, { throwIfNoEntry: false })?.isSymbolicLink()) fs.symlinkSync(`usr/${link}`, path.join(root, link));
+        if (fs.lstatSync(`/${link}`, { throwIfNoEntry: false })?.isSymbolicLink())
+            fs.symlinkSync(`usr/${link}`, path.join(root, link));
     }
     runOk("cp", ["-a", "/etc/.", path.join(root, "etc")]);
     // Boot only what the tests start: none of this machine's enabled units.
@@ -35,7 +37,11 @@ function systemRoot(): string {
 }
 
 export async function bootSystemd(name: string): Promise<SystemdHost> {
-    for (const needed of ["/usr/lib/systemd/systemd", "/usr/lib/systemd/system/nftables.service", "/etc/nftables.conf"]) {
+    for (const needed of [
+        "/usr/lib/systemd/systemd",
+        "/usr/lib/systemd/system/nftables.service",
+        "/etc/nftables.conf",
+    ]) {
         assert.ok(fs.existsSync(needed), `${needed} is missing: scripts/toolchain.sh installs systemd and nftables`);
     }
     const root = systemRoot();
@@ -44,16 +50,36 @@ export async function bootSystemd(name: string): Promise<SystemdHost> {
         removeContainer(name);
         fs.rmSync(root, { recursive: true, force: true });
     };
-    const exec = (args: string[], input?: string) => run("podman", ["exec", ...(input === undefined ? [] : ["-i"]), name, ...args], { input });
+    const exec = (args: string[], input?: string) =>
+        run("podman", ["exec", ...(input === undefined ? [] : ["-i"]), name, ...args], { input });
     const systemctl = (...args: string[]) => {
         const result = exec(["systemctl", ...args]);
         assert.strictEqual(result.status, 0, `systemctl ${args.join(" ")}: ${result.stdout}${result.stderr}`);
         return result.stdout.trim();
     };
     try {
-        runOk("podman", ["run", "-d", "--name", name, "--systemd=always", "--cap-add", "NET_ADMIN", "--network", "none",
-            "-v", "/usr:/usr:ro", "--rootfs", root, "/usr/lib/systemd/systemd"]);
-        await waitFor("systemd up", async () => /^(running|degraded)$/.test(exec(["systemctl", "is-system-running"]).stdout.trim()) || undefined, 60_000);
+        runOk("podman", [
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--systemd=always",
+            "--cap-add",
+            "NET_ADMIN",
+            "--network",
+            "none",
+            "-v",
+            "/usr:/usr:ro",
+            "--rootfs",
+            root,
+            "/usr/lib/systemd/systemd",
+        ]);
+        await waitFor(
+            "systemd up",
+            async () =>
+                /^(running|degraded)$/.test(exec(["systemctl", "is-system-running"]).stdout.trim()) || undefined,
+            60_000,
+        );
     } catch (error) {
         stop();
         throw error;

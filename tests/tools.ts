@@ -23,7 +23,10 @@ export interface Tools {
 
 let tools: Tools | undefined;
 
-const toolsFile = path.join(process.env.IVATAR_OTEL_CACHE ?? path.join(os.homedir(), ".cache/ivatar-otel"), "tools.env");
+const toolsFile = path.join(
+    process.env.IVATAR_OTEL_CACHE ?? path.join(os.homedir(), ".cache/ivatar-otel"),
+    "tools.env",
+);
 
 /** The tools the last toolchain run recorded; fails with the command to run if there are none. */
 export function ensureToolchain(): Tools {
@@ -31,13 +34,20 @@ export function ensureToolchain(): Tools {
     if (!fs.existsSync(toolsFile)) {
         throw new Error(`no ${toolsFile}: run \`bash scripts/toolchain.sh\` first (\`npm test\` does)`);
     }
-    const env = Object.fromEntries(fs.readFileSync(toolsFile, "utf8").trim().split("\n").map((line) => {
-        const eq = line.indexOf("=");
-        return [line.slice(0, eq), line.slice(eq + 1)];
-    }));
+    const env = Object.fromEntries(
+        fs
+            .readFileSync(toolsFile, "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => {
+                const eq = line.indexOf("=");
+                return [line.slice(0, eq), line.slice(eq + 1)];
+            }),
+    );
     const need = (key: string) => {
         const value = env[key];
-        if (!value || !fs.existsSync(value)) throw new Error(`${toolsFile} names no usable ${key} (got ${value}): run \`bash scripts/toolchain.sh\``);
+        if (!value || !fs.existsSync(value))
+            throw new Error(`${toolsFile} names no usable ${key} (got ${value}): run \`bash scripts/toolchain.sh\``);
         return value;
     };
     tools = {
@@ -67,7 +77,11 @@ export function run(command: string, args: string[], opts: SpawnSyncOptions = {}
 }
 
 /** As run, without blocking this process: for commands that talk to a server the test itself serves. */
-export function runAsync(command: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function runAsync(
+    command: string,
+    args: string[],
+    opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, args, { env: opts.env ?? process.env });
         let stdout = "";
@@ -134,7 +148,11 @@ export function inTempDir<T>(prefix: string, fn: (dir: string) => T): T {
 }
 
 /** Polls until check() returns a value, or fails after timeoutMs with the last error. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined> | T | undefined,
+    timeoutMs = 30_000,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {

@@ -24,7 +24,13 @@ describe("collector config renderer", () => {
             assert.ok(pipeline.processors.includes("redaction/pii"), `${name} redacts`);
             assert.ok(pipeline.processors.includes("batch"), `${name} batches`);
         }
-        assert.deepStrictEqual(config.service.pipelines.traces.processors, ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"]);
+        assert.deepStrictEqual(config.service.pipelines.traces.processors, [
+            "memory_limiter",
+            "tail_sampling",
+            "batch",
+            "redaction/pii",
+            "transform/pii",
+        ]);
     });
 
     it("uses only component types the test distribution builds", () => {
@@ -41,8 +47,19 @@ describe("collector config renderer", () => {
     });
 
     it("keeps every error trace and samples the rest at the stack's ratio", () => {
-        for (const [ratio, percent] of [[0.1, 10], [1, 100], [0, 0], [0.333, 33.3]]) {
-            const c = collectorConfig({ ...settings, samplingRatio: ratio }) as { processors: { tail_sampling: { policies: Record<string, { sampling_percentage?: number; status_codes?: string[] }>[] } } };
+        for (const [ratio, percent] of [
+            [0.1, 10],
+            [1, 100],
+            [0, 0],
+            [0.333, 33.3],
+        ]) {
+            const c = collectorConfig({ ...settings, samplingRatio: ratio }) as {
+                processors: {
+                    tail_sampling: {
+                        policies: Record<string, { sampling_percentage?: number; status_codes?: string[] }>[];
+                    };
+                };
+            };
             const [errors, rest] = c.processors.tail_sampling.policies;
             assert.deepStrictEqual(errors.status_code, { status_codes: ["ERROR"] });
             assert.strictEqual(rest.probabilistic.sampling_percentage, percent);
@@ -52,7 +69,9 @@ describe("collector config renderer", () => {
     it("leaves TLS out only when it is disabled, and asks for client certificates only with a client CA", () => {
         const plain = collectorConfig({ ...settings, tls: { enabled: false, clientCa: false, reloadInterval: "1h" } });
         const mutual = collectorConfig({ ...settings, tls: { enabled: true, clientCa: true, reloadInterval: "1h" } });
-        const grpc = (c: Record<string, unknown>) => (c.receivers as { otlp: { protocols: { grpc: { tls?: { client_ca_file?: string }; auth: unknown } } } }).otlp.protocols.grpc;
+        const grpc = (c: Record<string, unknown>) =>
+            (c.receivers as { otlp: { protocols: { grpc: { tls?: { client_ca_file?: string }; auth: unknown } } } })
+                .otlp.protocols.grpc;
         assert.strictEqual(grpc(plain).tls, undefined);
         assert.ok(grpc(plain).auth, "the token is required even without TLS");
         assert.strictEqual(grpc(mutual).tls?.client_ca_file, "/etc/otelcol-contrib/tls/client-ca.crt");
@@ -61,19 +80,25 @@ describe("collector config renderer", () => {
     it("redaction patterns catch e-mail addresses and credentials, and leave avatar hashes alone", () => {
         const email = new RegExp(emailPattern);
         const credential = new RegExp(credentialPattern.replace("(?i)", ""), "i");
-        for (const hit of ["alice@example.org", "GET /avatar?email=bob.smith+tag@mail.example.co.uk"]) assert.ok(email.test(hit), hit);
-        for (const hit of ["Bearer abcdefgh12345678", "basic dXNlcjpwYXNzd29yZA=="]) assert.ok(credential.test(hit), hit);
+        for (const hit of ["alice@example.org", "GET /avatar?email=bob.smith+tag@mail.example.co.uk"])
+            assert.ok(email.test(hit), hit);
+        for (const hit of ["Bearer abcdefgh12345678", "basic dXNlcjpwYXNzd29yZA=="])
+            assert.ok(credential.test(hit), hit);
         for (const miss of ["/avatar/0bc83cb571cd1c50ba6f3e8a78ef1346", "user at example dot org"]) {
             assert.ok(!email.test(miss) && !credential.test(miss), miss);
         }
         // The one pattern for names and messages catches the same, and needs no OTTL escaping.
         const both = new RegExp(sensitiveTextPattern.replace("(?i:", "(?:").replace("[[:space:]]", "\\s"), "i");
         for (const hit of ["alice@example.org", "Bearer abcdefgh12345678"]) assert.ok(both.test(hit), hit);
-        for (const miss of ["/avatar/0bc83cb571cd1c50ba6f3e8a78ef1346", "user at example dot org"]) assert.ok(!both.test(miss), miss);
+        for (const miss of ["/avatar/0bc83cb571cd1c50ba6f3e8a78ef1346", "user at example dot org"])
+            assert.ok(!both.test(miss), miss);
         assert.ok(!/[\\"]/.test(sensitiveTextPattern));
     });
 
     it("sets GOMEMLIMIT to 80 % of the container limit", () => {
-        assert.deepStrictEqual([goMemLimit(4096), goMemLimit(8192), goMemLimit(1000)], ["3276MiB", "6553MiB", "800MiB"]);
+        assert.deepStrictEqual(
+            [goMemLimit(4096), goMemLimit(8192), goMemLimit(1000)],
+            ["3276MiB", "6553MiB", "800MiB"],
+        );
     });
 });

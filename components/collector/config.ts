@@ -117,10 +117,17 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                 // Both limits are shared out among the shards.
                 num_shards: s.samplingShards,
                 num_traces: tracesPerShard * s.samplingShards,
-                decision_cache: { sampled_cache_size: decisionsPerShard * s.samplingShards, non_sampled_cache_size: decisionsPerShard * s.samplingShards },
+                decision_cache: {
+                    sampled_cache_size: decisionsPerShard * s.samplingShards,
+                    non_sampled_cache_size: decisionsPerShard * s.samplingShards,
+                },
                 policies: [
                     { name: "keep-every-error", type: "status_code", status_code: { status_codes: ["ERROR"] } },
-                    { name: "sample-the-rest", type: "probabilistic", probabilistic: { sampling_percentage: round(s.samplingRatio * 100) } },
+                    {
+                        name: "sample-the-rest",
+                        type: "probabilistic",
+                        probabilistic: { sampling_percentage: round(s.samplingRatio * 100) },
+                    },
                 ],
             },
             // ivatar's plan: 1 s or 1024 items, whichever comes first.
@@ -134,10 +141,23 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                 tls: { insecure: true },
                 compression: "none",
                 // Retry until delivered; the persistent queue keeps the backlog across restarts.
-                retry_on_failure: { enabled: true, initial_interval: "5s", max_interval: "30s", max_elapsed_time: "0s" },
-                sending_queue: { enabled: true, storage: "file_storage/queue", sizer: "bytes", queue_size: s.queueBytes },
+                retry_on_failure: {
+                    enabled: true,
+                    initial_interval: "5s",
+                    max_interval: "30s",
+                    max_elapsed_time: "0s",
+                },
+                sending_queue: {
+                    enabled: true,
+                    storage: "file_storage/queue",
+                    sizer: "bytes",
+                    queue_size: s.queueBytes,
+                },
             },
-            prometheus: { endpoint: `0.0.0.0:${s.ports.prometheusExporter}`, resource_to_telemetry_conversion: { enabled: true } },
+            prometheus: {
+                endpoint: `0.0.0.0:${s.ports.prometheusExporter}`,
+                resource_to_telemetry_conversion: { enabled: true },
+            },
         },
         service: {
             extensions: ["health_check", "bearertokenauth/ingest", "file_storage/queue"],
@@ -145,13 +165,19 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                 logs: { level: "info" },
                 metrics: {
                     level: "normal",
-                    readers: [{
-                        pull: {
-                            exporter: {
-                                prometheus: { host: "0.0.0.0", port: s.ports.internalMetrics, ...prometheusNameStyle },
+                    readers: [
+                        {
+                            pull: {
+                                exporter: {
+                                    prometheus: {
+                                        host: "0.0.0.0",
+                                        port: s.ports.internalMetrics,
+                                        ...prometheusNameStyle,
+                                    },
+                                },
                             },
                         },
-                    }],
+                    ],
                 },
             },
             pipelines: {

@@ -48,7 +48,10 @@ export function goMemLimit(memoryMb: number): string {
 
 /** The rendered config.yaml of a collector in its role. */
 export function renderCollectorConfigFor(s: Pick<CollectorSettings, "config" | "tier">): string {
-    return renderYaml("Rendered by ivatar-otel (components/collector/config.ts); do not edit on the host.", configFor(s.config, s.tier));
+    return renderYaml(
+        "Rendered by ivatar-otel (components/collector/config.ts); do not edit on the host.",
+        configFor(s.config, s.tier),
+    );
 }
 
 /** A sampler publishes only the fronts' port, its health and its own metrics. */
@@ -58,11 +61,15 @@ function publishedPorts(s: CollectorSettings): number[] {
     return [p.otlpGrpc, p.otlpHttp, p.prometheusExporter, p.health, p.internalMetrics];
 }
 
-export function collectorContainer<Secret = string>(s: CollectorContainerSettings<Secret>): ContainerSpec<string | Secret> {
+export function collectorContainer<Secret = string>(
+    s: CollectorContainerSettings<Secret>,
+): ContainerSpec<string | Secret> {
     const same = (port: number) => ({ internal: port, external: port });
     const sampler = s.tier?.role === "sampler";
-    if (s.tier && s.tierCa === undefined) throw new Error("a collector of the tier needs the collector hosts' CA bundle (tierCa)");
-    const tierCa: ContainerFile<string | Secret>[] = s.tierCa === undefined ? [] : [{ path: tierCaPath, content: s.tierCa }];
+    if (s.tier && s.tierCa === undefined)
+        throw new Error("a collector of the tier needs the collector hosts' CA bundle (tierCa)");
+    const tierCa: ContainerFile<string | Secret>[] =
+        s.tierCa === undefined ? [] : [{ path: tierCaPath, content: s.tierCa }];
     return {
         name: sampler ? samplerContainerName : collectorContainerName,
         image: s.image,

@@ -31,10 +31,20 @@ export class OtelCollector extends pulumi.ComponentResource {
 
     constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:OtelCollector", name, {}, opts);
-        const spec = collectorContainer<pulumi.Input<string>>({ ...args.settings, bearerToken: pulumi.secret(args.bearerToken), tierCa: args.tierCa });
+        const spec = collectorContainer<pulumi.Input<string>>({
+            ...args.settings,
+            bearerToken: pulumi.secret(args.bearerToken),
+            tierCa: args.tierCa,
+        });
         this.config = fileIn(spec, collectorPaths.config);
         this.container = placeContainer(name, spec, {
-            provider: args.host.provider, publishAddress: args.host.publishAddress, hostAddresses: args.host.addresses, network: args.network, volumeResource: `${name}-queue`, parent: this, dependsOn: dependenciesOf(opts),
+            provider: args.host.provider,
+            publishAddress: args.host.publishAddress,
+            hostAddresses: args.host.addresses,
+            network: args.network,
+            volumeResource: `${name}-queue`,
+            parent: this,
+            dependsOn: dependenciesOf(opts),
         });
         this.registerOutputs({ container: this.container, config: this.config });
     }

@@ -6,7 +6,10 @@ import { collectorModules, ComponentKind } from "./distribution";
 import { frontConfig, samplerConfig, tierCaPath, TierSettings } from "./tier";
 
 const settings = productionCollectorSettings;
-const tier: TierSettings = { samplers: ["collector-1.internal:4319", "collector-2.internal:4319", "collector-3.internal:4319"], samplerPort: 4319 };
+const tier: TierSettings = {
+    samplers: ["collector-1.internal:4319", "collector-2.internal:4319", "collector-3.internal:4319"],
+    samplerPort: 4319,
+};
 
 type Pipeline = { receivers: string[]; processors: string[]; exporters: string[] };
 interface Rendered {
@@ -23,9 +26,14 @@ const sampler = samplerConfig(settings, tier) as unknown as Rendered;
 describe("collector tier renderer", () => {
     it("front: OTLP in with TLS and the token, then routed by trace ID (masking is the samplers')", () => {
         assert.deepStrictEqual(front.service.pipelines.traces, {
-            receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["load_balancing"],
+            receivers: ["otlp"],
+            processors: ["memory_limiter", "batch"],
+            exporters: ["load_balancing"],
         });
-        assert.ok(front.service.pipelines.metrics.processors.includes("redaction/pii"), "the app metrics are masked where they are exposed");
+        assert.ok(
+            front.service.pipelines.metrics.processors.includes("redaction/pii"),
+            "the app metrics are masked where they are exposed",
+        );
         assert.ok(front.receivers.otlp.protocols.grpc.tls && front.receivers.otlp.protocols.grpc.auth);
         assert.ok(!("tail_sampling" in front.processors), "the front does not sample");
         assert.ok(front.service.pipelines.metrics.exporters.includes("prometheus"), "app metrics stay on the front");
@@ -35,7 +43,14 @@ describe("collector tier renderer", () => {
         const lb = front.exporters.load_balancing as {
             routing_key: string;
             resolver: { static: { hostnames: string[] } };
-            protocol: { otlp: { tls: { ca_file: string }; auth: { authenticator: string }; retry_on_failure: { max_elapsed_time: string }; sending_queue: { enabled: boolean } } };
+            protocol: {
+                otlp: {
+                    tls: { ca_file: string };
+                    auth: { authenticator: string };
+                    retry_on_failure: { max_elapsed_time: string };
+                    sending_queue: { enabled: boolean };
+                };
+            };
             retry_on_failure: { max_elapsed_time: string };
             sending_queue: { storage: string; sizer: string; queue_size: number };
         };
@@ -46,7 +61,10 @@ describe("collector tier renderer", () => {
         assert.strictEqual(lb.protocol.otlp.retry_on_failure.max_elapsed_time, "0s");
         assert.strictEqual(lb.protocol.otlp.sending_queue.enabled, false, "no in-memory queue per sampler");
         assert.strictEqual(lb.retry_on_failure.max_elapsed_time, "0s");
-        assert.deepStrictEqual([lb.sending_queue.storage, lb.sending_queue.sizer, lb.sending_queue.queue_size], ["file_storage/queue", "bytes", settings.queueBytes]);
+        assert.deepStrictEqual(
+            [lb.sending_queue.storage, lb.sending_queue.sizer, lb.sending_queue.queue_size],
+            ["file_storage/queue", "bytes", settings.queueBytes],
+        );
     });
 
     it("sampler: only the fronts' gRPC, with TLS and the token; tail sampling, masking what it keeps; export to Jaeger through its disk queue", () => {
@@ -55,7 +73,11 @@ describe("collector tier renderer", () => {
         assert.strictEqual(grpc.endpoint, "0.0.0.0:4319");
         assert.ok(grpc.tls && grpc.auth);
         assert.deepStrictEqual(sampler.service.pipelines, {
-            traces: { receivers: ["otlp/tier"], processors: ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"], exporters: ["otlp_grpc/jaeger"] },
+            traces: {
+                receivers: ["otlp/tier"],
+                processors: ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"],
+                exporters: ["otlp_grpc/jaeger"],
+            },
         });
         assert.ok(!("prometheus" in sampler.exporters), "app metrics stay on the fronts");
     });
@@ -63,7 +85,8 @@ describe("collector tier renderer", () => {
     it("uses only component types the test distribution builds", () => {
         for (const config of [front, sampler]) {
             for (const kind of ["receivers", "processors", "exporters", "extensions"] as ComponentKind[]) {
-                for (const id of Object.keys(config[kind])) assert.ok(collectorModules[kind][id.split("/")[0]], `${kind} ${id}`);
+                for (const id of Object.keys(config[kind]))
+                    assert.ok(collectorModules[kind][id.split("/")[0]], `${kind} ${id}`);
             }
         }
     });

@@ -19,11 +19,13 @@ export interface TierSettings {
 
 /** A collector's part in the tier; the exporter to a remote Jaeger shows its certificate as a client. */
 export type TierRole =
-    | { role: "front"; tier: TierSettings }
-    | { role: "sampler"; tier: TierSettings; jaegerOverTls: boolean };
+    { role: "front"; tier: TierSettings } | { role: "sampler"; tier: TierSettings; jaegerOverTls: boolean };
 
 type Config = Record<string, Record<string, unknown>> & {
-    service: { extensions: string[]; pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+    service: {
+        extensions: string[];
+        pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+    };
 };
 
 function baseConfig(s: CollectorConfigSettings): Config {
@@ -33,7 +35,10 @@ function baseConfig(s: CollectorConfigSettings): Config {
 export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Record<string, unknown> {
     if (tier.samplers.length === 0) throw new Error("the collector tier needs at least one sampler");
     // gRPC sends no token over a plaintext connection: the tier is TLS or nothing.
-    if (!s.tls.enabled) throw new Error("the collector tier needs TLS: the fronts authenticate to the samplers with the token, which gRPC sends only over TLS");
+    if (!s.tls.enabled)
+        throw new Error(
+            "the collector tier needs TLS: the fronts authenticate to the samplers with the token, which gRPC sends only over TLS",
+        );
     const config = baseConfig(s);
     delete config.processors.tail_sampling;
     delete config.exporters["otlp_grpc/jaeger"];
@@ -51,7 +56,12 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
                 // A sampler that is away gets its share retried without end: its traces may not
                 // go to another sampler (that one would see them split). No queue per sampler, so
                 // the wait backs up into the persistent queue below, on disk, not into memory.
-                retry_on_failure: { enabled: true, initial_interval: "1s", max_interval: "10s", max_elapsed_time: "0s" },
+                retry_on_failure: {
+                    enabled: true,
+                    initial_interval: "1s",
+                    max_interval: "10s",
+                    max_elapsed_time: "0s",
+                },
                 sending_queue: { enabled: false },
             },
         },
@@ -72,12 +82,24 @@ export function frontConfig(s: CollectorConfigSettings, tier: TierSettings): Rec
     return config;
 }
 
-export function samplerConfig(s: CollectorConfigSettings, tier: TierSettings, jaegerOverTls = false): Record<string, unknown> {
+export function samplerConfig(
+    s: CollectorConfigSettings,
+    tier: TierSettings,
+    jaegerOverTls = false,
+): Record<string, unknown> {
     const config = baseConfig(s);
     const tls = receiverTls(s);
     // Only the fronts send here: OTLP gRPC with the token, over TLS.
     config.receivers = {
-        "otlp/tier": { protocols: { grpc: { endpoint: `0.0.0.0:${tier.samplerPort}`, ...(tls ? { tls } : {}), auth: { authenticator: "bearertokenauth/ingest" } } } },
+        "otlp/tier": {
+            protocols: {
+                grpc: {
+                    endpoint: `0.0.0.0:${tier.samplerPort}`,
+                    ...(tls ? { tls } : {}),
+                    auth: { authenticator: "bearertokenauth/ingest" },
+                },
+            },
+        },
     };
     delete config.exporters.prometheus;
     delete config.service.pipelines.metrics;

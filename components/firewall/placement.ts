@@ -2,7 +2,16 @@
 // step, and `npm run render` writes the same files and scripts for review.
 import { StepScripts } from "../host/scripts";
 import { PortClass, renderRuleset } from "./ruleset";
-import { applyFirewallScript, firewallCheck, firewallCheckScript, firewallUnit, removeFirewallScript, renderFirewallCheckService, renderFirewallCheckTimer, renderFirewallUnit } from "./steps";
+import {
+    applyFirewallScript,
+    firewallCheck,
+    firewallCheckScript,
+    firewallUnit,
+    removeFirewallScript,
+    renderFirewallCheckService,
+    renderFirewallCheckTimer,
+    renderFirewallUnit,
+} from "./steps";
 
 export interface FirewallSettings {
     /** Ports grouped by who may reach them. */

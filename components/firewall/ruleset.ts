@@ -41,10 +41,19 @@ function drops(c: PortClass, match: string): string[] {
 }
 
 export function renderRuleset(s: RulesetSettings): string {
-    for (const c of s.classes) for (const n of c.networks) requireGrammar(isCidr(n), "a network in the nftables ruleset", n);
+    for (const c of s.classes)
+        for (const n of c.networks) requireGrammar(isCidr(n), "a network in the nftables ruleset", n);
     const sets = s.classes.flatMap((c) => [
-        set(`${c.name}_v4`, "ipv4_addr", c.networks.filter((n) => isIPv4(n.split("/")[0]))),
-        set(`${c.name}_v6`, "ipv6_addr", c.networks.filter((n) => !isIPv4(n.split("/")[0]))),
+        set(
+            `${c.name}_v4`,
+            "ipv4_addr",
+            c.networks.filter((n) => isIPv4(n.split("/")[0])),
+        ),
+        set(
+            `${c.name}_v6`,
+            "ipv6_addr",
+            c.networks.filter((n) => !isIPv4(n.split("/")[0])),
+        ),
     ]);
     const chain = (name: string, hook: string, priority: string, match: string) => [
         `    chain ${name} {`,

@@ -1,6 +1,17 @@
 // Applying and removing the firewall table on a host. Pure: scripts out.
 import { requireSafePaths } from "../../grammar/text";
-import { filesCheck, hasSystemd, HostFile, preamble, parentDir, removeFiles, removeOwnDirs, shQuote, unitsCheck, writeFiles } from "../host/scripts";
+import {
+    filesCheck,
+    hasSystemd,
+    HostFile,
+    preamble,
+    parentDir,
+    removeFiles,
+    removeOwnDirs,
+    shQuote,
+    unitsCheck,
+    writeFiles,
+} from "../host/scripts";
 import { firewallTable } from "./ruleset";
 
 export const firewallUnit = "ivatar-otel-firewall.service";
@@ -81,7 +92,9 @@ export function renderFirewallCheckTimer(): string {
 }
 
 /** The units the step places, enabled where systemd runs. */
-export const firewallUnitPaths = [firewallUnit, `${firewallCheck}.service`, `${firewallCheck}.timer`].map((u) => `/etc/systemd/system/${u}`);
+export const firewallUnitPaths = [firewallUnit, `${firewallCheck}.service`, `${firewallCheck}.timer`].map(
+    (u) => `/etc/systemd/system/${u}`,
+);
 
 /** The ruleset and the units, as the step writes them. */
 function firewallFiles(ruleset: string, rulesetPath: string): HostFile[] {
@@ -96,27 +109,40 @@ function firewallFiles(ruleset: string, rulesetPath: string): HostFile[] {
 export function applyFirewallScript(ruleset: string, rulesetPath: string): string {
     requireSafePaths("the ruleset path", rulesetPath);
     const path = shQuote(rulesetPath);
-    return preamble + [
-        // Check the new ruleset before it replaces anything.
-        `check=$(mktemp)`,
-        `printf %s ${Buffer.from(ruleset).toString("base64")} | base64 -d > "$check"`,
-        `nft -c -f "$check" || { echo "firewall: nft rejected the ruleset; the old one stays" >&2; rm -f "$check"; exit 1; }`,
-        `rm -f "$check"`,
-    ].join("\n") + "\n" + writeFiles(firewallFiles(ruleset, rulesetPath)) + [
-        `nft -f ${path}`,
-        // Started as well as enabled: restarts and reloads of nftables.service reach active units only.
-        `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${firewallUnit} ${firewallCheck}.timer >/dev/null 2>&1; fi`,
-        `echo "firewall: table inet ${firewallTable} loaded" >&2`,
-    ].join("\n") + "\n";
+    return (
+        preamble +
+        [
+            // Check the new ruleset before it replaces anything.
+            `check=$(mktemp)`,
+            `printf %s ${Buffer.from(ruleset).toString("base64")} | base64 -d > "$check"`,
+            `nft -c -f "$check" || { echo "firewall: nft rejected the ruleset; the old one stays" >&2; rm -f "$check"; exit 1; }`,
+            `rm -f "$check"`,
+        ].join("\n") +
+        "\n" +
+        writeFiles(firewallFiles(ruleset, rulesetPath)) +
+        [
+            `nft -f ${path}`,
+            // Started as well as enabled: restarts and reloads of nftables.service reach active units only.
+            `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${firewallUnit} ${firewallCheck}.timer >/dev/null 2>&1; fi`,
+            `echo "firewall: table inet ${firewallTable} loaded" >&2`,
+        ].join("\n") +
+        "\n"
+    );
 }
 
 export function removeFirewallScript(rulesetPath: string): string {
     requireSafePaths("the ruleset path", rulesetPath);
-    return preamble + [
-        `if ${hasSystemd}; then systemctl disable --now ${firewallCheck}.timer ${firewallUnit} >/dev/null 2>&1 || true; fi`,
-        `if nft list table inet ${firewallTable} >/dev/null 2>&1; then nft delete table inet ${firewallTable}; fi`,
-    ].join("\n") + "\n" + removeFiles([rulesetPath, ...firewallUnitPaths]) + removeOwnDirs([parentDir(rulesetPath)]) +
-        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
+    return (
+        preamble +
+        [
+            `if ${hasSystemd}; then systemctl disable --now ${firewallCheck}.timer ${firewallUnit} >/dev/null 2>&1 || true; fi`,
+            `if nft list table inet ${firewallTable} >/dev/null 2>&1; then nft delete table inet ${firewallTable}; fi`,
+        ].join("\n") +
+        "\n" +
+        removeFiles([rulesetPath, ...firewallUnitPaths]) +
+        removeOwnDirs([parentDir(rulesetPath)]) +
+        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`
+    );
 }
 
 /**
@@ -125,7 +151,10 @@ export function removeFirewallScript(rulesetPath: string): string {
  */
 export function firewallCheckScript(ruleset: string, rulesetPath: string): string {
     const rules = ruleset.split("\n").filter((line) => line.includes(' comment "')).length;
-    return `[ "$(nft list table inet ${firewallTable} 2>/dev/null | grep -c ' comment "')" = ${rules} ] || ` +
+    return (
+        `[ "$(nft list table inet ${firewallTable} 2>/dev/null | grep -c ' comment "')" = ${rules} ] || ` +
         `echo 'the nftables table inet ${firewallTable} is not loaded with its ${rules} rules'\n` +
-        filesCheck(firewallFiles(ruleset, rulesetPath)) + unitsCheck([firewallUnit, `${firewallCheck}.timer`]);
+        filesCheck(firewallFiles(ruleset, rulesetPath)) +
+        unitsCheck([firewallUnit, `${firewallCheck}.timer`])
+    );
 }

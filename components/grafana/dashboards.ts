@@ -19,16 +19,33 @@ function limitText(value: number, unit: string): string {
 
 function panel(spec: PanelSpec, index: number): Panel {
     // The base step has no value (below every limit); each limit starts a step of its own.
-    const steps: Threshold[] = [{ value: null, color: "green" },
-        ...(spec.limits ?? []).map((l, i, all) => ({ value: l.value, color: i === all.length - 1 ? "red" : "orange" }))];
+    const steps: Threshold[] = [
+        { value: null, color: "green" },
+        ...(spec.limits ?? []).map((l, i, all) => ({ value: l.value, color: i === all.length - 1 ? "red" : "orange" })),
+    ];
     return {
         id: index + 1,
         type: "timeseries",
         title: spec.title,
-        description: spec.description + (spec.limits ? ` Lines: ${spec.limits.map((l) => `${l.label} ${limitText(l.value, spec.unit)}`).join(", ")}.` : ""),
+        description:
+            spec.description +
+            (spec.limits
+                ? ` Lines: ${spec.limits.map((l) => `${l.label} ${limitText(l.value, spec.unit)}`).join(", ")}.`
+                : ""),
         datasource,
-        gridPos: { x: (index % (columns / panelWidth)) * panelWidth, y: Math.floor(index / (columns / panelWidth)) * panelHeight, w: panelWidth, h: panelHeight },
-        targets: spec.queries.map((q, i) => ({ refId: String.fromCharCode(65 + i), datasource, expr: q.expr, legendFormat: q.legend, range: true })),
+        gridPos: {
+            x: (index % (columns / panelWidth)) * panelWidth,
+            y: Math.floor(index / (columns / panelWidth)) * panelHeight,
+            w: panelWidth,
+            h: panelHeight,
+        },
+        targets: spec.queries.map((q, i) => ({
+            refId: String.fromCharCode(65 + i),
+            datasource,
+            expr: q.expr,
+            legendFormat: q.legend,
+            range: true,
+        })),
         fieldConfig: {
             defaults: {
                 unit: spec.unit,
@@ -38,7 +55,10 @@ function panel(spec: PanelSpec, index: number): Panel {
             },
             overrides: [],
         },
-        options: { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "desc" } },
+        options: {
+            legend: { displayMode: "list", placement: "bottom", showLegend: true },
+            tooltip: { mode: "multi", sort: "desc" },
+        },
     };
 }
 
@@ -82,15 +102,17 @@ export const rescanSeconds = 30;
 export function renderProvider(s: ProviderSettings): string {
     return renderYaml("Rendered by ivatar-otel (components/grafana/dashboards.ts); do not edit on the host.", {
         apiVersion: 1,
-        providers: [{
-            name: s.name,
-            folder: s.folder,
-            type: "file",
-            // The files are the truth: edits in the UI and deletions would be lost on the next scan.
-            disableDeletion: true,
-            allowUiUpdates: false,
-            updateIntervalSeconds: rescanSeconds,
-            options: { path: s.path, foldersFromFilesStructure: false },
-        }],
+        providers: [
+            {
+                name: s.name,
+                folder: s.folder,
+                type: "file",
+                // The files are the truth: edits in the UI and deletions would be lost on the next scan.
+                disableDeletion: true,
+                allowUiUpdates: false,
+                updateIntervalSeconds: rescanSeconds,
+                options: { path: s.path, foldersFromFilesStructure: false },
+            },
+        ],
     });
 }

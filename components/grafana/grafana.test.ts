@@ -27,23 +27,40 @@ interface RenderedPanel {
     datasource: { uid: string };
     gridPos: { x: number; y: number; w: number; h: number };
     targets: { refId: string; expr: string; datasource: { uid: string } }[];
-    fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] }; custom: { thresholdsStyle: { mode: string } } } };
+    fieldConfig: {
+        defaults: { thresholds: { steps: { value: number | null }[] }; custom: { thresholdsStyle: { mode: string } } };
+    };
 }
-interface Rendered { uid: string; title: string; templating: { list: { name: string; type: string; query: string }[] }; panels: RenderedPanel[] }
+interface Rendered {
+    uid: string;
+    title: string;
+    templating: { list: { name: string; type: string; query: string }[] };
+    panels: RenderedPanel[];
+}
 
 const rendered = (s: DashboardSettings) => dashboardSpecs(s).map((d) => JSON.parse(renderDashboard(d)) as Rendered);
 
 describe("Grafana dashboards renderer", () => {
     it("renders the collector, Jaeger and app dashboards with uids of their own per environment", () => {
         const uids = rendered(dashboards).map((d) => d.uid);
-        assert.deepStrictEqual(uids, ["ivatar-otel-collector-production", "ivatar-otel-jaeger-production", "ivatar-otel-app-production"]);
+        assert.deepStrictEqual(uids, [
+            "ivatar-otel-collector-production",
+            "ivatar-otel-jaeger-production",
+            "ivatar-otel-app-production",
+        ]);
         const development = rendered({ ...dashboards, environment: "development" }).map((d) => d.uid);
-        assert.ok(development.every((uid) => uid.endsWith("-development")), development.join(", "));
+        assert.ok(
+            development.every((uid) => uid.endsWith("-development")),
+            development.join(", "),
+        );
     });
 
     it("reads every query from the Prometheus data source picked in the dashboard, and only this environment's series", () => {
         for (const d of rendered(dashboards)) {
-            assert.deepStrictEqual(d.templating.list.map((v) => [v.name, v.type, v.query]), [["datasource", "datasource", "prometheus"]]);
+            assert.deepStrictEqual(
+                d.templating.list.map((v) => [v.name, v.type, v.query]),
+                [["datasource", "datasource", "prometheus"]],
+            );
             for (const p of d.panels) {
                 assert.strictEqual(p.datasource.uid, "${datasource}", p.title);
                 assert.ok(p.targets.length > 0, p.title);
@@ -51,9 +68,15 @@ describe("Grafana dashboards renderer", () => {
                     assert.strictEqual(t.datasource.uid, "${datasource}");
                     // Every selector names the environment (sum and histogram_quantile included).
                     const selectors = t.expr.match(/\{[^}]*\}/g) ?? [];
-                    assert.ok(selectors.length > 0 && selectors.every((sel) => sel.includes(`environment="production"`)), t.expr);
+                    assert.ok(
+                        selectors.length > 0 && selectors.every((sel) => sel.includes(`environment="production"`)),
+                        t.expr,
+                    );
                 }
-                assert.deepStrictEqual(p.targets.map((t) => t.refId), p.targets.map((_, i) => String.fromCharCode(65 + i)));
+                assert.deepStrictEqual(
+                    p.targets.map((t) => t.refId),
+                    p.targets.map((_, i) => String.fromCharCode(65 + i)),
+                );
             }
         }
     });
@@ -83,17 +106,30 @@ describe("Grafana dashboards renderer", () => {
             return p.fieldConfig.defaults.thresholds.steps.map((s) => s.value);
         };
         assert.deepStrictEqual(lines("CPU against the container limit"), [null, 4]);
-        assert.deepStrictEqual(lines("Memory against GOMEMLIMIT and the container limit"), [null, 6553 * 2 ** 20, 8192 * 2 ** 20]);
+        assert.deepStrictEqual(lines("Memory against GOMEMLIMIT and the container limit"), [
+            null,
+            6553 * 2 ** 20,
+            8192 * 2 ** 20,
+        ]);
         const [small] = rendered({ ...dashboards, collector: { cpus: 2, memoryMb: 4096, goMemLimitMiB: 3276 } });
-        assert.deepStrictEqual(small.panels.find((p) => p.title === "CPU against the container limit")?.fieldConfig.defaults.thresholds.steps.map((s) => s.value), [null, 2]);
+        assert.deepStrictEqual(
+            small.panels
+                .find((p) => p.title === "CPU against the container limit")
+                ?.fieldConfig.defaults.thresholds.steps.map((s) => s.value),
+            [null, 2],
+        );
     });
 
     it("describes every panel in README's Dashboards section", () => {
         const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
-        const section = readme.slice(readme.indexOf("## Dashboards"), readme.indexOf("\n## ", readme.indexOf("## Dashboards") + 1));
+        const section = readme.slice(
+            readme.indexOf("## Dashboards"),
+            readme.indexOf("\n## ", readme.indexOf("## Dashboards") + 1),
+        );
         assert.ok(section.length > 100, "README has a Dashboards section");
         for (const d of dashboardSpecs(dashboards)) {
-            for (const p of d.panels) assert.ok(section.includes(p.title), `README, Dashboards: no entry for "${p.title}"`);
+            for (const p of d.panels)
+                assert.ok(section.includes(p.title), `README, Dashboards: no entry for "${p.title}"`);
         }
     });
 });
@@ -101,12 +137,25 @@ describe("Grafana dashboards renderer", () => {
 describe("Grafana provisioning", () => {
     it("points one file provider at the stack's own dashboards directory, in the configured folder", () => {
         const { files } = grafanaPlacement(settings);
-        const provider = parse(files["ivatar-otel-production.yaml"]) as { apiVersion: number; providers: Record<string, unknown>[] };
+        const provider = parse(files["ivatar-otel-production.yaml"]) as {
+            apiVersion: number;
+            providers: Record<string, unknown>[];
+        };
         assert.strictEqual(provider.apiVersion, 1);
-        assert.deepStrictEqual(provider.providers.map((p) => [p.name, p.folder, p.type, (p.options as { path: string }).path]),
-            [["ivatar-otel-production", "ivatar-otel", "file", settings.dashboardsDir]]);
-        assert.deepStrictEqual(Object.keys(files).filter((f) => f.endsWith(".json")).sort(),
-            ["ivatar-otel-app-production.json", "ivatar-otel-collector-production.json", "ivatar-otel-jaeger-production.json"]);
+        assert.deepStrictEqual(
+            provider.providers.map((p) => [p.name, p.folder, p.type, (p.options as { path: string }).path]),
+            [["ivatar-otel-production", "ivatar-otel", "file", settings.dashboardsDir]],
+        );
+        assert.deepStrictEqual(
+            Object.keys(files)
+                .filter((f) => f.endsWith(".json"))
+                .sort(),
+            [
+                "ivatar-otel-app-production.json",
+                "ivatar-otel-collector-production.json",
+                "ivatar-otel-jaeger-production.json",
+            ],
+        );
     });
 
     for (const [what, change] of [

@@ -57,14 +57,19 @@ function collectorDashboard(s: DashboardSettings): DashboardSpec {
     return {
         uid: `ivatar-otel-collector-${s.environment}`,
         title: `ivatar-otel collector (${s.environment})`,
-        description: "The OpenTelemetry Collector in front of Jaeger: intake, tail sampling, the export queue and the container's limits.",
+        description:
+            "The OpenTelemetry Collector in front of Jaeger: intake, tail sampling, the export queue and the container's limits.",
         panels: [
             {
                 title: "Spans accepted and refused",
-                description: "Spans per second the OTLP receivers took in, and those refused (memory limiter or a full pipeline), by transport.",
+                description:
+                    "Spans per second the OTLP receivers took in, and those refused (memory limiter or a full pipeline), by transport.",
                 unit: "ops",
                 queries: [
-                    { expr: rate("otelcol_receiver_accepted_spans", own, "transport"), legend: "accepted {{transport}}" },
+                    {
+                        expr: rate("otelcol_receiver_accepted_spans", own, "transport"),
+                        legend: "accepted {{transport}}",
+                    },
                     { expr: rate(collectorMetrics.refusedSpans, own, "transport"), legend: "refused {{transport}}" },
                 ],
             },
@@ -73,22 +78,36 @@ function collectorDashboard(s: DashboardSettings): DashboardSpec {
                 description: "App metric points per second taken in over OTLP, and those refused, by transport.",
                 unit: "ops",
                 queries: [
-                    { expr: rate("otelcol_receiver_accepted_metric_points", own, "transport"), legend: "accepted {{transport}}" },
-                    { expr: rate("otelcol_receiver_refused_metric_points", own, "transport"), legend: "refused {{transport}}" },
+                    {
+                        expr: rate("otelcol_receiver_accepted_metric_points", own, "transport"),
+                        legend: "accepted {{transport}}",
+                    },
+                    {
+                        expr: rate("otelcol_receiver_refused_metric_points", own, "transport"),
+                        legend: "refused {{transport}}",
+                    },
                 ],
             },
             {
                 title: "Tail sampling: traces kept and dropped",
-                description: "Traces per second the sampler decided to keep (every error trace plus the sampling ratio of the rest) or drop, and traces evicted before a decision.",
+                description:
+                    "Traces per second the sampler decided to keep (every error trace plus the sampling ratio of the rest) or drop, and traces evicted before a decision.",
                 unit: "ops",
                 queries: [
-                    { expr: rate("otelcol_processor_tail_sampling_global_count_traces_sampled", own, "sampled"), legend: "sampled={{sampled}}" },
-                    { expr: `sum(rate(${collectorMetrics.tracesEvictedUndecided}${own}[${rateWindow}]))`, legend: "evicted before a decision" },
+                    {
+                        expr: rate("otelcol_processor_tail_sampling_global_count_traces_sampled", own, "sampled"),
+                        legend: "sampled={{sampled}}",
+                    },
+                    {
+                        expr: `sum(rate(${collectorMetrics.tracesEvictedUndecided}${own}[${rateWindow}]))`,
+                        legend: "evicted before a decision",
+                    },
                 ],
             },
             {
                 title: "Export queue: size against capacity",
-                description: "Bytes waiting in the persistent queue to Jaeger, against the queue's capacity (collector.queueDiskGiB); it grows while Jaeger is away.",
+                description:
+                    "Bytes waiting in the persistent queue to Jaeger, against the queue's capacity (collector.queueDiskGiB); it grows while Jaeger is away.",
                 unit: "bytes",
                 queries: [
                     { expr: `sum(${collectorMetrics.queueSize}${toJaeger})`, legend: "in the queue" },
@@ -97,30 +116,50 @@ function collectorDashboard(s: DashboardSettings): DashboardSpec {
             },
             {
                 title: "Export to Jaeger: sent and failed",
-                description: "Spans per second delivered to Jaeger, spans given up on (retries never stop, so only a permanent error counts), and spans the full queue could not take (lost).",
+                description:
+                    "Spans per second delivered to Jaeger, spans given up on (retries never stop, so only a permanent error counts), and spans the full queue could not take (lost).",
                 unit: "ops",
                 queries: [
                     { expr: `sum(rate(${collectorMetrics.sentSpans}${toJaeger}[${rateWindow}]))`, legend: "sent" },
-                    { expr: `sum(rate(${collectorMetrics.sendFailedSpans}${toJaeger}[${rateWindow}]))`, legend: "given up" },
-                    { expr: `sum(rate(${collectorMetrics.enqueueFailedSpans}${toJaeger}[${rateWindow}]))`, legend: "lost: queue full" },
+                    {
+                        expr: `sum(rate(${collectorMetrics.sendFailedSpans}${toJaeger}[${rateWindow}]))`,
+                        legend: "given up",
+                    },
+                    {
+                        expr: `sum(rate(${collectorMetrics.enqueueFailedSpans}${toJaeger}[${rateWindow}]))`,
+                        legend: "lost: queue full",
+                    },
                 ],
             },
             {
                 title: "App metrics exported to Prometheus",
-                description: "Metric points per second the collector's Prometheus exporter took from the metrics pipeline.",
+                description:
+                    "Metric points per second the collector's Prometheus exporter took from the metrics pipeline.",
                 unit: "ops",
-                queries: [{ expr: rate("otelcol_exporter_sent_metric_points", selector(s.jobs.collector, s.environment, `exporter="prometheus"`), "exporter"), legend: "{{exporter}}" }],
+                queries: [
+                    {
+                        expr: rate(
+                            "otelcol_exporter_sent_metric_points",
+                            selector(s.jobs.collector, s.environment, `exporter="prometheus"`),
+                            "exporter",
+                        ),
+                        legend: "{{exporter}}",
+                    },
+                ],
             },
             {
                 title: "CPU against the container limit",
                 description: "CPUs the collector process uses; the line is the container's CPU limit (collector.cpus).",
                 unit: "short",
-                queries: [{ expr: `sum(rate(${collectorMetrics.cpuSeconds}${own}[${rateWindow}]))`, legend: "CPUs used" }],
+                queries: [
+                    { expr: `sum(rate(${collectorMetrics.cpuSeconds}${own}[${rateWindow}]))`, legend: "CPUs used" },
+                ],
                 limits: [{ value: s.collector.cpus, label: "container limit" }],
             },
             {
                 title: "Memory against GOMEMLIMIT and the container limit",
-                description: "Resident memory and Go heap of the collector; the lines are GOMEMLIMIT (80 % of the limit, where Go's GC works hardest) and the container's memory limit.",
+                description:
+                    "Resident memory and Go heap of the collector; the lines are GOMEMLIMIT (80 % of the limit, where Go's GC works hardest) and the container's memory limit.",
                 unit: "bytes",
                 queries: [
                     { expr: `sum(${collectorMetrics.memoryRss}${own})`, legend: "resident" },
@@ -141,7 +180,8 @@ function jaegerDashboard(s: DashboardSettings): DashboardSpec {
     return {
         uid: `ivatar-otel-jaeger-${s.environment}`,
         title: `ivatar-otel Jaeger (${s.environment})`,
-        description: "Jaeger's trace store (badger): spans written, bytes, size on disk, and how fast queries are answered.",
+        description:
+            "Jaeger's trace store (badger): spans written, bytes, size on disk, and how fast queries are answered.",
         panels: [
             {
                 title: "Spans written to storage",
@@ -156,11 +196,17 @@ function jaegerDashboard(s: DashboardSettings): DashboardSpec {
                 title: "Storage writes in bytes",
                 description: "Bytes per second written to badger by Jaeger (its own counter, read as a rate).",
                 unit: "Bps",
-                queries: [{ expr: `sum(deriv(jaeger_storage_badger_write_bytes_user${own}[${rateWindow}]))`, legend: "written" }],
+                queries: [
+                    {
+                        expr: `sum(deriv(jaeger_storage_badger_write_bytes_user${own}[${rateWindow}]))`,
+                        legend: "written",
+                    },
+                ],
             },
             {
                 title: "Store size on disk",
-                description: "Size of badger's key tree and value log; it levels off once traces older than the retention expire.",
+                description:
+                    "Size of badger's key tree and value log; it levels off once traces older than the retention expire.",
                 unit: "bytes",
                 queries: [
                     { expr: `sum(jaeger_storage_badger_size_bytes_lsm${own})`, legend: "keys (LSM)" },
@@ -169,13 +215,20 @@ function jaegerDashboard(s: DashboardSettings): DashboardSpec {
             },
             {
                 title: "Query latency",
-                description: "95th percentile time Jaeger's store took to answer, by operation (trace search, trace by ID, service list).",
+                description:
+                    "95th percentile time Jaeger's store took to answer, by operation (trace search, trace by ID, service list).",
                 unit: "s",
-                queries: [{ expr: quantile(0.95, "jaeger_storage_latency_bucket", own, "operation"), legend: "p95 {{operation}}" }],
+                queries: [
+                    {
+                        expr: quantile(0.95, "jaeger_storage_latency_bucket", own, "operation"),
+                        legend: "p95 {{operation}}",
+                    },
+                ],
             },
             {
                 title: "Jaeger CPU and memory",
-                description: "CPUs and resident memory of the Jaeger process (its container is limited to 1 CPU and 2 GB).",
+                description:
+                    "CPUs and resident memory of the Jaeger process (its container is limited to 1 CPU and 2 GB).",
                 unit: "short",
                 queries: [
                     { expr: `sum(rate(${collectorMetrics.cpuSeconds}${own}[${rateWindow}]))`, legend: "CPUs used" },
@@ -190,7 +243,10 @@ function jaegerDashboard(s: DashboardSettings): DashboardSpec {
  * ivatar's Django instrumentation as the collector's Prometheus exporter names it: the HTTP
  * server duration histogram (milliseconds) and in-flight requests, per service.
  */
-export const appMetrics = { durationMs: "http_server_duration_milliseconds", activeRequests: "http_server_active_requests" };
+export const appMetrics = {
+    durationMs: "http_server_duration_milliseconds",
+    activeRequests: "http_server_active_requests",
+};
 
 function appDashboard(s: DashboardSettings): DashboardSpec {
     const app = selector(s.jobs.exporter, s.environment);
@@ -203,22 +259,35 @@ function appDashboard(s: DashboardSettings): DashboardSpec {
                 title: "Requests by status",
                 description: "Requests per second the app served, by service and HTTP status code.",
                 unit: "ops",
-                queries: [{ expr: rate(`${appMetrics.durationMs}_count`, app, "service_name, http_status_code"), legend: "{{service_name}} {{http_status_code}}" }],
+                queries: [
+                    {
+                        expr: rate(`${appMetrics.durationMs}_count`, app, "service_name, http_status_code"),
+                        legend: "{{service_name}} {{http_status_code}}",
+                    },
+                ],
             },
             {
                 title: "Request latency",
                 description: "Median and 95th percentile request duration, by service.",
                 unit: "ms",
                 queries: [
-                    { expr: quantile(0.5, `${appMetrics.durationMs}_bucket`, app, "service_name"), legend: "p50 {{service_name}}" },
-                    { expr: quantile(0.95, `${appMetrics.durationMs}_bucket`, app, "service_name"), legend: "p95 {{service_name}}" },
+                    {
+                        expr: quantile(0.5, `${appMetrics.durationMs}_bucket`, app, "service_name"),
+                        legend: "p50 {{service_name}}",
+                    },
+                    {
+                        expr: quantile(0.95, `${appMetrics.durationMs}_bucket`, app, "service_name"),
+                        legend: "p95 {{service_name}}",
+                    },
                 ],
             },
             {
                 title: "Requests in flight",
                 description: "Requests being served right now, by service.",
                 unit: "short",
-                queries: [{ expr: `sum by (service_name) (${appMetrics.activeRequests}${app})`, legend: "{{service_name}}" }],
+                queries: [
+                    { expr: `sum by (service_name) (${appMetrics.activeRequests}${app})`, legend: "{{service_name}}" },
+                ],
             },
         ],
     };

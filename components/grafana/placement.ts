@@ -24,13 +24,21 @@ export interface GrafanaPlacement {
 }
 
 /** What the Grafana host must offer for the step: its commands, and Grafana's own provisioning directory. */
-export function grafanaHostNeeds(s: Pick<GrafanaSettings, "providerPath">): Pick<HostRequirements, "tools" | "directories"> {
+export function grafanaHostNeeds(
+    s: Pick<GrafanaSettings, "providerPath">,
+): Pick<HostRequirements, "tools" | "directories"> {
     return {
         tools: [
             { command: "cmp", neededFor: "placing the Grafana dashboards only when they change" },
             { command: "base64", neededFor: "placing the Grafana dashboards" },
         ],
-        directories: [{ path: parentDir(s.providerPath), neededFor: "Grafana reads dashboard providers from it (grafana.provisioningDir): is Grafana installed on this host?" }],
+        directories: [
+            {
+                path: parentDir(s.providerPath),
+                neededFor:
+                    "Grafana reads dashboard providers from it (grafana.provisioningDir): is Grafana installed on this host?",
+            },
+        ],
     };
 }
 
@@ -39,25 +47,38 @@ const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
     requireSafePaths("a Grafana path", s.providerPath, s.dashboardsDir);
     requireGrammar(isDisplayName(s.folder), "the Grafana folder name", s.folder);
-    const dashboards = Object.fromEntries(dashboardSpecs(s.dashboards).map((d) => [`${d.uid}.json`, renderDashboard(d)]));
+    const dashboards = Object.fromEntries(
+        dashboardSpecs(s.dashboards).map((d) => [`${d.uid}.json`, renderDashboard(d)]),
+    );
     const provider = renderProvider({ name: basename(s.dashboardsDir), folder: s.folder, path: s.dashboardsDir });
     const dir = shQuote(s.dashboardsDir);
     const keep = Object.keys(dashboards).map(shQuote).join("|");
     // Grafana runs as its own user: the directories must be searchable by it (the steps' umask is 077).
     // Its provisioning directory is Grafana's own (the preflight checks it is there); the dashboards' are this stack's.
     const dirs = `(umask 022 && mkdir -p ${dir})\n`;
-    const create = preamble + dirs + writeFiles([
-        { path: s.providerPath, content: provider, mode: "0644" },
-        ...Object.entries(dashboards).map(([name, content]) => ({ path: `${s.dashboardsDir}/${name}`, content, mode: "0644" })),
-    ]) + [
-        // Dashboards of an earlier version of the program go; Grafana drops them on its next scan.
-        `for f in ${dir}/*.json; do`,
-        `  [ -e "$f" ] || continue`,
-        `  case "$(basename "$f")" in ${keep}) ;; *) rm -f "$f" && echo "removed $f" >&2 ;; esac`,
-        "done",
-        `echo "grafana: ${Object.keys(dashboards).length} dashboards in ${s.dashboardsDir}, re-read every ${rescanSeconds} s; Grafana reads a new provider file at its next start" >&2`,
-    ].join("\n") + "\n";
-    const remove = preamble + removeFiles([s.providerPath, ...Object.keys(dashboards).map((name) => `${s.dashboardsDir}/${name}`)]) +
+    const create =
+        preamble +
+        dirs +
+        writeFiles([
+            { path: s.providerPath, content: provider, mode: "0644" },
+            ...Object.entries(dashboards).map(([name, content]) => ({
+                path: `${s.dashboardsDir}/${name}`,
+                content,
+                mode: "0644",
+            })),
+        ]) +
+        [
+            // Dashboards of an earlier version of the program go; Grafana drops them on its next scan.
+            `for f in ${dir}/*.json; do`,
+            `  [ -e "$f" ] || continue`,
+            `  case "$(basename "$f")" in ${keep}) ;; *) rm -f "$f" && echo "removed $f" >&2 ;; esac`,
+            "done",
+            `echo "grafana: ${Object.keys(dashboards).length} dashboards in ${s.dashboardsDir}, re-read every ${rescanSeconds} s; Grafana reads a new provider file at its next start" >&2`,
+        ].join("\n") +
+        "\n";
+    const remove =
+        preamble +
+        removeFiles([s.providerPath, ...Object.keys(dashboards).map((name) => `${s.dashboardsDir}/${name}`)]) +
         removeOwnDirs([s.dashboardsDir, parentDir(s.dashboardsDir)]);
     return {
         files: { [basename(s.providerPath)]: provider, ...dashboards },

@@ -23,12 +23,20 @@ type FactsState = FactsInputs & Facts;
 
 /** Reads the facts in one run on the host (names come from the program's own grammar-checked plan). */
 function readFacts(inputs: FactsInputs): Facts {
-    for (const name of inputs.resolve) if (!/^[A-Za-z0-9.-]+$/.test(name)) throw new Error(`refusing to resolve ${JSON.stringify(name)}: not a host name`);
-    const script = ["podman --version | sed 's/^podman version /version /'",
-        ...inputs.resolve.map((name) => `echo "address ${name} $(getent ahostsv4 '${name}' | awk 'NR == 1 { print $1 }')"`)].join("\n") + "\n";
+    for (const name of inputs.resolve)
+        if (!/^[A-Za-z0-9.-]+$/.test(name))
+            throw new Error(`refusing to resolve ${JSON.stringify(name)}: not a host name`);
+    const script =
+        [
+            "podman --version | sed 's/^podman version /version /'",
+            ...inputs.resolve.map(
+                (name) => `echo "address ${name} $(getent ahostsv4 '${name}' | awk 'NR == 1 { print $1 }')"`,
+            ),
+        ].join("\n") + "\n";
     const lines = runOnHost(inputs, script, rootShell);
     const version = lines.find((l) => l.startsWith("version "))?.slice("version ".length);
-    if (!version || !/^\d+\.\d+/.test(version)) throw new Error(`could not read the host's Podman version (found: ${String(version)})`);
+    if (!version || !/^\d+\.\d+/.test(version))
+        throw new Error(`could not read the host's Podman version (found: ${String(version)})`);
     const addresses: Record<string, string> = {};
     for (const name of inputs.resolve) {
         const ip = lines.find((l) => l.startsWith(`address ${name} `))?.split(" ")[2];
@@ -48,8 +56,10 @@ const factsProvider: pulumi.dynamic.ResourceProvider = {
     // Only a new way to reach the host or new names are a change of this resource; new facts reach the containers as its outputs.
     async diff(_id: string, olds: FactsState, news: FactsInputs) {
         return {
-            changes: olds.privateKey !== news.privateKey || JSON.stringify(olds.connection) !== JSON.stringify(news.connection)
-                || JSON.stringify(olds.resolve ?? []) !== JSON.stringify(news.resolve),
+            changes:
+                olds.privateKey !== news.privateKey ||
+                JSON.stringify(olds.connection) !== JSON.stringify(news.connection) ||
+                JSON.stringify(olds.resolve ?? []) !== JSON.stringify(news.resolve),
         };
     },
     async update(_id: string, _olds: FactsState, news: FactsInputs) {
@@ -70,6 +80,11 @@ export class PodmanFacts extends pulumi.dynamic.Resource {
     declare readonly addresses: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: PodmanFactsArgs, opts?: pulumi.CustomResourceOptions) {
-        super(factsProvider, name, { ...args, podmanVersion: undefined, addresses: undefined }, { ...opts, additionalSecretOutputs: ["privateKey"] });
+        super(
+            factsProvider,
+            name,
+            { ...args, podmanVersion: undefined, addresses: undefined },
+            { ...opts, additionalSecretOutputs: ["privateKey"] },
+        );
     }
 }

@@ -21,15 +21,21 @@ interface KeptState extends KeptInputs {
 const keptProvider: pulumi.dynamic.ResourceProvider = {
     // The step has just placed everything; the next refresh looks.
     async create(inputs: KeptInputs) {
-        return { id: `kept-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, outs: { ...inputs, missing: [] } };
+        return {
+            id: `kept-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+            outs: { ...inputs, missing: [] },
+        };
     },
     async read(id: string, props: KeptState) {
         return { id, props: { ...props, missing: runOnHost(props, props.check, rootShell) } };
     },
     // A change when a refresh found something missing, or the step's scripts changed (the state keeps the current ones).
     async diff(_id: string, olds: KeptState, news: KeptInputs) {
-        const changed = olds.check !== news.check || olds.repair !== news.repair || olds.privateKey !== news.privateKey
-            || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+        const changed =
+            olds.check !== news.check ||
+            olds.repair !== news.repair ||
+            olds.privateKey !== news.privateKey ||
+            JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
         return { changes: (olds.missing ?? []).length > 0 || changed };
     },
     async update(_id: string, olds: KeptState, news: KeptInputs) {
@@ -56,6 +62,11 @@ export class KeptStep extends pulumi.dynamic.Resource {
     declare readonly missing: pulumi.Output<string[]>;
 
     constructor(name: string, args: KeptStepArgs, opts?: pulumi.CustomResourceOptions) {
-        super(keptProvider, name, { ...args, missing: undefined }, { ...opts, additionalSecretOutputs: ["privateKey", "repair"] });
+        super(
+            keptProvider,
+            name,
+            { ...args, missing: undefined },
+            { ...opts, additionalSecretOutputs: ["privateKey", "repair"] },
+        );
     }
 }

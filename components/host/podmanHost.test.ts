@@ -18,6 +18,9 @@ describe("SSH options for the docker provider", () => {
     it("puts an IPv6 host address in brackets in the provider's URI", () => {
         const host = { address: "fd00::1", port: 22, user: "root", hostKey: "ssh-ed25519 AAAAkey" };
         assert.strictEqual(dockerHostUri(host), "ssh://root@[fd00::1]:22");
-        assert.strictEqual(dockerHostUri({ ...host, address: "collector.internal" }), "ssh://root@collector.internal:22");
+        assert.strictEqual(
+            dockerHostUri({ ...host, address: "collector.internal" }),
+            "ssh://root@collector.internal:22",
+        );
     });
 });

@@ -32,15 +32,23 @@ export function knownHostsName(host: SshHost): string {
  */
 export function sshOptions(host: SshHost): string[] {
     return [
-        "-o", "BatchMode=yes",
+        "-o",
+        "BatchMode=yes",
         // A host that goes away mid-deploy fails its connection within half a minute, naming the host.
-        "-o", "ConnectTimeout=20",
-        "-o", "ServerAliveInterval=10",
-        "-o", "ServerAliveCountMax=3",
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "GlobalKnownHostsFile=/dev/null",
-        "-o", `KnownHostsCommand=/bin/echo ${knownHostsName(host)} ${host.hostKey}`,
+        "-o",
+        "ConnectTimeout=20",
+        "-o",
+        "ServerAliveInterval=10",
+        "-o",
+        "ServerAliveCountMax=3",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        `KnownHostsCommand=/bin/echo ${knownHostsName(host)} ${host.hostKey}`,
     ];
 }
 
@@ -56,7 +64,9 @@ export interface PodmanHostArgs {
 }
 
 /** Options of a step: like a resource's, with `dependsOn` as a list (the preflight is added to it). */
-export type StepOptions = Omit<pulumi.CustomResourceOptions, "dependsOn"> & { dependsOn?: pulumi.Input<pulumi.Resource>[] };
+export type StepOptions = Omit<pulumi.CustomResourceOptions, "dependsOn"> & {
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+};
 
 /**
  * A step's scripts, run as root: create (which may carry a secret) as an input, delete without
@@ -92,17 +102,30 @@ export class PodmanHost extends pulumi.ComponentResource {
         this.settings = args.host;
         this.sshPrivateKey = args.sshPrivateKey;
         this.address = isSsh(args.host) ? args.host.address : "localhost";
-        this.preflight = this.command(`${name}-preflight`, { create: preflightScript(args.requirements), delete: "true" },
-            { parent: this, dependsOn: args.preflightAfter });
+        this.preflight = this.command(
+            `${name}-preflight`,
+            { create: preflightScript(args.requirements), delete: "true" },
+            { parent: this, dependsOn: args.preflightAfter },
+        );
         // Only a host that runs containers gets a docker provider (the Prometheus host runs steps only).
         if (args.requirements.podman) {
-            this.podman = new docker.Provider(`${name}-podman`, {
-                host: dockerHostUri(args.host),
-                sshOpts: isSsh(args.host) ? sshOptions(args.host) : undefined,
-            }, { parent: this, dependsOn: [this.preflight] });
-            const facts = new PodmanFacts(`${name}-podman-facts`,
-                { connection: this.connection, privateKey: this.sshPrivateKey, resolve: args.requirements.resolves ?? [] },
-                { parent: this, dependsOn: [this.preflight] });
+            this.podman = new docker.Provider(
+                `${name}-podman`,
+                {
+                    host: dockerHostUri(args.host),
+                    sshOpts: isSsh(args.host) ? sshOptions(args.host) : undefined,
+                },
+                { parent: this, dependsOn: [this.preflight] },
+            );
+            const facts = new PodmanFacts(
+                `${name}-podman-facts`,
+                {
+                    connection: this.connection,
+                    privateKey: this.sshPrivateKey,
+                    resolve: args.requirements.resolves ?? [],
+                },
+                { parent: this, dependsOn: [this.preflight] },
+            );
             this.everyAddress = facts.podmanVersion.apply(everyAddress);
             this.resolved = facts.addresses;
         }
@@ -115,31 +138,45 @@ export class PodmanHost extends pulumi.ComponentResource {
      */
     network(name: string, networkName: string, aliases: pulumi.Input<pulumi.Alias>[] = []): docker.Network {
         // Podman reports its IPAM driver back (host-local), which is not an input: not a change.
-        return new docker.Network(name, { name: networkName }, { parent: this, provider: this.provider, ignoreChanges: ["ipamOptions"], aliases });
+        return new docker.Network(
+            name,
+            { name: networkName },
+            { parent: this, provider: this.provider, ignoreChanges: ["ipamOptions"], aliases },
+        );
     }
 
     /** The docker provider for this host's Podman. */
     get provider(): docker.Provider {
-        if (!this.podman) throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        if (!this.podman)
+            throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
         return this.podman;
     }
 
     /** The host address of ports published on every address, as this host's Podman reports it (everyAddress). */
     get publishAddress(): pulumi.Output<string> {
-        if (!this.everyAddress) throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        if (!this.everyAddress)
+            throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
         return this.everyAddress;
     }
 
     /** The addresses this host resolves the names in its requirements' `resolves` to (for its containers). */
     get addresses(): pulumi.Output<Record<string, string>> {
-        if (!this.resolved) throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        if (!this.resolved)
+            throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
         return this.resolved;
     }
 
     /** How the dynamic providers (KeptStep, PodmanFacts) reach this host: the docker provider's SSH, or locally. */
     private get connection(): HostConnection {
         return isSsh(this.settings)
-            ? { sshArgs: [...sshOptions(this.settings), "-p", String(this.settings.port), `${this.settings.user}@${this.settings.address}`] }
+            ? {
+                  sshArgs: [
+                      ...sshOptions(this.settings),
+                      "-p",
+                      String(this.settings.port),
+                      `${this.settings.user}@${this.settings.address}`,
+                  ],
+              }
             : {};
     }
 
@@ -150,13 +187,20 @@ export class PodmanHost extends pulumi.ComponentResource {
     step(name: string, step: HostStep, opts: StepOptions): command.remote.Command | command.local.Command {
         const placed = this.command(name, step, { ...opts, dependsOn: [...(opts.dependsOn ?? []), this.preflight] });
         if (step.check !== undefined) {
-            new KeptStep(`${name}-kept`, { connection: this.connection, privateKey: this.sshPrivateKey, check: step.check, repair: step.create },
-                { parent: opts.parent, dependsOn: [placed] });
+            new KeptStep(
+                `${name}-kept`,
+                { connection: this.connection, privateKey: this.sshPrivateKey, check: step.check, repair: step.create },
+                { parent: opts.parent, dependsOn: [placed] },
+            );
         }
         return placed;
     }
 
-    private command(name: string, step: HostStep, opts: pulumi.CustomResourceOptions): command.remote.Command | command.local.Command {
+    private command(
+        name: string,
+        step: HostStep,
+        opts: pulumi.CustomResourceOptions,
+    ): command.remote.Command | command.local.Command {
         const common = {
             create: asRoot,
             update: asRoot,
@@ -169,15 +213,19 @@ export class PodmanHost extends pulumi.ComponentResource {
         if (!isSsh(this.settings)) {
             return new command.local.Command(name, { ...common, interpreter: ["/bin/sh", "-c"] }, opts);
         }
-        return new command.remote.Command(name, {
-            ...common,
-            connection: {
-                host: this.settings.address,
-                port: this.settings.port,
-                user: this.settings.user,
-                hostKey: this.settings.hostKey,
-                privateKey: this.sshPrivateKey,
+        return new command.remote.Command(
+            name,
+            {
+                ...common,
+                connection: {
+                    host: this.settings.address,
+                    port: this.settings.port,
+                    user: this.settings.user,
+                    hostKey: this.settings.hostKey,
+                    privateKey: this.sshPrivateKey,
+                },
             },
-        }, opts);
+            opts,
+        );
     }
 }

@@ -131,16 +131,24 @@ export function preflightScript(r: HostRequirements): string {
         );
     }
     if (r.dockerDialStdio) {
-        lines.push(`command -v docker >/dev/null 2>&1 || problem "docker is not installed: install podman-docker (the docker provider runs docker system dial-stdio over SSH)"`);
+        lines.push(
+            `command -v docker >/dev/null 2>&1 || problem "docker is not installed: install podman-docker (the docker provider runs docker system dial-stdio over SSH)"`,
+        );
     }
     for (const name of r.resolves ?? []) {
-        lines.push(`getent hosts ${shQuote(name)} >/dev/null 2>&1 || problem ${shQuote(`${name} does not resolve here: this host's front collector sends to that host's sampler by this name (add it to DNS or /etc/hosts)`)}`);
+        lines.push(
+            `getent hosts ${shQuote(name)} >/dev/null 2>&1 || problem ${shQuote(`${name} does not resolve here: this host's front collector sends to that host's sampler by this name (add it to DNS or /etc/hosts)`)}`,
+        );
     }
     for (const t of r.tools) {
-        lines.push(`command -v ${shQuote(t.command)} >/dev/null 2>&1 || problem ${shQuote(`${t.command} is not installed (needed for ${t.neededFor})`)}`);
+        lines.push(
+            `command -v ${shQuote(t.command)} >/dev/null 2>&1 || problem ${shQuote(`${t.command} is not installed (needed for ${t.neededFor})`)}`,
+        );
     }
     for (const t of r.optionalTools) {
-        lines.push(`command -v ${shQuote(t.command)} >/dev/null 2>&1 || warn ${shQuote(`${t.command} is not installed: ${t.neededFor}`)}`);
+        lines.push(
+            `command -v ${shQuote(t.command)} >/dev/null 2>&1 || warn ${shQuote(`${t.command} is not installed: ${t.neededFor}`)}`,
+        );
     }
     for (const d of r.directories ?? []) {
         lines.push(`[ -d ${shQuote(d.path)} ] || problem ${shQuote(`${d.path} does not exist (${d.neededFor})`)}`);

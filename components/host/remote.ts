@@ -35,7 +35,11 @@ export function runOnHost(inputs: HostAccess, script: string, asRootCommand: str
             const identity: string[] = [];
             if (inputs.privateKey) {
                 keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "ivatar-otel-key-"));
-                fs.writeFileSync(path.join(keyDir, "key"), inputs.privateKey.endsWith("\n") ? inputs.privateKey : `${inputs.privateKey}\n`, { mode: 0o600 });
+                fs.writeFileSync(
+                    path.join(keyDir, "key"),
+                    inputs.privateKey.endsWith("\n") ? inputs.privateKey : `${inputs.privateKey}\n`,
+                    { mode: 0o600 },
+                );
                 identity.push("-i", path.join(keyDir, "key"), "-o", "IdentitiesOnly=yes");
             }
             command = "ssh";
@@ -44,7 +48,9 @@ export function runOnHost(inputs: HostAccess, script: string, asRootCommand: str
         const result = childProcess.spawnSync(command, args, { input: script, encoding: "utf8", timeout: 600_000 });
         if (result.error) throw result.error;
         if (result.status !== 0) {
-            const where = inputs.connection.sshArgs ? inputs.connection.sshArgs[inputs.connection.sshArgs.length - 1] : "this machine";
+            const where = inputs.connection.sshArgs
+                ? inputs.connection.sshArgs[inputs.connection.sshArgs.length - 1]
+                : "this machine";
             throw new Error(`on ${where}: exited ${String(result.status)}: ${result.stderr}${result.stdout}`.trim());
         }
         return result.stdout.split("\n").filter((line) => line.trim() !== "");
@@ -52,4 +58,3 @@ export function runOnHost(inputs: HostAccess, script: string, asRootCommand: str
         if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
     }
 }
-

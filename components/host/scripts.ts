@@ -48,24 +48,28 @@ export const hasSystemd = `[ -d /run/systemd/system ] && command -v systemctl >/
  * and reports "changed <path>" on stderr for those it wrote (stdout stays free for results). Contents travel base64-encoded so any byte is safe.
  */
 export function writeFiles(files: HostFile[]): string {
-    return files.map((f) => {
-        requireSafePaths("a host file path", f.path);
-        requireGrammar(/^0[0-7]{3}$/.test(f.mode), "a file mode", f.mode);
-        if (f.owner !== undefined) requireOwner("a file owner (uid:gid)", f.owner);
-        const encoded = Buffer.from(f.content).toString("base64");
-        const path = shQuote(f.path);
-        const owner = f.owner ?? "0:0";
-        return [
-            `mkdir -p "$(dirname ${path})"`,
-            `printf %s ${encoded} | base64 -d > ${path}.ivatar-otel.tmp`,
-            `chmod ${f.mode} ${path}.ivatar-otel.tmp && chown ${owner} ${path}.ivatar-otel.tmp`,
-            `if [ -f ${path} ] && cmp -s ${path} ${path}.ivatar-otel.tmp && [ "$(stat -c '%a %u:%g' ${path})" = "$(stat -c '%a %u:%g' ${path}.ivatar-otel.tmp)" ]; then`,
-            `  rm -f ${path}.ivatar-otel.tmp`,
-            "else",
-            `  mv -f ${path}.ivatar-otel.tmp ${path} && echo "changed ${f.path}" >&2`,
-            "fi",
-        ].join("\n");
-    }).join("\n") + "\n";
+    return (
+        files
+            .map((f) => {
+                requireSafePaths("a host file path", f.path);
+                requireGrammar(/^0[0-7]{3}$/.test(f.mode), "a file mode", f.mode);
+                if (f.owner !== undefined) requireOwner("a file owner (uid:gid)", f.owner);
+                const encoded = Buffer.from(f.content).toString("base64");
+                const path = shQuote(f.path);
+                const owner = f.owner ?? "0:0";
+                return [
+                    `mkdir -p "$(dirname ${path})"`,
+                    `printf %s ${encoded} | base64 -d > ${path}.ivatar-otel.tmp`,
+                    `chmod ${f.mode} ${path}.ivatar-otel.tmp && chown ${owner} ${path}.ivatar-otel.tmp`,
+                    `if [ -f ${path} ] && cmp -s ${path} ${path}.ivatar-otel.tmp && [ "$(stat -c '%a %u:%g' ${path})" = "$(stat -c '%a %u:%g' ${path}.ivatar-otel.tmp)" ]; then`,
+                    `  rm -f ${path}.ivatar-otel.tmp`,
+                    "else",
+                    `  mv -f ${path}.ivatar-otel.tmp ${path} && echo "changed ${f.path}" >&2`,
+                    "fi",
+                ].join("\n");
+            })
+            .join("\n") + "\n"
+    );
 }
 
 /**
@@ -91,18 +95,30 @@ export function removeFiles(paths: string[]): string {
 
 /** Check lines: one message for each file that is missing or no longer holds what the step wrote. */
 export function filesCheck(files: Pick<HostFile, "path" | "content">[]): string {
-    return files.map((f) => {
-        requireSafePaths("a host file path", f.path);
-        const sum = createHash("sha256").update(f.content).digest("hex");
-        return `[ "$(sha256sum < ${shQuote(f.path)} 2>/dev/null | cut -c1-64)" = ${sum} ] || echo ${shQuote(`${f.path} is missing or changed`)}`;
-    }).join("\n") + "\n";
+    return (
+        files
+            .map((f) => {
+                requireSafePaths("a host file path", f.path);
+                const sum = createHash("sha256").update(f.content).digest("hex");
+                return `[ "$(sha256sum < ${shQuote(f.path)} 2>/dev/null | cut -c1-64)" = ${sum} ] || echo ${shQuote(`${f.path} is missing or changed`)}`;
+            })
+            .join("\n") + "\n"
+    );
 }
 
 /** Check lines: each unit must be enabled and active, where systemd runs. */
 export function unitsCheck(units: string[]): string {
     for (const unit of units) requireGrammar(/^[A-Za-z0-9@._-]+$/.test(unit), "a systemd unit name", unit);
-    return `if ${hasSystemd}; then\n` + units.map((u) =>
-        `  systemctl is-enabled --quiet ${u} || echo '${u} is not enabled'\n  systemctl is-active --quiet ${u} || echo '${u} is not active'\n`).join("") + "fi\n";
+    return (
+        `if ${hasSystemd}; then\n` +
+        units
+            .map(
+                (u) =>
+                    `  systemctl is-enabled --quiet ${u} || echo '${u} is not enabled'\n  systemctl is-active --quiet ${u} || echo '${u} is not active'\n`,
+            )
+            .join("") +
+        "fi\n"
+    );
 }
 
 /**
@@ -112,16 +128,20 @@ export function unitsCheck(units: string[]): string {
 export function waitHealthyScript(urls: string[], seconds: number): string {
     for (const url of urls) requireGrammar(/^http:\/\/localhost:\d{1,5}\/$/.test(url), "a local health URL", url);
     requireGrammar(Number.isInteger(seconds) && seconds > 0, "a wait in seconds", String(seconds));
-    return preamble + [
-        `deadline=$(( $(date +%s) + ${seconds} ))`,
-        `for url in ${urls.map(shQuote).join(" ")}; do`,
-        `  until curl -fsS -o /dev/null --max-time 2 "$url"; do`,
-        `    if [ "$(date +%s)" -ge "$deadline" ]; then echo "not healthy after ${seconds} s: $url on $(uname -n)" >&2; exit 1; fi`,
-        `    sleep 2`,
-        `  done`,
-        `done`,
-        `echo "healthy: ${urls.join(" ")}" >&2`,
-    ].join("\n") + "\n";
+    return (
+        preamble +
+        [
+            `deadline=$(( $(date +%s) + ${seconds} ))`,
+            `for url in ${urls.map(shQuote).join(" ")}; do`,
+            `  until curl -fsS -o /dev/null --max-time 2 "$url"; do`,
+            `    if [ "$(date +%s)" -ge "$deadline" ]; then echo "not healthy after ${seconds} s: $url on $(uname -n)" >&2; exit 1; fi`,
+            `    sleep 2`,
+            `  done`,
+            `done`,
+            `echo "healthy: ${urls.join(" ")}" >&2`,
+        ].join("\n") +
+        "\n"
+    );
 }
 
 /** A step that waits for health endpoints (waitHealthyScript) and leaves nothing to remove. */

@@ -30,16 +30,35 @@ export class Jaeger extends pulumi.ComponentResource {
     constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:Jaeger", name, {}, opts);
         const password = args.storagePassword === undefined ? undefined : pulumi.secret(args.storagePassword);
-        this.container = placeContainer(name, jaegerContainer<pulumi.Input<string>>({ ...args.settings, clientCa: args.clientCa, storagePassword: password }), {
-            provider: args.host.provider, publishAddress: args.host.publishAddress, hostAddresses: args.host.addresses, network: args.network, volumeResource: `${name}-data`, parent: this, dependsOn: dependenciesOf(opts),
-        });
+        this.container = placeContainer(
+            name,
+            jaegerContainer<pulumi.Input<string>>({
+                ...args.settings,
+                clientCa: args.clientCa,
+                storagePassword: password,
+            }),
+            {
+                provider: args.host.provider,
+                publishAddress: args.host.publishAddress,
+                hostAddresses: args.host.addresses,
+                network: args.network,
+                volumeResource: `${name}-data`,
+                parent: this,
+                dependsOn: dependenciesOf(opts),
+            },
+        );
         const retention = args.settings.retention;
         if (retention) {
             // The script carries the password: it travels as a secret, on stdin.
-            const create = password === undefined
-                ? placeRetentionScript(retention, undefined)
-                : pulumi.secret(pulumi.output(password).apply((p) => placeRetentionScript(retention, p)));
-            args.host.step(`${name}-retention`, { create, delete: removeRetentionScript(retention) }, { parent: this, dependsOn: dependenciesOf(opts) });
+            const create =
+                password === undefined
+                    ? placeRetentionScript(retention, undefined)
+                    : pulumi.secret(pulumi.output(password).apply((p) => placeRetentionScript(retention, p)));
+            args.host.step(
+                `${name}-retention`,
+                { create, delete: removeRetentionScript(retention) },
+                { parent: this, dependsOn: dependenciesOf(opts) },
+            );
         }
         this.registerOutputs({ container: this.container });
     }

@@ -7,13 +7,25 @@ import { prometheusNameStyle } from "../selfMetrics";
 import { RetentionSettings } from "./retention";
 
 export const jaegerPaths = {
-    config: "/etc/jaeger/config.yaml", data: "/badger", tlsDir: "/etc/jaeger/tls", clientCa: "/etc/jaeger/tier/ca.crt",
-    storagePassword: "/etc/jaeger/secrets/storage-password", storageCa: "/etc/jaeger/storage/ca.crt",
+    config: "/etc/jaeger/config.yaml",
+    data: "/badger",
+    tlsDir: "/etc/jaeger/tls",
+    clientCa: "/etc/jaeger/tier/ca.crt",
+    storagePassword: "/etc/jaeger/secrets/storage-password",
+    storageCa: "/etc/jaeger/storage/ca.crt",
 };
 export const jaegerContainerName = "ivatar-otel-jaeger";
 export const jaegerDataVolume = "ivatar-otel-jaeger-data";
 /** Ports inside the container. */
-export const jaegerPorts = { otlpGrpc: 4317, otlpHttp: 4318, tierOtlpGrpc: 4319, query: 16686, queryGrpc: 16685, health: 13133, metrics: 8888 };
+export const jaegerPorts = {
+    otlpGrpc: 4317,
+    otlpHttp: 4318,
+    tierOtlpGrpc: 4319,
+    query: 16686,
+    queryGrpc: 16685,
+    health: 13133,
+    metrics: 8888,
+};
 /** Jaeger is not sized by the stack: one CPU and 2 GB carry ivatar's trace volume after sampling. */
 const jaegerSize = { cpus: 1, memoryMb: 2048 };
 
@@ -21,17 +33,17 @@ const jaegerSize = { cpus: 1, memoryMb: 2048 };
 export type JaegerStorage =
     | { backend: "badger" }
     | {
-        backend: "opensearch" | "elasticsearch";
-        servers: string[];
-        /** Indices are <indexPrefix>-jaeger-span-<day> and so on. */
-        indexPrefix: string;
-        shards: number;
-        replicas: number;
-        /** Basic auth: the password comes as a secret file. */
-        username?: string;
-        /** PEM CA of the cluster; the system's trust store without it. */
-        caCertificate?: string;
-    };
+          backend: "opensearch" | "elasticsearch";
+          servers: string[];
+          /** Indices are <indexPrefix>-jaeger-span-<day> and so on. */
+          indexPrefix: string;
+          shards: number;
+          replicas: number;
+          /** Basic auth: the password comes as a secret file. */
+          username?: string;
+          /** PEM CA of the cluster; the system's trust store without it. */
+          caCertificate?: string;
+      };
 export type SearchStorage = Exclude<JaegerStorage, { backend: "badger" }>;
 
 export interface JaegerSettings {
@@ -88,8 +100,16 @@ function traceBackend(storage: JaegerStorage, traceRetention: string): Record<st
     return {
         [storage.backend]: {
             server_urls: storage.servers,
-            indices: { index_prefix: storage.indexPrefix, spans: daily, services: daily, dependencies: daily, sampling: daily },
-            ...(storage.username ? { auth: { basic: { username: storage.username, password_file: jaegerPaths.storagePassword } } } : {}),
+            indices: {
+                index_prefix: storage.indexPrefix,
+                spans: daily,
+                services: daily,
+                dependencies: daily,
+                sampling: daily,
+            },
+            ...(storage.username
+                ? { auth: { basic: { username: storage.username, password_file: jaegerPaths.storagePassword } } }
+                : {}),
             ...(storage.caCertificate ? { tls: { ca_file: jaegerPaths.storageCa } } : {}),
         },
     };
@@ -119,14 +139,29 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier" |
         service: {
             extensions: ["jaeger_storage", "jaeger_query", "healthcheckv2"],
             pipelines: {
-                traces: { receivers: s.tier ? ["otlp", "otlp/tier"] : ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] },
+                traces: {
+                    receivers: s.tier ? ["otlp", "otlp/tier"] : ["otlp"],
+                    processors: ["batch"],
+                    exporters: ["jaeger_storage_exporter"],
+                },
             },
             telemetry: {
                 resource: { "service.name": "jaeger" },
                 logs: { level: "info" },
                 // Named as the collector's own metrics are (the same without_* options), so one
                 // set of rules and dashboards reads both.
-                metrics: { level: "basic", readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: jaegerPorts.metrics, ...prometheusNameStyle } } } }] },
+                metrics: {
+                    level: "basic",
+                    readers: [
+                        {
+                            pull: {
+                                exporter: {
+                                    prometheus: { host: "0.0.0.0", port: jaegerPorts.metrics, ...prometheusNameStyle },
+                                },
+                            },
+                        },
+                    ],
+                },
             },
         },
         extensions: {
@@ -148,17 +183,26 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier" |
 }
 
 export function renderJaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier" | "storage">): string {
-    return renderYaml("Rendered by ivatar-otel (components/jaeger/jaeger.ts); do not edit on the host.", jaegerConfig(s));
+    return renderYaml(
+        "Rendered by ivatar-otel (components/jaeger/jaeger.ts); do not edit on the host.",
+        jaegerConfig(s),
+    );
 }
 
-export function jaegerContainer<Content = string>(s: JaegerContainerSettings<Content>): ContainerSpec<string | Content> {
-    if (s.tier && s.clientCa === undefined) throw new Error("Jaeger's OTLP for the tier needs the collector hosts' CA bundle (clientCa)");
+export function jaegerContainer<Content = string>(
+    s: JaegerContainerSettings<Content>,
+): ContainerSpec<string | Content> {
+    if (s.tier && s.clientCa === undefined)
+        throw new Error("Jaeger's OTLP for the tier needs the collector hosts' CA bundle (clientCa)");
     const tierFiles = s.tier && s.clientCa !== undefined ? [{ path: jaegerPaths.clientCa, content: s.clientCa }] : [];
     const storage = s.storage;
     const search = storage.backend === "badger" ? undefined : storage;
-    if (search?.username && s.storagePassword === undefined) throw new Error("jaeger.storage.username needs the password (jaegerStoragePassword)");
+    if (search?.username && s.storagePassword === undefined)
+        throw new Error("jaeger.storage.username needs the password (jaegerStoragePassword)");
     const storageFiles: ContainerFile<string | Content>[] = [
-        ...(search?.username && s.storagePassword !== undefined ? [{ path: jaegerPaths.storagePassword, content: s.storagePassword, secret: true }] : []),
+        ...(search?.username && s.storagePassword !== undefined
+            ? [{ path: jaegerPaths.storagePassword, content: s.storagePassword, secret: true }]
+            : []),
         ...(search?.caCertificate ? [{ path: jaegerPaths.storageCa, content: search.caCertificate }] : []),
     ];
     return {
@@ -171,7 +215,8 @@ export function jaegerContainer<Content = string>(s: JaegerContainerSettings<Con
         env: {},
         // The query UI/API and the metrics leave the host; the collector reaches OTLP on the private network.
         ports: [
-            { internal: jaegerPorts.query, external: s.uiPort }, { internal: jaegerPorts.metrics, external: s.metricsPort },
+            { internal: jaegerPorts.query, external: s.uiPort },
+            { internal: jaegerPorts.metrics, external: s.metricsPort },
             ...(s.tier ? [{ internal: jaegerPorts.tierOtlpGrpc, external: s.tier.otlpPort }] : []),
         ],
         mounts: [

@@ -2,7 +2,16 @@
 // the cluster expires them. A daily systemd timer on the first collector host runs Jaeger's own
 // index cleaner (a pinned image, with Podman), which deletes the days past the trace retention.
 import { isSearchServerUrl, requireGrammar, requireSafePaths } from "../../grammar/text";
-import { hasSystemd, HostFile, parentDir, preamble, removeFiles, removeOwnDirs, shQuote, writeFiles } from "../host/scripts";
+import {
+    hasSystemd,
+    HostFile,
+    parentDir,
+    preamble,
+    removeFiles,
+    removeOwnDirs,
+    shQuote,
+    writeFiles,
+} from "../host/scripts";
 import { renderDailyTimer } from "../host/units";
 
 export const retentionUnit = "ivatar-otel-jaeger-retention";
@@ -28,11 +37,14 @@ const caFile = (s: RetentionSettings) => `${s.dir}/ca.crt`;
 
 /** The cleaner's settings, as it reads them from its environment (its flags' names, upper case). */
 export function renderCleanerEnv(s: RetentionSettings, password: string | undefined): string {
-    if (s.username !== undefined && password === undefined) throw new Error("the index cleaner needs the password of jaeger.storage.username");
-    if (password !== undefined && /[\s]/.test(password)) throw new Error("jaegerStoragePassword: expected no white space (it is one line of an environment file)");
+    if (s.username !== undefined && password === undefined)
+        throw new Error("the index cleaner needs the password of jaeger.storage.username");
+    if (password !== undefined && /[\s]/.test(password))
+        throw new Error("jaegerStoragePassword: expected no white space (it is one line of an environment file)");
     // The schema's grammar, checked again: a line break here would add a setting of its own.
     requireGrammar(/^[a-z0-9][a-z0-9-]*$/.test(s.indexPrefix), "an index prefix", s.indexPrefix);
-    if (s.username !== undefined) requireGrammar(/^[A-Za-z0-9._@-]+$/.test(s.username), "a search cluster user", s.username);
+    if (s.username !== undefined)
+        requireGrammar(/^[A-Za-z0-9._@-]+$/.test(s.username), "a search cluster user", s.username);
     return [
         `INDEX_PREFIX=${s.indexPrefix}`,
         ...(s.username !== undefined ? [`ES_USERNAME=${s.username}`, `ES_PASSWORD=${password}`] : []),
@@ -43,7 +55,11 @@ export function renderCleanerEnv(s: RetentionSettings, password: string | undefi
 
 export function renderRetentionService(s: RetentionSettings): string {
     requireGrammar(isSearchServerUrl(s.server), "a search cluster URL", s.server);
-    requireGrammar(/^[A-Za-z0-9._\-/:@]+$/.test(s.image) && Number.isInteger(s.days) && s.days >= 1, "the index cleaner's image and days", `${s.image} ${s.days}`);
+    requireGrammar(
+        /^[A-Za-z0-9._\-/:@]+$/.test(s.image) && Number.isInteger(s.days) && s.days >= 1,
+        "the index cleaner's image and days",
+        `${s.image} ${s.days}`,
+    );
     requireSafePaths("the retention directory in a systemd unit", s.dir);
     const caMount = s.caCertificate !== undefined ? ` --volume ${caFile(s)}:${caInContainer}:ro,z` : "";
     return [
@@ -66,7 +82,10 @@ export function renderRetentionTimer(): string {
 
 /** The units by file name, for review (the env file carries the password: not among them). */
 export function retentionUnits(s: RetentionSettings): Record<string, string> {
-    return { [`${retentionUnit}.service`]: renderRetentionService(s), [`${retentionUnit}.timer`]: renderRetentionTimer() };
+    return {
+        [`${retentionUnit}.service`]: renderRetentionService(s),
+        [`${retentionUnit}.timer`]: renderRetentionTimer(),
+    };
 }
 
 /** Places the env file, the CA and the units, and arms the timer where systemd runs. The password makes it secret. */
@@ -77,14 +96,26 @@ export function placeRetentionScript(s: RetentionSettings, password: string | un
         { path: `${unitDir}/${retentionUnit}.service`, content: renderRetentionService(s), mode: "0644" },
         { path: `${unitDir}/${retentionUnit}.timer`, content: renderRetentionTimer(), mode: "0644" },
     ];
-    return preamble + `mkdir -p ${shQuote(s.dir)} && chmod 0700 ${shQuote(s.dir)}\n` + writeFiles(files) +
-        `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${retentionUnit}.timer >/dev/null 2>&1; fi\n`;
+    return (
+        preamble +
+        `mkdir -p ${shQuote(s.dir)} && chmod 0700 ${shQuote(s.dir)}\n` +
+        writeFiles(files) +
+        `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${retentionUnit}.timer >/dev/null 2>&1; fi\n`
+    );
 }
 
 export function removeRetentionScript(s: Pick<RetentionSettings, "dir">): string {
     requireSafePaths("the retention directory", s.dir);
-    return preamble + `if ${hasSystemd}; then systemctl disable --now ${retentionUnit}.timer >/dev/null 2>&1 || true; fi\n` +
-        removeFiles([`${s.dir}/cleaner.env`, `${s.dir}/ca.crt`, `${unitDir}/${retentionUnit}.service`, `${unitDir}/${retentionUnit}.timer`]) +
+    return (
+        preamble +
+        `if ${hasSystemd}; then systemctl disable --now ${retentionUnit}.timer >/dev/null 2>&1 || true; fi\n` +
+        removeFiles([
+            `${s.dir}/cleaner.env`,
+            `${s.dir}/ca.crt`,
+            `${unitDir}/${retentionUnit}.service`,
+            `${unitDir}/${retentionUnit}.timer`,
+        ]) +
         removeOwnDirs([s.dir, parentDir(s.dir)]) +
-        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
+        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`
+    );
 }

@@ -32,7 +32,13 @@ const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 export function prometheusPlacement(s: PrometheusSettings): PrometheusPlacement {
     const rules = renderRules(s.rules);
     const scrapeConfig = renderScrapeConfig(s.scrape);
-    const files = { rulesPath: s.rulesPath, rules, scrapePath: s.scrapePath, scrape: scrapeConfig, reloadUrl: s.reloadUrl };
+    const files = {
+        rulesPath: s.rulesPath,
+        rules,
+        scrapePath: s.scrapePath,
+        scrape: scrapeConfig,
+        reloadUrl: s.reloadUrl,
+    };
     return {
         rules,
         scrapeConfig,
@@ -44,7 +50,10 @@ export function prometheusPlacement(s: PrometheusSettings): PrometheusPlacement 
         step: {
             create: placePrometheusFilesScript(files),
             delete: removePrometheusFilesScript(files),
-            check: filesCheck([{ path: s.rulesPath, content: rules }, { path: s.scrapePath, content: scrapeConfig }]),
+            check: filesCheck([
+                { path: s.rulesPath, content: rules },
+                { path: s.scrapePath, content: scrapeConfig },
+            ]),
         },
     };
 }

@@ -7,7 +7,12 @@ import { parse } from "yaml";
 import { collectorMetrics } from "../selfMetrics";
 import { alertRules, renderRuleTests, RuleSettings } from "./rules";
 
-const production: RuleSettings = { environment: "production", cpus: 4, memoryMb: 8192, runbookBaseUrl: "docs/runbook.md" };
+const production: RuleSettings = {
+    environment: "production",
+    cpus: 4,
+    memoryMb: 8192,
+    runbookBaseUrl: "docs/runbook.md",
+};
 const development: RuleSettings = { ...production, environment: "development", cpus: 2, memoryMb: 4096 };
 
 describe("alert rules renderer", () => {
@@ -35,9 +40,14 @@ describe("alert rules renderer", () => {
         const names = (settings: RuleSettings) => alertRules(settings).map((r) => r.alert);
         assert.ok(!names(production).some((n) => n.startsWith("OtelCollectorTier")));
         const tier = { ...production, tier: { samplers: 3 } };
-        assert.deepStrictEqual(names(tier).filter((n) => n.startsWith("OtelCollectorTier")), ["OtelCollectorTierBackendsMissing", "OtelCollectorTierBackendFailing"]);
+        assert.deepStrictEqual(
+            names(tier).filter((n) => n.startsWith("OtelCollectorTier")),
+            ["OtelCollectorTierBackendsMissing", "OtelCollectorTierBackendFailing"],
+        );
         assert.match(alertRules(tier).find((r) => r.alert === "OtelCollectorTierBackendsMissing")?.expr ?? "", / < 3$/);
-        const tests = (parse(renderRuleTests(tier, "rules.yml")) as { tests: { name: string }[] }).tests.map((t) => t.name);
+        const tests = (parse(renderRuleTests(tier, "rules.yml")) as { tests: { name: string }[] }).tests.map(
+            (t) => t.name,
+        );
         for (const alert of ["OtelCollectorTierBackendsMissing", "OtelCollectorTierBackendFailing"]) {
             assert.ok(tests.includes(`${alert} fires`) && tests.includes(`${alert} stays quiet`), alert);
         }
@@ -45,18 +55,22 @@ describe("alert rules renderer", () => {
 
     it("has a runbook section for every alert, the tier's included", () => {
         const runbook = fs.readFileSync(path.join(__dirname, "../../docs/runbook.md"), "utf8");
-        for (const r of alertRules({ ...production, tier: { samplers: 3 } })) assert.match(runbook, new RegExp(`^## ${r.alert}$`, "m"), r.alert);
+        for (const r of alertRules({ ...production, tier: { samplers: 3 } }))
+            assert.match(runbook, new RegExp(`^## ${r.alert}$`, "m"), r.alert);
     });
 
     it("refers only to metric names the pinned collector exposes (as listed in collectorMetrics)", () => {
         const known = new Set([...Object.values(collectorMetrics), "up"]);
         for (const r of alertRules({ ...production, tier: { samplers: 3 } })) {
-            for (const name of r.expr.match(/\b(otelcol_[a-z_]+|up)\b/g) ?? []) assert.ok(known.has(name), `${r.alert}: ${name}`);
+            for (const name of r.expr.match(/\b(otelcol_[a-z_]+|up)\b/g) ?? [])
+                assert.ok(known.has(name), `${r.alert}: ${name}`);
         }
     });
 
     it("ships a firing and a quiet test for every alert", () => {
-        const suite = parse(renderRuleTests(production, "rules.yml")) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] };
+        const suite = parse(renderRuleTests(production, "rules.yml")) as {
+            tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+        };
         for (const r of alertRules(production)) {
             const cases = suite.tests.flatMap((t) => t.alert_rule_test).filter((t) => t.alertname === r.alert);
             assert.deepStrictEqual(cases.map((c) => c.exp_alerts.length).sort(), [0, 1], r.alert);

@@ -51,11 +51,19 @@ const base = { job: scrapeJobs.health, instance };
 
 /** A series of the promtool tests: the collector's job and instance unless `extra` overrides them. */
 function series(metric: string, extra: Record<string, string> = {}): string {
-    return `${metric}{${Object.entries({ ...base, ...extra }).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
+    return `${metric}{${Object.entries({ ...base, ...extra })
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(",")}}`;
 }
 
-type MakeRule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning",
-    summary: string, description: string) => AlertRule;
+type MakeRule = (
+    alert: string,
+    expr: string,
+    forDuration: string,
+    severity: "critical" | "warning",
+    summary: string,
+    description: string,
+) => AlertRule;
 
 function alertCases(s: RuleSettings): AlertCase[] {
     const memoryBytes = s.memoryMb * 1024 * 1024;
@@ -73,52 +81,82 @@ function alertCases(s: RuleSettings): AlertCase[] {
     const flat = "100+0x30";
     return [
         {
-            rule: rule("OtelCollectorDown", `up{job=~"${scrapeJobs.health}|${scrapeJobs.exporter}"} == 0`, "2m", "critical",
+            rule: rule(
+                "OtelCollectorDown",
+                `up{job=~"${scrapeJobs.health}|${scrapeJobs.exporter}"} == 0`,
+                "2m",
+                "critical",
                 "OpenTelemetry collector is down",
-                "Prometheus cannot scrape {{ $labels.job }} on {{ $labels.instance }}: no traces or app metrics arrive."),
+                "Prometheus cannot scrape {{ $labels.job }} on {{ $labels.instance }}: no traces or app metrics arrive.",
+            ),
             labels: base,
             firing: [{ series: series("up"), values: "0x30" }],
             healthy: [{ series: series("up"), values: "1x30" }],
         },
         {
             // Jaeger down also stalls the export (OtelCollectorExportStalled), but says why only here.
-            rule: rule("JaegerDown", `up{job="${scrapeJobs.jaeger}"} == 0`, "2m", "critical",
+            rule: rule(
+                "JaegerDown",
+                `up{job="${scrapeJobs.jaeger}"} == 0`,
+                "2m",
+                "critical",
                 "Jaeger is down",
-                "Prometheus cannot scrape Jaeger on {{ $labels.instance }}: traces wait in the collector's queue and the UI is away."),
+                "Prometheus cannot scrape Jaeger on {{ $labels.instance }}: traces wait in the collector's queue and the UI is away.",
+            ),
             labels: { job: scrapeJobs.jaeger, instance: jaegerInstance },
             firing: [{ series: series("up", { job: scrapeJobs.jaeger, instance: jaegerInstance }), values: "0x30" }],
             healthy: [{ series: series("up", { job: scrapeJobs.jaeger, instance: jaegerInstance }), values: "1x30" }],
         },
         {
-            rule: rule("HighCollectorCPU", `rate(${collectorMetrics.cpuSeconds}{${selector}}[5m]) / ${s.cpus} > 0.8`, "5m", "warning",
+            rule: rule(
+                "HighCollectorCPU",
+                `rate(${collectorMetrics.cpuSeconds}{${selector}}[5m]) / ${s.cpus} > 0.8`,
+                "5m",
+                "warning",
                 "Collector CPU above 80 % of its limit",
-                `The collector on {{ $labels.instance }} uses more than 80 % of its ${s.cpus} CPUs.`),
+                `The collector on {{ $labels.instance }} uses more than 80 % of its ${s.cpus} CPUs.`,
+            ),
             labels: base,
             // 0.9 of the limit vs 0.5 of it, in CPU-seconds per minute.
             firing: [{ series: series(collectorMetrics.cpuSeconds), values: `0+${round(s.cpus * 0.9 * 60)}x30` }],
             healthy: [{ series: series(collectorMetrics.cpuSeconds), values: `0+${round(s.cpus * 0.5 * 60)}x30` }],
         },
         {
-            rule: rule("HighCollectorMemory", `${collectorMetrics.memoryRss}{${selector}} / ${memoryBytes} > 0.8`, "5m", "warning",
+            rule: rule(
+                "HighCollectorMemory",
+                `${collectorMetrics.memoryRss}{${selector}} / ${memoryBytes} > 0.8`,
+                "5m",
+                "warning",
                 "Collector memory above 80 % of its limit",
-                `The collector on {{ $labels.instance }} uses more than 80 % of its ${s.memoryMb} MB; the memory limiter refuses data from 80 %.`),
+                `The collector on {{ $labels.instance }} uses more than 80 % of its ${s.memoryMb} MB; the memory limiter refuses data from 80 %.`,
+            ),
             labels: base,
             firing: [{ series: series(collectorMetrics.memoryRss), values: `${Math.round(memoryBytes * 0.9)}x30` }],
             healthy: [{ series: series(collectorMetrics.memoryRss), values: `${Math.round(memoryBytes * 0.5)}x30` }],
         },
         {
-            rule: rule("OtelCollectorRefusedSpans", `sum by (job, instance, receiver, transport) (rate(${collectorMetrics.refusedSpans}{${selector}}[5m])) > 0`, "2m", "warning",
+            rule: rule(
+                "OtelCollectorRefusedSpans",
+                `sum by (job, instance, receiver, transport) (rate(${collectorMetrics.refusedSpans}{${selector}}[5m])) > 0`,
+                "2m",
+                "warning",
                 "Collector refuses spans",
-                "The collector on {{ $labels.instance }} refuses spans on {{ $labels.receiver }}/{{ $labels.transport }}: memory pressure or bad requests."),
+                "The collector on {{ $labels.instance }} refuses spans on {{ $labels.receiver }}/{{ $labels.transport }}: memory pressure or bad requests.",
+            ),
             labels: { ...base, ...receiver },
             firing: [{ series: series(collectorMetrics.refusedSpans, receiver), values: rising }],
             healthy: [{ series: series(collectorMetrics.refusedSpans, receiver), values: flat }],
         },
         {
             // Counted only when an export fails for good (a permanent error): those spans are lost.
-            rule: rule("OtelCollectorExportFailures", `sum by (job, instance, exporter) (rate(${collectorMetrics.sendFailedSpans}{${selector}}[5m])) > 0`, "2m", "critical",
+            rule: rule(
+                "OtelCollectorExportFailures",
+                `sum by (job, instance, exporter) (rate(${collectorMetrics.sendFailedSpans}{${selector}}[5m])) > 0`,
+                "2m",
+                "critical",
                 "Collector drops spans Jaeger rejected",
-                "Jaeger rejects spans from {{ $labels.exporter }} on {{ $labels.instance }} with a permanent error: they are dropped."),
+                "Jaeger rejects spans from {{ $labels.exporter }} on {{ $labels.instance }} with a permanent error: they are dropped.",
+            ),
             labels: { ...base, ...exporter },
             firing: [{ series: series(collectorMetrics.sendFailedSpans, exporter), values: rising }],
             healthy: [{ series: series(collectorMetrics.sendFailedSpans, exporter), values: flat }],
@@ -126,9 +164,14 @@ function alertCases(s: RuleSettings): AlertCase[] {
         {
             // Retries never give up (the queue is persistent), so an outage shows as a queue that
             // holds data while nothing is sent, not as send failures.
-            rule: rule("OtelCollectorExportStalled", `sum by (job, instance, exporter) (rate(${collectorMetrics.sentSpans}{${selector}}[5m])) == 0 and on (job, instance, exporter) max by (job, instance, exporter) (${collectorMetrics.queueSize}{${selector}}) > 0`, "5m", "critical",
+            rule: rule(
+                "OtelCollectorExportStalled",
+                `sum by (job, instance, exporter) (rate(${collectorMetrics.sentSpans}{${selector}}[5m])) == 0 and on (job, instance, exporter) max by (job, instance, exporter) (${collectorMetrics.queueSize}{${selector}}) > 0`,
+                "5m",
+                "critical",
                 "Collector cannot deliver spans to Jaeger",
-                "The collector on {{ $labels.instance }} has sent nothing through {{ $labels.exporter }} for 5 minutes while spans wait in its persistent queue."),
+                "The collector on {{ $labels.instance }} has sent nothing through {{ $labels.exporter }} for 5 minutes while spans wait in its persistent queue.",
+            ),
             labels: { ...base, ...exporter },
             firing: [
                 { series: series(collectorMetrics.sentSpans, exporter), values: flat },
@@ -140,17 +183,27 @@ function alertCases(s: RuleSettings): AlertCase[] {
             ],
         },
         {
-            rule: rule("OtelCollectorEnqueueFailures", `sum by (job, instance, exporter) (rate(${collectorMetrics.enqueueFailedSpans}{${selector}}[5m])) > 0`, "1m", "critical",
+            rule: rule(
+                "OtelCollectorEnqueueFailures",
+                `sum by (job, instance, exporter) (rate(${collectorMetrics.enqueueFailedSpans}{${selector}}[5m])) > 0`,
+                "1m",
+                "critical",
                 "Collector drops spans: sending queue full",
-                "The collector on {{ $labels.instance }} cannot queue spans for {{ $labels.exporter }}: they are lost."),
+                "The collector on {{ $labels.instance }} cannot queue spans for {{ $labels.exporter }}: they are lost.",
+            ),
             labels: { ...base, ...exporter },
             firing: [{ series: series(collectorMetrics.enqueueFailedSpans, exporter), values: rising }],
             healthy: [{ series: series(collectorMetrics.enqueueFailedSpans, exporter), values: flat }],
         },
         {
-            rule: rule("OtelCollectorQueueNearlyFull", `max by (job, instance, exporter) (${collectorMetrics.queueSize}{${selector}} / ${collectorMetrics.queueCapacity}{${selector}}) > 0.8`, "1m", "warning",
+            rule: rule(
+                "OtelCollectorQueueNearlyFull",
+                `max by (job, instance, exporter) (${collectorMetrics.queueSize}{${selector}} / ${collectorMetrics.queueCapacity}{${selector}}) > 0.8`,
+                "1m",
+                "warning",
                 "Collector sending queue above 80 %",
-                "The sending queue of {{ $labels.exporter }} on {{ $labels.instance }} is above 80 % of its capacity; spans will be dropped when it is full."),
+                "The sending queue of {{ $labels.exporter }} on {{ $labels.instance }} is above 80 % of its capacity; spans will be dropped when it is full.",
+            ),
             labels: { ...base, ...exporter },
             firing: [
                 { series: series(collectorMetrics.queueSize, exporter), values: "900x30" },
@@ -164,9 +217,14 @@ function alertCases(s: RuleSettings): AlertCase[] {
         ...(s.tier ? tierCases(s.tier.samplers, rule) : []),
         {
             // More traces arrive than tail sampling holds: the oldest go undecided, errors included.
-            rule: rule("OtelCollectorTracesEvictedUndecided", `sum by (job, instance) (rate(${collectorMetrics.tracesEvictedUndecided}{${selector}}[5m])) > 0`, "2m", "critical",
+            rule: rule(
+                "OtelCollectorTracesEvictedUndecided",
+                `sum by (job, instance) (rate(${collectorMetrics.tracesEvictedUndecided}{${selector}}[5m])) > 0`,
+                "2m",
+                "critical",
                 "Collector drops traces before sampling them",
-                "Tail sampling on {{ $labels.instance }} evicts traces before deciding on them: error traces among them are lost."),
+                "Tail sampling on {{ $labels.instance }} evicts traces before deciding on them: error traces among them are lost.",
+            ),
             labels: base,
             firing: [{ series: series(collectorMetrics.tracesEvictedUndecided), values: rising }],
             healthy: [{ series: series(collectorMetrics.tracesEvictedUndecided), values: flat }],
@@ -180,18 +238,28 @@ function tierCases(samplers: number, rule: MakeRule): AlertCase[] {
     return [
         {
             // A front with fewer samplers than the others hashes trace IDs differently: traces split.
-            rule: rule("OtelCollectorTierBackendsMissing", `min by (job, instance) (${collectorMetrics.loadBalancerBackends}{${selector}}) < ${samplers}`, "2m", "critical",
+            rule: rule(
+                "OtelCollectorTierBackendsMissing",
+                `min by (job, instance) (${collectorMetrics.loadBalancerBackends}{${selector}}) < ${samplers}`,
+                "2m",
+                "critical",
                 "A front collector knows fewer samplers than configured",
-                `The front on {{ $labels.instance }} routes over fewer than ${samplers} samplers: traces may be split and sampled in parts.`),
+                `The front on {{ $labels.instance }} routes over fewer than ${samplers} samplers: traces may be split and sampled in parts.`,
+            ),
             labels: base,
             firing: [{ series: series(collectorMetrics.loadBalancerBackends), values: `${samplers - 1}x30` }],
             healthy: [{ series: series(collectorMetrics.loadBalancerBackends), values: `${samplers}x30` }],
         },
         {
             // Retries never give up: a sampler that is away shows as failed attempts while its share waits on disk.
-            rule: rule("OtelCollectorTierBackendFailing", `sum by (job, instance, endpoint) (rate(${collectorMetrics.loadBalancerOutcome}{${selector}, success="false"}[5m])) > 0`, "5m", "critical",
+            rule: rule(
+                "OtelCollectorTierBackendFailing",
+                `sum by (job, instance, endpoint) (rate(${collectorMetrics.loadBalancerOutcome}{${selector}, success="false"}[5m])) > 0`,
+                "5m",
+                "critical",
                 "A front collector cannot deliver to a sampler",
-                "The front on {{ $labels.instance }} fails to send to the sampler {{ $labels.endpoint }}; what it holds for that sampler waits in its disk queue."),
+                "The front on {{ $labels.instance }} fails to send to the sampler {{ $labels.endpoint }}; what it holds for that sampler waits in its disk queue.",
+            ),
             labels: { ...base, endpoint: failing.endpoint },
             firing: [{ series: series(collectorMetrics.loadBalancerOutcome, failing), values: "0+60x30" }],
             healthy: [{ series: series(collectorMetrics.loadBalancerOutcome, failing), values: "100+0x30" }],
@@ -208,8 +276,9 @@ export function alertRules(s: RuleSettings): AlertRule[] {
 }
 
 export function renderRules(s: RuleSettings): string {
-    return renderYaml("Rendered by ivatar-otel (components/prometheus/rules.ts); do not edit on the host.",
-        { groups: [{ name: `ivatar-otel-collector-${s.environment}`, rules: alertRules(s) }] });
+    return renderYaml("Rendered by ivatar-otel (components/prometheus/rules.ts); do not edit on the host.", {
+        groups: [{ name: `ivatar-otel-collector-${s.environment}`, rules: alertRules(s) }],
+    });
 }
 
 /** `promtool test rules` suite for the rule file named ruleFile (relative to the test file). */
@@ -218,8 +287,8 @@ export function renderRuleTests(s: RuleSettings, ruleFile: string): string {
     // healthy test none.
     const evalTime = "10m";
     const tests = alertCases(s).flatMap((c) => {
-        const expand = (text: string) => text
-            .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, label: string) => c.labels[label] ?? "");
+        const expand = (text: string) =>
+            text.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, label: string) => c.labels[label] ?? "");
         const expected = {
             exp_labels: { ...c.labels, severity: c.rule.labels.severity },
             exp_annotations: {
@@ -229,12 +298,23 @@ export function renderRuleTests(s: RuleSettings, ruleFile: string): string {
             },
         };
         return [
-            { name: `${c.rule.alert} fires`, interval: "1m", input_series: c.firing,
-                alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [expected] }] },
-            { name: `${c.rule.alert} stays quiet`, interval: "1m", input_series: c.healthy,
-                alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [] }] },
+            {
+                name: `${c.rule.alert} fires`,
+                interval: "1m",
+                input_series: c.firing,
+                alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [expected] }],
+            },
+            {
+                name: `${c.rule.alert} stays quiet`,
+                interval: "1m",
+                input_series: c.healthy,
+                alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [] }],
+            },
         ];
     });
-    return renderYaml("Rendered by ivatar-otel: run with `promtool test rules <this file>`.",
-        { rule_files: [ruleFile], evaluation_interval: "1m", tests });
+    return renderYaml("Rendered by ivatar-otel: run with `promtool test rules <this file>`.", {
+        rule_files: [ruleFile],
+        evaluation_interval: "1m",
+        tests,
+    });
 }

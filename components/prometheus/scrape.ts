@@ -17,7 +17,8 @@ export interface ScrapeSettings {
 /** Every target ("host:port") with its job, in job order. */
 export function scrapeTargets(s: ScrapeSettings): { job: string; target: string }[] {
     for (const address of s.addresses) requireGrammar(isHostNameOrIPv4(address), "the scrape address", address);
-    const on = (job: string, port: number, addresses = s.addresses) => addresses.map((a) => ({ job, target: `${a}:${port}` }));
+    const on = (job: string, port: number, addresses = s.addresses) =>
+        addresses.map((a) => ({ job, target: `${a}:${port}` }));
     const samplers = s.ports.samplerMetrics;
     return [
         // The collectors' own health: pipeline counters, queue, process CPU and memory.
@@ -37,10 +38,17 @@ export function scrapeConfigs(s: ScrapeSettings): Record<string, unknown>[] {
         job_name: job,
         metrics_path: "/metrics",
         scrape_interval: "30s",
-        static_configs: [{ targets: targets.filter((t) => t.job === job).map((t) => t.target), labels: { environment: s.environment } }],
+        static_configs: [
+            {
+                targets: targets.filter((t) => t.job === job).map((t) => t.target),
+                labels: { environment: s.environment },
+            },
+        ],
     }));
 }
 
 export function renderScrapeConfig(s: ScrapeSettings): string {
-    return renderYaml("Rendered by ivatar-otel (components/prometheus/scrape.ts); do not edit on the host.", { scrape_configs: scrapeConfigs(s) });
+    return renderYaml("Rendered by ivatar-otel (components/prometheus/scrape.ts); do not edit on the host.", {
+        scrape_configs: scrapeConfigs(s),
+    });
 }

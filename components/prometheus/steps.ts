@@ -30,28 +30,37 @@ export function placePrometheusFilesScript(f: PrometheusFiles): string {
     };
     const restore = (path: string) =>
         `if [ -f ${shQuote(`${path}.previous`)} ]; then mv -f ${shQuote(`${path}.previous`)} ${shQuote(path)}; else rm -f ${shQuote(path)}; fi`;
-    return preamble + [
-        stage(f.rulesPath, f.rules),
-        stage(f.scrapePath, f.scrape),
-        `if command -v promtool >/dev/null 2>&1; then`,
-        `  promtool check rules ${shQuote(`${f.rulesPath}.new`)} >&2 || { rm -f ${shQuote(`${f.rulesPath}.new`)} ${shQuote(`${f.scrapePath}.new`)}; echo "prometheus: promtool rejected the rules; nothing changed" >&2; exit 1; }`,
-        "fi",
-        swapIn(f.rulesPath),
-        swapIn(f.scrapePath),
-        `if ${reload(f.reloadUrl).trim()}; then`,
-        `  rm -f ${shQuote(`${f.rulesPath}.previous`)} ${shQuote(`${f.scrapePath}.previous`)}`,
-        `  echo "prometheus: files in place and reloaded" >&2`,
-        "else",
-        `  ${restore(f.rulesPath)}`,
-        `  ${restore(f.scrapePath)}`,
-        `  echo "prometheus: reload failed; the previous files are back and Prometheus keeps its running rules" >&2`,
-        "  exit 1",
-        "fi",
-    ].join("\n") + "\n";
+    return (
+        preamble +
+        [
+            stage(f.rulesPath, f.rules),
+            stage(f.scrapePath, f.scrape),
+            `if command -v promtool >/dev/null 2>&1; then`,
+            `  promtool check rules ${shQuote(`${f.rulesPath}.new`)} >&2 || { rm -f ${shQuote(`${f.rulesPath}.new`)} ${shQuote(`${f.scrapePath}.new`)}; echo "prometheus: promtool rejected the rules; nothing changed" >&2; exit 1; }`,
+            "fi",
+            swapIn(f.rulesPath),
+            swapIn(f.scrapePath),
+            `if ${reload(f.reloadUrl).trim()}; then`,
+            `  rm -f ${shQuote(`${f.rulesPath}.previous`)} ${shQuote(`${f.scrapePath}.previous`)}`,
+            `  echo "prometheus: files in place and reloaded" >&2`,
+            "else",
+            `  ${restore(f.rulesPath)}`,
+            `  ${restore(f.scrapePath)}`,
+            `  echo "prometheus: reload failed; the previous files are back and Prometheus keeps its running rules" >&2`,
+            "  exit 1",
+            "fi",
+        ].join("\n") +
+        "\n"
+    );
 }
 
-export function removePrometheusFilesScript(f: Pick<PrometheusFiles, "rulesPath" | "scrapePath" | "reloadUrl">): string {
+export function removePrometheusFilesScript(
+    f: Pick<PrometheusFiles, "rulesPath" | "scrapePath" | "reloadUrl">,
+): string {
     requireSafePaths("a Prometheus file path", f.rulesPath, f.scrapePath);
-    return preamble + removeFiles([f.rulesPath, f.scrapePath]) +
-        (f.reloadUrl ? `${reload(f.reloadUrl)} || echo "prometheus: reload after removal failed" >&2\n` : "");
+    return (
+        preamble +
+        removeFiles([f.rulesPath, f.scrapePath]) +
+        (f.reloadUrl ? `${reload(f.reloadUrl)} || echo "prometheus: reload after removal failed" >&2\n` : "")
+    );
 }

@@ -23,15 +23,24 @@ export class CollectorTls extends pulumi.ComponentResource {
         super("ivatar:otel:CollectorTls", name, {}, opts);
         const placement = tlsPlacement(args.settings);
         const createScript = (step: typeof placement.step): string => {
-            if (step.create === undefined) throw new Error(`CollectorTls ${name}: no create script for mode ${args.settings.mode}`);
+            if (step.create === undefined)
+                throw new Error(`CollectorTls ${name}: no create script for mode ${args.settings.mode}`);
             return step.create;
         };
         // The provided key reaches only a secret script.
-        const create = "privateKey" in args
-            ? pulumi.secret(pulumi.output(args.privateKey).apply((key) => createScript(tlsPlacement(args.settings, key).step)))
-            : createScript(placement.step);
-        const command = args.host.step(`${name}-material`, { create, delete: placement.step.delete, check: placement.step.check },
-            { parent: this, dependsOn: dependenciesOf(opts) });
+        const create =
+            "privateKey" in args
+                ? pulumi.secret(
+                      pulumi
+                          .output(args.privateKey)
+                          .apply((key) => createScript(tlsPlacement(args.settings, key).step)),
+                  )
+                : createScript(placement.step);
+        const command = args.host.step(
+            `${name}-material`,
+            { create, delete: placement.step.delete, check: placement.step.check },
+            { parent: this, dependsOn: dependenciesOf(opts) },
+        );
         this.step = command;
         // The step prints only the certificate on stdout.
         this.trustedCertificate = pulumi.unsecret(command.stdout).apply(printedPem);

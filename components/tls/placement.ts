@@ -2,7 +2,14 @@
 // step, and `npm run render` writes the same files and scripts for review.
 import { StepScripts } from "../host/scripts";
 import { renderRenewalService, renderRenewalTimer, renewalUnit } from "./renewal";
-import { generatedTlsCheck, generateTlsScript, providedTlsCheck, providedTlsScript, removeTlsScript, TlsStepSettings } from "./steps";
+import {
+    generatedTlsCheck,
+    generateTlsScript,
+    providedTlsCheck,
+    providedTlsScript,
+    removeTlsScript,
+    TlsStepSettings,
+} from "./steps";
 
 export type TlsSettings =
     /** Plain OTLP (the local stack only). */
@@ -26,7 +33,10 @@ export function tlsPlacement(s: GeneratedTls | ProvidedTls, privateKey?: string)
     const remove = removeTlsScript(s.step);
     if (s.mode === "generate") {
         return {
-            files: { [`${renewalUnit}.service`]: renderRenewalService(s.step.caDir), [`${renewalUnit}.timer`]: renderRenewalTimer() },
+            files: {
+                [`${renewalUnit}.service`]: renderRenewalService(s.step.caDir),
+                [`${renewalUnit}.timer`]: renderRenewalTimer(),
+            },
             step: { create: generateTlsScript(s.step), delete: remove, check: generatedTlsCheck(s.step) },
         };
     }

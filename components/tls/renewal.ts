@@ -43,11 +43,20 @@ export function renewalFiles(caDir: string, issueScript: string): HostFile[] {
 
 /** Places the renewal script and its timer, and enables the timer where systemd runs. */
 export function placeRenewal(caDir: string, issueScript: string): string {
-    return writeFiles(renewalFiles(caDir, issueScript)) + `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${renewalUnit}.timer >/dev/null 2>&1; fi\n`;
+    return (
+        writeFiles(renewalFiles(caDir, issueScript)) +
+        `if ${hasSystemd}; then systemctl daemon-reload && systemctl enable --now ${renewalUnit}.timer >/dev/null 2>&1; fi\n`
+    );
 }
 
 export function removeRenewal(caDir: string): string {
-    return `if ${hasSystemd}; then systemctl disable --now ${renewalUnit}.timer >/dev/null 2>&1 || true; fi\n` +
-        removeFiles([renewalScriptPath(caDir), `${unitDir}/${renewalUnit}.service`, `${unitDir}/${renewalUnit}.timer`]) +
-        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`;
+    return (
+        `if ${hasSystemd}; then systemctl disable --now ${renewalUnit}.timer >/dev/null 2>&1 || true; fi\n` +
+        removeFiles([
+            renewalScriptPath(caDir),
+            `${unitDir}/${renewalUnit}.service`,
+            `${unitDir}/${renewalUnit}.timer`,
+        ]) +
+        `if ${hasSystemd}; then systemctl daemon-reload; fi\n`
+    );
 }

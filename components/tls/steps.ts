@@ -7,7 +7,17 @@
 // daily timer on the host (renewal.ts).
 // provided: the configured certificate and key are written as they are.
 import { isHostAddress, requireGrammar, requireOwner, requireSafePaths } from "../../grammar/text";
-import { filesCheck, HostFile, preamble, parentDir, removeFiles, removeOwnDirs, shQuote, unitsCheck, writeFiles } from "../host/scripts";
+import {
+    filesCheck,
+    HostFile,
+    preamble,
+    parentDir,
+    removeFiles,
+    removeOwnDirs,
+    shQuote,
+    unitsCheck,
+    writeFiles,
+} from "../host/scripts";
 import { placeRenewal, removeRenewal, renewalFiles, renewalUnit } from "./renewal";
 
 export interface TlsStepSettings {
@@ -46,17 +56,18 @@ const contextSpec = (dir: string) => `${dir.replace(/\./g, "\\.")}(/.*)?`;
  * container_file_t label. A file-context rule makes it persistent (a relabel of the file system
  * keeps it) and restorecon applies it; without semanage, chcon labels until the next relabel.
  */
-const relabel = (dir: string) => [
-    `if ${selinuxOn}; then`,
-    `  if command -v semanage >/dev/null 2>&1; then`,
-    `    semanage fcontext -a -t container_file_t ${shQuote(contextSpec(dir))} 2>/dev/null || semanage fcontext -m -t container_file_t ${shQuote(contextSpec(dir))}`,
-    `    restorecon -R ${shQuote(dir)}`,
-    `  else`,
-    `    chcon -R -t container_file_t ${shQuote(dir)}`,
-    `    echo ${shQuote(`tls: semanage is not installed (policycoreutils-python-utils): ${dir} is labelled container_file_t by chcon, which a relabel of the file system undoes`)} >&2`,
-    `  fi`,
-    `fi`,
-].join("\n") + "\n";
+const relabel = (dir: string) =>
+    [
+        `if ${selinuxOn}; then`,
+        `  if command -v semanage >/dev/null 2>&1; then`,
+        `    semanage fcontext -a -t container_file_t ${shQuote(contextSpec(dir))} 2>/dev/null || semanage fcontext -m -t container_file_t ${shQuote(contextSpec(dir))}`,
+        `    restorecon -R ${shQuote(dir)}`,
+        `  else`,
+        `    chcon -R -t container_file_t ${shQuote(dir)}`,
+        `    echo ${shQuote(`tls: semanage is not installed (policycoreutils-python-utils): ${dir} is labelled container_file_t by chcon, which a relabel of the file system undoes`)} >&2`,
+        `  fi`,
+        `fi`,
+    ].join("\n") + "\n";
 
 /** Removes the file-context rule relabel() added. */
 const unlabel = (dir: string) =>
@@ -84,35 +95,41 @@ function issueScript(s: TlsStepSettings): string {
     // server.names records what the certificate was issued for: a change of names or use re-issues it.
     const issuedFor = s.clientAuth ? `${sans} clientAuth` : sans;
     const extensions = `subjectAltName=%s\\nextendedKeyUsage=${s.clientAuth ? "serverAuth,clientAuth" : "serverAuth"}\\nbasicConstraints=critical,CA:FALSE\\n`;
-    return preamble + [
-        `dir=${dir}`,
-        `ca=${shQuote(s.caDir)}`,
-        `mkdir -p "$ca" && chmod 0700 "$ca"`,
-        `mkdir -p "$dir" && chown ${s.owner} "$dir" && chmod 0500 "$dir"`,
-        `if [ ! -s "$ca/ca.key" ]; then`,
-        `  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \\`,
-        `    -subj "/CN=ivatar-otel collector CA" -addext "basicConstraints=critical,CA:TRUE" \\`,
-        `    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.crt" 2>/dev/null`,
-        `  chmod 0400 "$ca/ca.key" && chmod 0444 "$ca/ca.crt"`,
-        `  echo "tls: made a new CA" >&2`,
-        "fi",
-        `want=${shQuote(issuedFor)}`,
-        // Re-issue when the names changed, the certificate expires within 30 days, or it is not
-        // this CA's (a certificate left by tls.mode provided: apps trust only the CA output).
-        `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1 \\`,
-        `    || ! openssl verify -CAfile "$ca/ca.crt" "$dir/server.crt" >/dev/null 2>&1; then`,
-        `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${shQuote(`/CN=${s.serverNames[0]}`)} \\`,
-        `    -keyout "$dir/server.key.new" -out "$ca/server.csr" 2>/dev/null`,
-        `  printf '${extensions}' ${s.clientAuth ? shQuote(sans) : `"$want"`} > "$ca/server.ext"`,
-        `  openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 825 \\`,
-        `    -extfile "$ca/server.ext" -out "$dir/server.crt.new" 2>/dev/null`,
-        `  mv -f "$dir/server.key.new" "$dir/server.key" && mv -f "$dir/server.crt.new" "$dir/server.crt"`,
-        `  printf %s "$want" > "$dir/server.names"`,
-        `  rm -f "$ca/server.csr" "$ca/server.ext"`,
-        `  echo "tls: issued a server certificate for $want" >&2`,
-        "fi",
-        `chown ${s.owner} "$dir"/* && chmod 0400 "$dir/server.key" && chmod 0444 "$dir/server.crt"`,
-    ].join("\n") + "\n" + writeFiles(clientCaFile(s)) + relabel(s.dir);
+    return (
+        preamble +
+        [
+            `dir=${dir}`,
+            `ca=${shQuote(s.caDir)}`,
+            `mkdir -p "$ca" && chmod 0700 "$ca"`,
+            `mkdir -p "$dir" && chown ${s.owner} "$dir" && chmod 0500 "$dir"`,
+            `if [ ! -s "$ca/ca.key" ]; then`,
+            `  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \\`,
+            `    -subj "/CN=ivatar-otel collector CA" -addext "basicConstraints=critical,CA:TRUE" \\`,
+            `    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.crt" 2>/dev/null`,
+            `  chmod 0400 "$ca/ca.key" && chmod 0444 "$ca/ca.crt"`,
+            `  echo "tls: made a new CA" >&2`,
+            "fi",
+            `want=${shQuote(issuedFor)}`,
+            // Re-issue when the names changed, the certificate expires within 30 days, or it is not
+            // this CA's (a certificate left by tls.mode provided: apps trust only the CA output).
+            `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1 \\`,
+            `    || ! openssl verify -CAfile "$ca/ca.crt" "$dir/server.crt" >/dev/null 2>&1; then`,
+            `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${shQuote(`/CN=${s.serverNames[0]}`)} \\`,
+            `    -keyout "$dir/server.key.new" -out "$ca/server.csr" 2>/dev/null`,
+            `  printf '${extensions}' ${s.clientAuth ? shQuote(sans) : `"$want"`} > "$ca/server.ext"`,
+            `  openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 825 \\`,
+            `    -extfile "$ca/server.ext" -out "$dir/server.crt.new" 2>/dev/null`,
+            `  mv -f "$dir/server.key.new" "$dir/server.key" && mv -f "$dir/server.crt.new" "$dir/server.crt"`,
+            `  printf %s "$want" > "$dir/server.names"`,
+            `  rm -f "$ca/server.csr" "$ca/server.ext"`,
+            `  echo "tls: issued a server certificate for $want" >&2`,
+            "fi",
+            `chown ${s.owner} "$dir"/* && chmod 0400 "$dir/server.key" && chmod 0444 "$dir/server.crt"`,
+        ].join("\n") +
+        "\n" +
+        writeFiles(clientCaFile(s)) +
+        relabel(s.dir)
+    );
 }
 
 export function providedTlsScript(s: TlsStepSettings, certificate: string, privateKey: string): string {
@@ -122,14 +139,24 @@ export function providedTlsScript(s: TlsStepSettings, certificate: string, priva
         { path: `${s.dir}/server.key`, content: privateKey, mode: "0400", owner: s.owner },
         ...clientCaFile(s),
     ];
-    return preamble + `mkdir -p ${shQuote(s.dir)} && chown ${s.owner} ${shQuote(s.dir)} && chmod 0500 ${shQuote(s.dir)}\n` +
-        writeFiles(files) + relabel(s.dir) + `cat ${shQuote(`${s.dir}/server.crt`)}\n`;
+    return (
+        preamble +
+        `mkdir -p ${shQuote(s.dir)} && chown ${s.owner} ${shQuote(s.dir)} && chmod 0500 ${shQuote(s.dir)}\n` +
+        writeFiles(files) +
+        relabel(s.dir) +
+        `cat ${shQuote(`${s.dir}/server.crt`)}\n`
+    );
 }
 
 export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir">): string {
     requireSafePaths("a TLS directory", s.dir, s.caDir);
-    return preamble + removeRenewal(s.caDir) + unlabel(s.dir) + removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
-        removeOwnDirs([s.dir, s.caDir, parentDir(s.dir), parentDir(s.caDir)]);
+    return (
+        preamble +
+        removeRenewal(s.caDir) +
+        unlabel(s.dir) +
+        removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
+        removeOwnDirs([s.dir, s.caDir, parentDir(s.dir), parentDir(s.caDir)])
+    );
 }
 
 /**
@@ -141,15 +168,22 @@ export function generatedTlsCheck(s: TlsStepSettings): string {
     requireTlsPlaces(s);
     const dir = shQuote(s.dir);
     const ca = shQuote(s.caDir);
-    return [
-        `[ -s ${ca}/ca.key ] && [ -s ${ca}/ca.crt ] || echo ${shQuote(`the CA in ${s.caDir} is missing`)}`,
-        `[ -s ${dir}/server.key ] && openssl verify -CAfile ${ca}/ca.crt ${dir}/server.crt >/dev/null 2>&1 || echo ${shQuote(`the server certificate or key in ${s.dir} is missing or not the CA's`)}`,
-    ].join("\n") + "\n" + filesCheck([...clientCaFile(s), ...renewalFiles(s.caDir, issueScript(s))]) + unitsCheck([`${renewalUnit}.timer`]);
+    return (
+        [
+            `[ -s ${ca}/ca.key ] && [ -s ${ca}/ca.crt ] || echo ${shQuote(`the CA in ${s.caDir} is missing`)}`,
+            `[ -s ${dir}/server.key ] && openssl verify -CAfile ${ca}/ca.crt ${dir}/server.crt >/dev/null 2>&1 || echo ${shQuote(`the server certificate or key in ${s.dir} is missing or not the CA's`)}`,
+        ].join("\n") +
+        "\n" +
+        filesCheck([...clientCaFile(s), ...renewalFiles(s.caDir, issueScript(s))]) +
+        unitsCheck([`${renewalUnit}.timer`])
+    );
 }
 
 /** What a refresh checks of provided material: the certificate as configured, a key beside it, the client CA. */
 export function providedTlsCheck(s: TlsStepSettings, certificate: string): string {
     requireTlsPlaces(s);
-    return filesCheck([{ path: `${s.dir}/server.crt`, content: certificate }, ...clientCaFile(s)]) +
-        `[ -s ${shQuote(`${s.dir}/server.key`)} ] || echo ${shQuote(`the private key in ${s.dir} is missing`)}\n`;
+    return (
+        filesCheck([{ path: `${s.dir}/server.crt`, content: certificate }, ...clientCaFile(s)]) +
+        `[ -s ${shQuote(`${s.dir}/server.key`)} ] || echo ${shQuote(`the private key in ${s.dir} is missing`)}\n`
+    );
 }

@@ -14,8 +14,17 @@ import { targetFromOutputs } from "../deployed";
 import { changedSteps, EngineProject } from "../engine";
 import { bootHosts, BootedHost, HostLab } from "../hosts";
 import {
-    assertActive, assertEveryAcceptedSpanArrived, hostSnapshot, prometheusApi, SendingApp, setUpPrometheusHost, singleHostValues, snapshotDifference,
-    StackOnHosts, stackOnHosts, tearDownStackOnHosts,
+    assertActive,
+    assertEveryAcceptedSpanArrived,
+    hostSnapshot,
+    prometheusApi,
+    SendingApp,
+    setUpPrometheusHost,
+    singleHostValues,
+    snapshotDifference,
+    StackOnHosts,
+    stackOnHosts,
+    tearDownStackOnHosts,
 } from "../hostStack";
 import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
 import { run, waitFor } from "../tools";
@@ -24,14 +33,18 @@ const stack = "hosts";
 const tlsDir = "/etc/ivatar-otel/tls";
 const selinuxLog = "/var/log/selinux-calls";
 /** getenforce, selinuxenabled, semanage, restorecon and chcon as on an enforcing host, each call logged. */
-const selinuxStandIns = ["selinuxenabled", "getenforce", "semanage", "restorecon", "chcon"].map((command) => [
-    `cat > /usr/local/sbin/${command} <<'STANDIN'`,
-    "#!/bin/sh",
-    `echo "${command} $*" >> ${selinuxLog}`,
-    command === "getenforce" ? "echo Enforcing" : "",
-    "STANDIN",
-    `chmod 0755 /usr/local/sbin/${command}`,
-].join("\n")).join("\n");
+const selinuxStandIns = ["selinuxenabled", "getenforce", "semanage", "restorecon", "chcon"]
+    .map((command) =>
+        [
+            `cat > /usr/local/sbin/${command} <<'STANDIN'`,
+            "#!/bin/sh",
+            `echo "${command} $*" >> ${selinuxLog}`,
+            command === "getenforce" ? "echo Enforcing" : "",
+            "STANDIN",
+            `chmod 0755 /usr/local/sbin/${command}`,
+        ].join("\n"),
+    )
+    .join("\n");
 const runId = Date.now().toString(36);
 
 describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prometheus host)", function () {
@@ -47,19 +60,35 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
     /** Each host as it was before the first `up`, for the comparison after destroy. */
     const snapshots: Record<string, string[]> = {};
 
-    const up = (extra: string[] = []) => project.pulumi(["up", "--yes", "--skip-preview", "--stack", stack, ...extra], { timeoutMs: 900_000, env: agentEnv });
+    const up = (extra: string[] = []) =>
+        project.pulumi(["up", "--yes", "--skip-preview", "--stack", stack, ...extra], {
+            timeoutMs: 900_000,
+            env: agentEnv,
+        });
     const upOk = (extra: string[] = []) => {
         const result = up(extra);
         assert.strictEqual(result.status, 0, `pulumi up failed:\n${result.stdout}\n${result.stderr}`);
         return result.stdout;
     };
-    const containers = (host: BootedHost) => host.sh("podman ps -a --format '{{.Names}} {{.State}}'").trim().split("\n").filter(Boolean).sort();
-    const running = (host: BootedHost) => containers(host).filter((c) => c.endsWith(" running")).map((c) => c.split(" ")[0]);
+    const containers = (host: BootedHost) =>
+        host.sh("podman ps -a --format '{{.Names}} {{.State}}'").trim().split("\n").filter(Boolean).sort();
+    const running = (host: BootedHost) =>
+        containers(host)
+            .filter((c) => c.endsWith(" running"))
+            .map((c) => c.split(" ")[0]);
     const tableLoaded = (host: BootedHost) => host.exec(["nft", "list", "table", "inet", firewallTable]).status === 0;
     /** The collector's health port, asked on the host (the metrics networks alone reach it from outside). */
-    const waitForHealthyCollector = () => waitFor("the collector healthy", () => collectorHost.exec(["curl", "-fsS", "-o", "/dev/null", "http://localhost:13133/"]).status === 0 || undefined, 60_000);
+    const waitForHealthyCollector = () =>
+        waitFor(
+            "the collector healthy",
+            () =>
+                collectorHost.exec(["curl", "-fsS", "-o", "/dev/null", "http://localhost:13133/"]).status === 0 ||
+                undefined,
+            60_000,
+        );
     /** Whether a TCP connection from this machine to the host's port is answered (curl: any HTTP answer). */
-    const answers = (host: BootedHost, port: number) => run("curl", ["-s", "-o", "/dev/null", "--max-time", "4", `http://${host.address}:${port}/`]).status === 0;
+    const answers = (host: BootedHost, port: number) =>
+        run("curl", ["-s", "-o", "/dev/null", "--max-time", "4", `http://${host.address}:${port}/`]).status === 0;
 
     before(async () => {
         lab = await bootHosts(["collector", "prometheus"]);
@@ -79,8 +108,14 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         const result = up();
         assert.notStrictEqual(result.status, 0, "up must fail");
         const output = `${result.stdout}${result.stderr}`;
-        assert.match(output, /preflight on collector\.ivotel\.test: nothing was placed[\s\S]*podman-restart\.service is not enabled, so the containers would stay stopped after a reboot/);
-        assert.match(output, /podman\.socket is inactive, not active \(the docker provider reaches Podman through it\)/);
+        assert.match(
+            output,
+            /preflight on collector\.ivotel\.test: nothing was placed[\s\S]*podman-restart\.service is not enabled, so the containers would stay stopped after a reboot/,
+        );
+        assert.match(
+            output,
+            /podman\.socket is inactive, not active \(the docker provider reaches Podman through it\)/,
+        );
         assert.deepStrictEqual(containers(collectorHost), [], "no container on the collector host");
         assert.ok(!tableLoaded(collectorHost), "no firewall table");
         collectorHost.sh("systemctl enable podman-restart.service && systemctl start podman.socket");
@@ -95,9 +130,15 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         const output = `${result.stdout}${result.stderr}`;
         // The collector host passed its preflight in this up, and said what it found.
         assert.match(output, /preflight: ok \(podman 5\.\d+\.\d+, netavark, SELinux Enforcing\)/);
-        assert.match(output, /preflight on prometheus\.ivotel\.test: nothing was placed[\s\S]*does not read \/etc\/prometheus\/scrape\.d\/ivatar-otel-development\.scrape\.yml: none of its scrape_config_files matches it/);
+        assert.match(
+            output,
+            /preflight on prometheus\.ivotel\.test: nothing was placed[\s\S]*does not read \/etc\/prometheus\/scrape\.d\/ivatar-otel-development\.scrape\.yml: none of its scrape_config_files matches it/,
+        );
         assert.doesNotMatch(output, /does not read \/etc\/prometheus\/rules\.d/, "the rule directory is read");
-        assert.strictEqual(prometheusHost.sh("ls /etc/prometheus/rules.d /etc/prometheus/scrape.d").trim(), "/etc/prometheus/rules.d:\n\n/etc/prometheus/scrape.d:");
+        assert.strictEqual(
+            prometheusHost.sh("ls /etc/prometheus/rules.d /etc/prometheus/scrape.d").trim(),
+            "/etc/prometheus/rules.d:\n\n/etc/prometheus/scrape.d:",
+        );
     });
 
     it("with the hosts set up, pulumi up places the stack; spans flow through firewalld and the stack's table; Prometheus on its own host scrapes every target", async () => {
@@ -111,7 +152,12 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         assert.doesNotMatch(calls, /^chcon /m, "no label that a relabel would undo");
         assert.deepStrictEqual(running(collectorHost), [collectorContainerName, jaegerContainerName].sort());
         assert.ok(tableLoaded(collectorHost), "the stack's table beside firewalld's");
-        assertActive(collectorHost, ["firewalld.service", firewallUnit, `${firewallCheck}.timer`, `${renewalUnit}.timer`]);
+        assertActive(collectorHost, [
+            "firewalld.service",
+            firewallUnit,
+            `${firewallCheck}.timer`,
+            `${renewalUnit}.timer`,
+        ]);
 
         ({ target, jaegerUrl } = targetFromOutputs(project.outputs(stack)));
         await waitForJaeger(jaegerUrl);
@@ -121,10 +167,21 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
 
         // Only the Prometheus host reaches the metrics ports; this machine (the apps' network) does not.
         assert.ok(!answers(collectorHost, 8888), "8888 refused to the apps' network");
-        type Targets = { data: { activeTargets: { labels: { job: string }; scrapeUrl: string; health: string; lastError: string }[] } };
-        const stackTargets = () => (prometheusApi(prometheusHost, "/api/v1/targets") as Targets).data.activeTargets.filter((a) => a.labels.job !== "prometheus");
+        type Targets = {
+            data: {
+                activeTargets: { labels: { job: string }; scrapeUrl: string; health: string; lastError: string }[];
+            };
+        };
+        const stackTargets = () =>
+            (prometheusApi(prometheusHost, "/api/v1/targets") as Targets).data.activeTargets.filter(
+                (a) => a.labels.job !== "prometheus",
+            );
         // Every target scraped once (5 s apart) before judging it.
-        await waitFor("every target scraped", () => stackTargets().every((t) => t.health !== "unknown") || undefined, 60_000);
+        await waitFor(
+            "every target scraped",
+            () => stackTargets().every((t) => t.health !== "unknown") || undefined,
+            60_000,
+        );
         const targets = stackTargets();
         assert.strictEqual(targets.length, 3, "the collector's two targets and Jaeger's");
         for (const t of targets) assert.strictEqual(t.health, "up", `${t.scrapeUrl}: ${t.lastError}`);
@@ -138,19 +195,31 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
     });
 
     it("drift: a container removed by hand, the table flushed with its timer stopped, the certificate deleted: a refreshed preview shows each, and pulumi up --refresh restores them", async () => {
-        collectorHost.sh([
-            `podman rm --force ${collectorContainerName}`,
-            `systemctl stop ${firewallCheck}.timer`,
-            `nft flush table inet ${firewallTable}`,
-            `rm -f ${tlsDir}/server.crt`,
-        ].join("\n"));
+        collectorHost.sh(
+            [
+                `podman rm --force ${collectorContainerName}`,
+                `systemctl stop ${firewallCheck}.timer`,
+                `nft flush table inet ${firewallTable}`,
+                `rm -f ${tlsDir}/server.crt`,
+            ].join("\n"),
+        );
         const planned = changedSteps(project.preview(stack, ["--refresh"], agentEnv));
-        for (const expected of [/^create .*::collector-container/, /^update .*::firewall-table-kept/, /^update .*::collector-tls-material-kept/]) {
-            assert.ok(planned.some((step) => expected.test(step)), `the preview shows ${expected}; it planned:\n${planned.join("\n")}`);
+        for (const expected of [
+            /^create .*::collector-container/,
+            /^update .*::firewall-table-kept/,
+            /^update .*::collector-tls-material-kept/,
+        ]) {
+            assert.ok(
+                planned.some((step) => expected.test(step)),
+                `the preview shows ${expected}; it planned:\n${planned.join("\n")}`,
+            );
         }
         upOk(["--refresh"]);
         assert.deepStrictEqual(running(collectorHost), [collectorContainerName, jaegerContainerName].sort());
-        assert.ok(collectorHost.sh(`nft list table inet ${firewallTable}`).includes(" drop "), "the table has its rules again");
+        assert.ok(
+            collectorHost.sh(`nft list table inet ${firewallTable}`).includes(" drop "),
+            "the table has its rules again",
+        );
         assertActive(collectorHost, [`${firewallCheck}.timer`]);
         collectorHost.sh(`openssl verify -CAfile /etc/ivatar-otel/ca/ca.crt ${tlsDir}/server.crt`);
         await waitForHealthyCollector();
@@ -183,11 +252,23 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         const started = Date.now();
         await collectorHost.reboot();
         await waitForJaeger(jaegerUrl);
-        console.log(`      host back and Jaeger answering ${Math.round((Date.now() - started) / 1000)} s after the reboot began`);
+        console.log(
+            `      host back and Jaeger answering ${Math.round((Date.now() - started) / 1000)} s after the reboot began`,
+        );
         assert.deepStrictEqual(running(collectorHost), [collectorContainerName, jaegerContainerName].sort());
         assert.ok(tableLoaded(collectorHost), "the table is loaded at boot");
-        assertActive(collectorHost, ["firewalld.service", firewallUnit, `${firewallCheck}.timer`, `${renewalUnit}.timer`, "podman.socket"]);
-        assert.strictEqual(await spansInJaeger(jaegerUrl, queued, 100), 100, "the spans queued before the reboot arrive");
+        assertActive(collectorHost, [
+            "firewalld.service",
+            firewallUnit,
+            `${firewallCheck}.timer`,
+            `${renewalUnit}.timer`,
+            "podman.socket",
+        ]);
+        assert.strictEqual(
+            await spansInJaeger(jaegerUrl, queued, 100),
+            100,
+            "the spans queued before the reboot arrive",
+        );
         assert.strictEqual(await spansInJaeger(jaegerUrl, stored, 20), 20, "what Jaeger stored is still there");
         const after = `hosts-after-${runId}`;
         await assertExported(target, makeSpans({ service: after, traces: 5, children: 1 }));
@@ -203,7 +284,9 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         await new Promise((resolve) => setTimeout(resolve, 5_000));
         await app.stop();
         const refused = app.refusals();
-        console.log(`      ${app.attempts.length} exports, ${refused.count} refused over ${Math.round(refused.firstToLastMs / 1000)} s (the app's SDK retries or drops those)`);
+        console.log(
+            `      ${app.attempts.length} exports, ${refused.count} refused over ${Math.round(refused.firstToLastMs / 1000)} s (the app's SDK retries or drops those)`,
+        );
         assert.ok(refused.count > 0, "the reboot was seen by the app");
         assertEveryAcceptedSpanArrived(await app.delivery(jaegerUrl, 180_000), "the collector");
     });
@@ -213,19 +296,29 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
         let reconnect: (() => void) | undefined;
         const started = Date.now();
         let cutError: unknown;
-        const result = await project.pulumiInBackground(["up", "--yes", "--skip-preview", "--stack", stack], (soFar) => {
-            // While the collector container is being replaced: the old one is gone, the new one not yet there.
-            if (reconnect || cutError || !/collector-container deleting original/.test(soFar)) return;
-            try {
-                reconnect = collectorHost.cutOff();
-            } catch (error) {
-                cutError = error;
-            }
-        }, agentEnv);
+        const result = await project.pulumiInBackground(
+            ["up", "--yes", "--skip-preview", "--stack", stack],
+            (soFar) => {
+                // While the collector container is being replaced: the old one is gone, the new one not yet there.
+                if (reconnect || cutError || !/collector-container deleting original/.test(soFar)) return;
+                try {
+                    reconnect = collectorHost.cutOff();
+                } catch (error) {
+                    cutError = error;
+                }
+            },
+            agentEnv,
+        );
         assert.strictEqual(cutError, undefined, "the host was cut off");
         reconnect?.();
         const output = `${result.stdout}${result.stderr}`;
-        console.log(`      the up ended after ${Math.round((Date.now() - started) / 1000)} s: ${output.split("\n").filter((l) => /error/i.test(l)).slice(0, 3).join(" | ")}`);
+        console.log(
+            `      the up ended after ${Math.round((Date.now() - started) / 1000)} s: ${output
+                .split("\n")
+                .filter((l) => /error/i.test(l))
+                .slice(0, 3)
+                .join(" | ")}`,
+        );
         assert.ok(reconnect, "the up reached the replacement");
         assert.notStrictEqual(result.status, 0, "the up fails");
         assert.match(output, /collector\.ivotel\.test/, "the error names the host");
@@ -240,13 +333,20 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
     });
 
     it("pulumi destroy leaves both hosts as they were, the retained volumes aside", () => {
-        project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
+        project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], {
+            timeoutMs: 600_000,
+            env: agentEnv,
+        });
         for (const host of [collectorHost, prometheusHost]) {
             const diff = snapshotDifference(snapshots[host.name], hostSnapshot(host));
             assert.deepStrictEqual(diff, { left: [], removed: [] }, `${host.name} differs after destroy`);
         }
         assert.deepStrictEqual(containers(collectorHost), []);
-        assert.match(collectorHost.sh(`cat ${selinuxLog}`), new RegExp(`^semanage fcontext -d ${tlsDir}\\(/\\.\\*\\)\\?$`, "m"), "the file-context rule is removed");
+        assert.match(
+            collectorHost.sh(`cat ${selinuxLog}`),
+            new RegExp(`^semanage fcontext -d ${tlsDir}\\(/\\.\\*\\)\\?$`, "m"),
+            "the file-context rule is removed",
+        );
         const volumes = collectorHost.sh("podman volume ls --format '{{.Name}}'").trim().split("\n").sort();
         assert.deepStrictEqual(volumes, ["ivatar-otel-collector-queue", "ivatar-otel-jaeger-data"]);
     });

@@ -9,7 +9,15 @@ import { parse } from "yaml";
 import { collectorPaths } from "../../components/collector/config";
 import { StackArtifacts, stackArtifacts } from "../../stack/files";
 import { planFor, privateNetwork, StackPlan } from "../../stack/plan";
-import { assertPlacedAsSpecified, fileInContainer, grafanaFiles, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
+import {
+    assertPlacedAsSpecified,
+    fileInContainer,
+    grafanaFiles,
+    removeLeftovers,
+    retainedVolumes,
+    targetFromOutputs,
+    tlsStepOf,
+} from "../deployed";
 import { assertOnlyCollectorReplaced, changedSteps, EngineProject, startPodmanService } from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { run, runOk } from "../tools";
@@ -47,8 +55,14 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
         assertPlacedAsSpecified(expected.jaeger);
         assertPlacedAsSpecified(expected.collector);
         assert.strictEqual(fileInContainer(expected.collector.name, collectorPaths.bearerToken), token);
-        for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, volume);
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`, ...grafanaFiles(plan)]) {
+        for (const volume of retainedVolumes)
+            assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, volume);
+        for (const file of [
+            plan.prometheus.rulesPath,
+            plan.prometheus.scrapePath,
+            `${tlsStepOf(plan).dir}/server.crt`,
+            ...grafanaFiles(plan),
+        ]) {
             assert.ok(fs.existsSync(file), `${file} placed`);
         }
     });
@@ -104,9 +118,15 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
             assert.notStrictEqual(run("podman", ["container", "exists", spec.name]).status, 0, `${spec.name} removed`);
         }
         assert.notStrictEqual(run("podman", ["network", "exists", privateNetwork]).status, 0, "network removed");
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`, ...grafanaFiles(plan)]) {
+        for (const file of [
+            plan.prometheus.rulesPath,
+            plan.prometheus.scrapePath,
+            `${tlsStepOf(plan).dir}/server.crt`,
+            ...grafanaFiles(plan),
+        ]) {
             assert.ok(!fs.existsSync(file), `${file} removed`);
         }
-        for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, `${volume} kept`);
+        for (const volume of retainedVolumes)
+            assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, `${volume} kept`);
     });
 });

@@ -13,7 +13,10 @@ async function mockedResources(stack: (typeof allStackNames)[number]): Promise<s
 
 /** The planned resources, without the default providers the engine adds by itself. */
 function plannedResources(steps: PreviewStep[]): string[] {
-    return steps.map((s) => urnKey(s.urn)).filter((k) => !/^pulumi:providers:[a-z]+::default/.test(k)).sort();
+    return steps
+        .map((s) => urnKey(s.urn))
+        .filter((k) => !/^pulumi:providers:[a-z]+::default/.test(k))
+        .sort();
 }
 
 describe("engine: pulumi preview of every stack file", function () {
@@ -35,7 +38,10 @@ describe("engine: pulumi preview of every stack file", function () {
         it(`Pulumi.${stack}.yaml previews, creating what the mock tests register`, async () => {
             project.initStack(stack);
             const steps = project.preview(stack);
-            assert.ok(steps.every((s) => s.op === "create"), steps.map((s) => `${s.op} ${s.urn}`).join("\n"));
+            assert.ok(
+                steps.every((s) => s.op === "create"),
+                steps.map((s) => `${s.op} ${s.urn}`).join("\n"),
+            );
             const planned = plannedResources(steps);
             assert.deepStrictEqual(planned, await mockedResources(stack));
             console.log(`      ${stack}: ${planned.length} resources to create`);
@@ -43,7 +49,13 @@ describe("engine: pulumi preview of every stack file", function () {
     }
 
     it("a bad value stops the preview with the program's own message, naming the key", () => {
-        const result = project.pulumi(["preview", "--stack", "production", "--config", "ivatar-otel:samplingRatio=1.5"]);
+        const result = project.pulumi([
+            "preview",
+            "--stack",
+            "production",
+            "--config",
+            "ivatar-otel:samplingRatio=1.5",
+        ]);
         assert.notStrictEqual(result.status, 0);
         const output = `${result.stdout}${result.stderr}`;
         assert.match(output, /ivatar-otel:samplingRatio: expected a number from 0 to 1, found 1\.5/);

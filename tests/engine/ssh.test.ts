@@ -14,8 +14,23 @@ import { firewallTable } from "../../components/firewall/ruleset";
 import { stackArtifacts } from "../../stack/files";
 import { validateStack } from "../../config/load";
 import { planStack, privateNetwork, StackPlan } from "../../stack/plan";
-import { assertPlacedAsSpecified, fileInContainer, grafanaFiles, removeLeftovers, retainedVolumes, targetFromOutputs, tlsStepOf } from "../deployed";
-import { assertOnlyCollectorReplaced, changedSteps, EngineProject, stackFile, startAgent, startPodmanService } from "../engine";
+import {
+    assertPlacedAsSpecified,
+    fileInContainer,
+    grafanaFiles,
+    removeLeftovers,
+    retainedVolumes,
+    targetFromOutputs,
+    tlsStepOf,
+} from "../deployed";
+import {
+    assertOnlyCollectorReplaced,
+    changedSteps,
+    EngineProject,
+    stackFile,
+    startAgent,
+    startPodmanService,
+} from "../engine";
 import { exportSpans, makeSpans, spansInJaeger, succeeded } from "../otlp";
 import { startSshd, stopSshd, TestHost } from "../sshd";
 import { run, runOk, tempDir, waitFor } from "../tools";
@@ -33,17 +48,28 @@ function stackValues(host: TestHost, hostKey: string, work: string): Record<stri
         serviceVersion: "engine-test",
         collectorHost: sshHost,
         // A small queue: the preflight checks the disk has room for it (test machines vary).
-        collector: { cpus: 1, memoryMb: 1024, queueDiskGiB: 1, endpointHost: "localhost", hostDir: path.join(work, "host") },
-        prometheus: {
-            host: sshHost, rulesDir: path.join(work, "rules.d"), scrapeConfigDir: path.join(work, "scrape.d"),
-            reloadUrl: "", scrapeAddress: "localhost",
+        collector: {
+            cpus: 1,
+            memoryMb: 1024,
+            queueDiskGiB: 1,
+            endpointHost: "localhost",
+            hostDir: path.join(work, "host"),
         },
-        grafana: { provisioningDir: path.join(work, "grafana/provisioning"), dashboardsDir: path.join(work, "grafana/dashboards") },
+        prometheus: {
+            host: sshHost,
+            rulesDir: path.join(work, "rules.d"),
+            scrapeConfigDir: path.join(work, "scrape.d"),
+            reloadUrl: "",
+            scrapeAddress: "localhost",
+        },
+        grafana: {
+            provisioningDir: path.join(work, "grafana/provisioning"),
+            dashboardsDir: path.join(work, "grafana/dashboards"),
+        },
         trustedNetworks: { ingest: ["127.0.0.0/8"], metrics: ["127.0.0.0/8"], admin: ["127.0.0.0/8"] },
         firewall: { enabled: true },
     };
 }
-
 
 describe("engine: a stack on a remote Podman host over SSH", function () {
     this.timeout(900_000);
@@ -56,10 +82,17 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
     let stopPodman: () => void;
 
     const placedNothing = () => {
-        assert.notStrictEqual(run("podman", ["container", "exists", "ivatar-otel-collector"]).status, 0, "no collector container");
+        assert.notStrictEqual(
+            run("podman", ["container", "exists", "ivatar-otel-collector"]).status,
+            0,
+            "no collector container",
+        );
         assert.notStrictEqual(run("podman", ["network", "exists", privateNetwork]).status, 0, "no network");
         assert.notStrictEqual(run("nft", ["list", "table", "inet", firewallTable]).status, 0, "no firewall table");
-        assert.ok(!fs.existsSync(path.join(work, "host")) || fs.readdirSync(path.join(work, "host")).length === 0, "no host files");
+        assert.ok(
+            !fs.existsSync(path.join(work, "host")) || fs.readdirSync(path.join(work, "host")).length === 0,
+            "no host files",
+        );
     };
 
     before(async () => {
@@ -76,11 +109,34 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         removeLeftovers(stackArtifacts(plan, { bearerToken: "unused" }), plan);
         run("nft", ["delete", "table", "inet", firewallTable]);
         project = new EngineProject();
-        await waitFor("sshd", () => (run("ssh", ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-i", host.clientKey, "-p", String(sshPort), "root@127.0.0.1", "true"]).status === 0 ? true : undefined), 15_000);
+        await waitFor(
+            "sshd",
+            () =>
+                run("ssh", [
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "StrictHostKeyChecking=no",
+                    "-o",
+                    "UserKnownHostsFile=/dev/null",
+                    "-i",
+                    host.clientKey,
+                    "-p",
+                    String(sshPort),
+                    "root@127.0.0.1",
+                    "true",
+                ]).status === 0
+                    ? true
+                    : undefined,
+            15_000,
+        );
     });
     after(() => {
-        if (project) project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 300_000, env: agentEnv });
+        if (project)
+            project.pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], {
+                timeoutMs: 300_000,
+                env: agentEnv,
+            });
         if (plan) removeLeftovers(stackArtifacts(plan, { bearerToken: "unused" }), plan);
         run("nft", ["delete", "table", "inet", firewallTable]);
         stopPodman?.();
@@ -98,8 +154,13 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         project.writeStackFile(stack, stackFile(stackValues(host, wrongKey, work)));
         project.initStack(stack);
         // On stdin, as the README shows, so the key is on no command line.
-        project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], { input: fs.readFileSync(host.clientKey, "utf8") });
-        const result = project.pulumi(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 300_000, env: agentEnv });
+        project.pulumiOk(["config", "set", "--secret", "--stack", stack, "ivatar-otel:sshPrivateKey"], {
+            input: fs.readFileSync(host.clientKey, "utf8"),
+        });
+        const result = project.pulumi(["up", "--yes", "--skip-preview", "--stack", stack], {
+            timeoutMs: 300_000,
+            env: agentEnv,
+        });
         assert.notStrictEqual(result.status, 0, "up must fail");
         assert.match(`${result.stdout}${result.stderr}`, /host key (mismatch|verification failed)/i);
         placedNothing();
@@ -107,7 +168,11 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
 
     it("with the pinned host key, pulumi up places everything over SSH, and telemetry flows through the firewall", async () => {
         const stored = fs.readFileSync(path.join(project.dir, `Pulumi.${stack}.yaml`), "utf8");
-        assert.match(stored, /ivatar-otel:sshPrivateKey:\n\s+secure: /, "the SSH key is stored encrypted in the stack file");
+        assert.match(
+            stored,
+            /ivatar-otel:sshPrivateKey:\n\s+secure: /,
+            "the SSH key is stored encrypted in the stack file",
+        );
         assert.ok(!stored.includes("PRIVATE KEY"), "and not in plain text");
         // The fix an operator makes: the key `ssh-keyscan` prints, for both hosts.
         for (const key of ["ivatar-otel:collectorHost.hostKey", "ivatar-otel:prometheus.host.hostKey"]) {
@@ -120,7 +185,12 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         assertPlacedAsSpecified(expected.jaeger);
         assertPlacedAsSpecified(expected.collector);
         assert.match(runOk("nft", ["list", "table", "inet", firewallTable]), /fib daddr type local/);
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, `${tlsStepOf(plan).dir}/server.crt`, ...grafanaFiles(plan)]) {
+        for (const file of [
+            plan.prometheus.rulesPath,
+            plan.prometheus.scrapePath,
+            `${tlsStepOf(plan).dir}/server.crt`,
+            ...grafanaFiles(plan),
+        ]) {
             assert.ok(fs.existsSync(file), `${file} placed`);
         }
 
@@ -128,26 +198,43 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         const service = `engine-ssh-${runId}`;
         const result = await exportSpans(target, makeSpans({ service, traces: 20, children: 2 }));
         assert.ok(succeeded(result), `export failed: ${result.error}`);
-        assert.strictEqual(await spansInJaeger(jaegerUrl, service, 60), 60, "the collector reaches Jaeger across the bridge with the table loaded");
+        assert.strictEqual(
+            await spansInJaeger(jaegerUrl, service, 60),
+            60,
+            "the collector reaches Jaeger across the bridge with the table loaded",
+        );
     });
 
     it("pulumi up again over SSH changes nothing", () => {
         assert.deepStrictEqual(changedSteps(project.preview(stack, [], agentEnv)), []);
-        project.pulumiOk(["up", "--yes", "--expect-no-changes", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
+        project.pulumiOk(["up", "--yes", "--expect-no-changes", "--stack", stack], {
+            timeoutMs: 600_000,
+            env: agentEnv,
+        });
     });
 
     it("a changed sampling ratio over SSH replaces only the collector, which then runs the new config", () => {
         project.pulumiOk(["config", "set", "--stack", stack, "ivatar-otel:samplingRatio", "0.5"]);
         assertOnlyCollectorReplaced(project.preview(stack, ["--diff"], agentEnv));
         project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
-        const config = parse(fileInContainer(stackArtifacts(plan, { bearerToken: "unused" }).containers.collector.name, collectorPaths.config));
+        const config = parse(
+            fileInContainer(
+                stackArtifacts(plan, { bearerToken: "unused" }).containers.collector.name,
+                collectorPaths.config,
+            ),
+        );
         assert.strictEqual(config.processors.tail_sampling.policies[1].probabilistic.sampling_percentage, 50);
     });
 
     it("pulumi destroy over SSH removes everything placed but the retained volumes", () => {
-        project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
+        project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], {
+            timeoutMs: 600_000,
+            env: agentEnv,
+        });
         placedNothing();
-        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, ...grafanaFiles(plan)]) assert.ok(!fs.existsSync(file), `${file} removed`);
-        for (const volume of retainedVolumes) assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, `${volume} kept`);
+        for (const file of [plan.prometheus.rulesPath, plan.prometheus.scrapePath, ...grafanaFiles(plan)])
+            assert.ok(!fs.existsSync(file), `${file} removed`);
+        for (const volume of retainedVolumes)
+            assert.strictEqual(run("podman", ["volume", "exists", volume]).status, 0, `${volume} kept`);
     });
 });

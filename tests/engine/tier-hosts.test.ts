@@ -10,8 +10,17 @@ import { FrontEndpoint } from "../../stack/plan";
 import { changedSteps, EngineProject } from "../engine";
 import { bootHosts, BootedHost, HostLab } from "../hosts";
 import {
-    assertEveryAcceptedSpanArrived, hostSnapshot, SendingApp, setUpPrometheusHost, snapshotDifference, sshHost, StackOnHosts, stackOnHosts, sudoUser,
-    tearDownStackOnHosts, testNetworks,
+    assertEveryAcceptedSpanArrived,
+    hostSnapshot,
+    SendingApp,
+    setUpPrometheusHost,
+    snapshotDifference,
+    sshHost,
+    StackOnHosts,
+    stackOnHosts,
+    sudoUser,
+    tearDownStackOnHosts,
+    testNetworks,
 } from "../hostStack";
 import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
 import { waitFor } from "../tools";
@@ -42,16 +51,40 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         trustedNetworks: testNetworks(prometheusHost, collectors),
         firewall: { enabled: true },
     });
-    const upOk = (extra: string[] = []) => project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack, ...extra], { timeoutMs: 1_200_000, env: agentEnv });
-    const expected = (host: BootedHost) => [collectorContainerName, samplerContainerName, ...(host === collectors[0] ? [jaegerContainerName] : [])].sort();
+    const upOk = (extra: string[] = []) =>
+        project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack, ...extra], {
+            timeoutMs: 1_200_000,
+            env: agentEnv,
+        });
+    const expected = (host: BootedHost) =>
+        [collectorContainerName, samplerContainerName, ...(host === collectors[0] ? [jaegerContainerName] : [])].sort();
     /** Names of the host's running containers, and how often any of them restarted. */
     const runningOn = (host: BootedHost) => {
         const lines = host.sh("podman ps --format '{{.Names}} {{.Restarts}}'").trim().split("\n").filter(Boolean);
-        return { names: lines.map((l) => l.split(" ")[0]).sort(), restarts: lines.reduce((sum, l) => sum + Number(l.split(" ")[1]), 0) };
+        return {
+            names: lines.map((l) => l.split(" ")[0]).sort(),
+            restarts: lines.reduce((sum, l) => sum + Number(l.split(" ")[1]), 0),
+        };
     };
-    const healthy = (host: BootedHost) => waitFor(`${host.name}'s collectors healthy`,
-        () => host.exec(["sh", "-c", "curl -fsS -o /dev/null http://localhost:13133/ && curl -fsS -o /dev/null http://localhost:13134/"]).status === 0 || undefined, 120_000);
-    const startedAt = (host: BootedHost, name: string) => Date.parse(host.sh(`podman inspect --format '{{.State.StartedAt}}' ${name}`).trim().replace(/ \+0000 UTC.*$/, "Z").replace(" ", "T"));
+    const healthy = (host: BootedHost) =>
+        waitFor(
+            `${host.name}'s collectors healthy`,
+            () =>
+                host.exec([
+                    "sh",
+                    "-c",
+                    "curl -fsS -o /dev/null http://localhost:13133/ && curl -fsS -o /dev/null http://localhost:13134/",
+                ]).status === 0 || undefined,
+            120_000,
+        );
+    const startedAt = (host: BootedHost, name: string) =>
+        Date.parse(
+            host
+                .sh(`podman inspect --format '{{.State.StartedAt}}' ${name}`)
+                .trim()
+                .replace(/ \+0000 UTC.*$/, "Z")
+                .replace(" ", "T"),
+        );
 
     before(async () => {
         lab = await bootHosts(["c1", "c2", "c3", "prometheus"]);
@@ -75,10 +108,17 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
             assert.strictEqual(restarts, 0, `no container on ${host.name} restarted (the CA bundle parses)`);
         }
         const outputs = project.outputs(stack);
-        const token = decodeURIComponent((outputs.appEnvironment as Record<string, string>).OTEL_EXPORTER_OTLP_HEADERS).replace(/^authorization=Bearer /, "");
+        const token = decodeURIComponent(
+            (outputs.appEnvironment as Record<string, string>).OTEL_EXPORTER_OTLP_HEADERS,
+        ).replace(/^authorization=Bearer /, "");
         const ca = String(outputs.collectorCaCertificate);
         assert.strictEqual(ca.match(/-----BEGIN CERTIFICATE-----/g)?.length, 3, "one CA per host");
-        fronts = (outputs.frontEndpoints as FrontEndpoint[]).map((f) => ({ protocol: "grpc", address: new URL(f.otlpGrpc).host, token, ca }));
+        fronts = (outputs.frontEndpoints as FrontEndpoint[]).map((f) => ({
+            protocol: "grpc",
+            address: new URL(f.otlpGrpc).host,
+            token,
+            ca,
+        }));
         jaegerUrl = String(outputs.jaegerUiUrl).replace(/\/$/, "");
         await waitForJaeger(jaegerUrl);
         for (const [i, front] of fronts.entries()) {
@@ -109,8 +149,10 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         for (const { host, from, to } of windows) {
             const during = app.attempts.filter((a) => a.at >= from && a.at < to);
             const refused = during.filter((a) => !a.ok);
-            console.log(`      ${host.name}: back and healthy after ${Math.round((to - from) / 1000)} s; ${refused.length} of ${during.length} exports ` +
-                `begun meanwhile refused (all to ${host.address}: ${refused.every((a) => a.target.startsWith(host.address))})`);
+            console.log(
+                `      ${host.name}: back and healthy after ${Math.round((to - from) / 1000)} s; ${refused.length} of ${during.length} exports ` +
+                    `begun meanwhile refused (all to ${host.address}: ${refused.every((a) => a.target.startsWith(host.address))})`,
+            );
         }
         console.log(`      ${app.attempts.length} exports, ${app.refusals().count} refused`);
         assertEveryAcceptedSpanArrived(await app.delivery(jaegerUrl, 300_000), "the fronts");
@@ -123,7 +165,10 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         const planned = changedSteps(project.preview(stack, [], agentEnv));
         for (const s of ["", "-2", "-3"]) {
             for (const name of [`collector${s}`, `sampler${s}`]) {
-                assert.ok(planned.some((p) => p.startsWith("replace") && p.includes(`::${name}-container`)), `${name} is replaced:\n${planned.join("\n")}`);
+                assert.ok(
+                    planned.some((p) => p.startsWith("replace") && p.includes(`::${name}-container`)),
+                    `${name} is replaced:\n${planned.join("\n")}`,
+                );
             }
         }
         const app = new SendingApp(`tier-rolling-${runId}`, fronts, 100);
@@ -133,22 +178,37 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         await app.stop();
         const after = collectors.map((h) => startedAt(h, collectorContainerName));
         collectors.forEach((h, i) => assert.ok(after[i] > before[i], `${h.name}'s front was replaced`));
-        assert.ok(after[0] < after[1] && after[1] < after[2], `the fronts started one host after another: ${after.map((t) => new Date(t).toISOString()).join(", ")}`);
+        assert.ok(
+            after[0] < after[1] && after[1] < after[2],
+            `the fronts started one host after another: ${after.map((t) => new Date(t).toISOString()).join(", ")}`,
+        );
         for (const front of fronts) {
             const r = app.refusals(front.address);
-            console.log(`      ${front.address}: ${r.count} exports refused over ${(r.firstToLastMs / 1000).toFixed(1)} s`);
+            console.log(
+                `      ${front.address}: ${r.count} exports refused over ${(r.firstToLastMs / 1000).toFixed(1)} s`,
+            );
         }
         const allDown = app.allRefused();
-        console.log(`      every front refusing at once: ${allDown.moments} times, ${allDown.ms} ms in all (${app.attempts.length} exports)`);
+        console.log(
+            `      every front refusing at once: ${allDown.moments} times, ${allDown.ms} ms in all (${app.attempts.length} exports)`,
+        );
         assert.strictEqual(allDown.moments, 0, "the app always found a front up");
         assertEveryAcceptedSpanArrived(await app.delivery(jaegerUrl, 300_000), "the fronts");
     });
 
     it("pulumi destroy leaves every host as it was, the retained volumes aside", () => {
-        project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 900_000, env: agentEnv });
+        project.pulumiOk(["destroy", "--yes", "--skip-preview", "--stack", stack], {
+            timeoutMs: 900_000,
+            env: agentEnv,
+        });
         for (const host of lab.hosts) {
-            assert.deepStrictEqual(snapshotDifference(snapshots[host.name], hostSnapshot(host)), { left: [], removed: [] }, `${host.name} differs after destroy`);
+            assert.deepStrictEqual(
+                snapshotDifference(snapshots[host.name], hostSnapshot(host)),
+                { left: [], removed: [] },
+                `${host.name} differs after destroy`,
+            );
         }
-        for (const host of collectors) assert.deepStrictEqual(runningOn(host).names, [], `nothing runs on ${host.name}`);
+        for (const host of collectors)
+            assert.deepStrictEqual(runningOn(host).names, [], `nothing runs on ${host.name}`);
     });
 });

@@ -10,7 +10,15 @@ import { projectRoot } from "../../config/stackFile";
 import { targetFromOutputs } from "../deployed";
 import { changedSteps, EngineProject } from "../engine";
 import { bootHosts, BootedHost, HostLab } from "../hosts";
-import { assertEveryAcceptedSpanArrived, SendingApp, setUpPrometheusHost, singleHostValues, StackOnHosts, stackOnHosts, tearDownStackOnHosts } from "../hostStack";
+import {
+    assertEveryAcceptedSpanArrived,
+    SendingApp,
+    setUpPrometheusHost,
+    singleHostValues,
+    StackOnHosts,
+    stackOnHosts,
+    tearDownStackOnHosts,
+} from "../hostStack";
 import { waitForJaeger } from "../otlp";
 import { run, runOk, tempDir } from "../tools";
 
@@ -22,10 +30,19 @@ const previous = { tag: "before-real-hosts", commit: "067ec0a670a726284aee8e316a
 /** The previous version's sources, from this clone's history. */
 function previousProgram(): string {
     if (run("git", ["-C", projectRoot, "cat-file", "-e", `${previous.commit}^{commit}`]).status !== 0) {
-        throw new Error(`the upgrade test deploys commit ${previous.commit} (tag ${previous.tag}) first, and this clone lacks it: fetch the history (git fetch --unshallow)`);
+        throw new Error(
+            `the upgrade test deploys commit ${previous.commit} (tag ${previous.tag}) first, and this clone lacks it: fetch the history (git fetch --unshallow)`,
+        );
     }
     const dir = tempDir("previous-program");
-    runOk("sh", ["-c", `git -C "$1" archive --format=tar "$2" | tar -x -C "$3"`, "sh", projectRoot, previous.commit, dir]);
+    runOk("sh", [
+        "-c",
+        `git -C "$1" archive --format=tar "$2" | tar -x -C "$3"`,
+        "sh",
+        projectRoot,
+        previous.commit,
+        dir,
+    ]);
     return dir;
 }
 
@@ -38,8 +55,14 @@ describe(`engine: upgrading a deployed stack from ${previous.tag} to this versio
     let agentEnv: NodeJS.ProcessEnv;
     let oldProgram: string;
 
-    const upOk = () => project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 900_000, env: agentEnv });
-    const restartPolicies = () => collectorHost.sh(`podman inspect --format '{{.Name}} {{.HostConfig.RestartPolicy.Name}}' ${collectorContainerName} ${jaegerContainerName}`).trim();
+    const upOk = () =>
+        project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 900_000, env: agentEnv });
+    const restartPolicies = () =>
+        collectorHost
+            .sh(
+                `podman inspect --format '{{.Name}} {{.HostConfig.RestartPolicy.Name}}' ${collectorContainerName} ${jaegerContainerName}`,
+            )
+            .trim();
 
     before(async () => {
         oldProgram = previousProgram();
@@ -47,7 +70,12 @@ describe(`engine: upgrading a deployed stack from ${previous.tag} to this versio
         collectorHost = lab.host("collector");
         const prometheusHost = lab.host("prometheus");
         setUpPrometheusHost(prometheusHost, lab);
-        deployed = await stackOnHosts(lab, stack, singleHostValues(collectorHost, prometheusHost, "upgrade-test"), oldProgram);
+        deployed = await stackOnHosts(
+            lab,
+            stack,
+            singleHostValues(collectorHost, prometheusHost, "upgrade-test"),
+            oldProgram,
+        );
         ({ project, env: agentEnv } = deployed);
     });
     after(() => {
@@ -70,7 +98,9 @@ describe(`engine: upgrading a deployed stack from ${previous.tag} to this versio
         await new Promise((resolve) => setTimeout(resolve, 3_000));
         await app.stop();
         const refused = app.refusals();
-        console.log(`      ${app.attempts.length} exports during the upgrade, ${refused.count} refused over ${(refused.firstToLastMs / 1000).toFixed(1)} s`);
+        console.log(
+            `      ${app.attempts.length} exports during the upgrade, ${refused.count} refused over ${(refused.firstToLastMs / 1000).toFixed(1)} s`,
+        );
         assertEveryAcceptedSpanArrived(await app.delivery(jaegerUrl, 180_000), "the collector");
         assert.match(restartPolicies(), /always[\s\S]*always/);
         project.pulumiOk(["preview", "--expect-no-changes", "--stack", stack], { env: agentEnv });
@@ -78,6 +108,10 @@ describe(`engine: upgrading a deployed stack from ${previous.tag} to this versio
         await collectorHost.reboot();
         await waitForJaeger(jaegerUrl);
         const running = collectorHost.sh("podman ps --format '{{.Names}}'").trim().split("\n").sort();
-        assert.deepStrictEqual(running, [collectorContainerName, jaegerContainerName].sort(), "both back after the reboot");
+        assert.deepStrictEqual(
+            running,
+            [collectorContainerName, jaegerContainerName].sort(),
+            "both back after the reboot",
+        );
     });
 });

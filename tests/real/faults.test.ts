@@ -11,7 +11,10 @@ const runId = Date.now().toString(36);
 /** Sends `traces` traces of `spansPerTrace` spans in exports of 100 traces; every export must succeed. */
 async function send(s: LiveStack, service: string, traces: number, spansPerTrace: number): Promise<void> {
     for (let sent = 0; sent < traces; sent += 100) {
-        const result = await exportSpans(s.target("grpc"), makeSpans({ service, traces: Math.min(100, traces - sent), children: spansPerTrace - 1 }));
+        const result = await exportSpans(
+            s.target("grpc"),
+            makeSpans({ service, traces: Math.min(100, traces - sent), children: spansPerTrace - 1 }),
+        );
         assert.ok(succeeded(result), `export failed: ${result.error}`);
     }
 }
@@ -19,7 +22,6 @@ async function send(s: LiveStack, service: string, traces: number, spansPerTrace
 async function metric(s: LiveStack, name: string): Promise<number> {
     return (await s.internalMetrics()).get(name) ?? 0;
 }
-
 
 /**
  * Proves the path works before a fault is injected: a canary trace must reach Jaeger, so a
@@ -29,7 +31,11 @@ async function canary(s: LiveStack, what: string): Promise<void> {
     const service = `canary-${what}-${runId}`;
     await send(s, service, 1, 2);
     const held = await spansInJaeger(s.jaegerUrl, service, 2, 60_000);
-    assert.strictEqual(held, 2, `the canary trace did not reach Jaeger before the fault was injected: the path is broken, not the fault handling\n${s.logs()}`);
+    assert.strictEqual(
+        held,
+        2,
+        `the canary trace did not reach Jaeger before the fault was injected: the path is broken, not the fault handling\n${s.logs()}`,
+    );
 }
 
 describe("live faults: nothing sent is lost", function () {
@@ -59,7 +65,7 @@ describe("live faults: nothing sent is lost", function () {
         // Tail sampling holds each trace 10 s in memory before it reaches the queue on disk: let
         // every trace through before the restart (the README states this window).
         await new Promise((resolve) => setTimeout(resolve, 20_000));
-        assert.ok(await metric(live(), "otelcol_exporter_queue_size") > 0, "the backlog sits in the queue");
+        assert.ok((await metric(live(), "otelcol_exporter_queue_size")) > 0, "the backlog sits in the queue");
         runOk("podman", ["restart", "--time", "10", live().artifacts.containers.collector.name]);
         await live().waitHealthy();
         runOk("podman", ["start", jaegerName()]);
@@ -84,23 +90,44 @@ describe("live faults: memory pressure", function () {
         while (!refused && Date.now() < deadline) {
             // Eight exports of about 3 MB at a time (gRPC takes at most 4 MB per message); tail
             // sampling holds each trace for 10 s, so memory fills.
-            const results = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(() =>
-                exportSpans(live().target("grpc"), makeSpans({ service, traces: 12, children: 3, attributes: { "payload": big } }))));
+            const results = await Promise.all(
+                [0, 1, 2, 3, 4, 5, 6, 7].map(() =>
+                    exportSpans(
+                        live().target("grpc"),
+                        makeSpans({ service, traces: 12, children: 3, attributes: { payload: big } }),
+                    ),
+                ),
+            );
             exports += results.length;
             refused = results.map((r) => r.error?.message).find((m) => m !== undefined);
         }
-        const state = runOk("podman", ["inspect", "--format", "{{.State.Running}} {{.State.OOMKilled}} {{.RestartCount}}", live().artifacts.containers.collector.name]).trim();
-        console.log(`      memory pressure: first refusal after ${exports} exports: ${refused}; container state: ${state}`);
+        const state = runOk("podman", [
+            "inspect",
+            "--format",
+            "{{.State.Running}} {{.State.OOMKilled}} {{.RestartCount}}",
+            live().artifacts.containers.collector.name,
+        ]).trim();
+        console.log(
+            `      memory pressure: first refusal after ${exports} exports: ${refused}; container state: ${state}`,
+        );
         assert.ok(refused, "the collector never refused data");
-        assert.match(refused, /^(8 RESOURCE_EXHAUSTED|14 UNAVAILABLE): .*memory/i, "a retryable gRPC status, from the memory limiter");
+        assert.match(
+            refused,
+            /^(8 RESOURCE_EXHAUSTED|14 UNAVAILABLE): .*memory/i,
+            "a retryable gRPC status, from the memory limiter",
+        );
         assert.strictEqual(state, "true false 0", "still running, never OOM-killed or restarted");
 
         await new Promise((resolve) => setTimeout(resolve, 20_000));
         const after = `fault-memory-after-${runId}`;
-        const result = await waitFor("an export accepted again", async () => {
-            const r = await exportSpans(live().target("grpc"), makeSpans({ service: after, traces: 10 }));
-            return succeeded(r) ? r : undefined;
-        }, 60_000);
+        const result = await waitFor(
+            "an export accepted again",
+            async () => {
+                const r = await exportSpans(live().target("grpc"), makeSpans({ service: after, traces: 10 }));
+                return succeeded(r) ? r : undefined;
+            },
+            60_000,
+        );
         assert.ok(succeeded(result));
         assert.strictEqual(await spansInJaeger(live().jaegerUrl, after, 10, 60_000), 10, "data flows again");
     });

@@ -12,18 +12,37 @@ import { copyProject, run, runOk, tempDir } from "../tools";
 
 const gitlabCiLocal = path.join(projectRoot, "node_modules", ".bin", "gitlab-ci-local");
 /** What the pipeline needs of the project: its file, its scripts and what app-env.ts imports. */
-const pipelineEntries = [".gitlab-ci.yml", "ci", "scripts/app-env.ts", "components", "grammar", "versions.json", "package.json", "tsconfig.json"];
+const pipelineEntries = [
+    ".gitlab-ci.yml",
+    "ci",
+    "scripts/app-env.ts",
+    "components",
+    "grammar",
+    "versions.json",
+    "package.json",
+    "tsconfig.json",
+];
 const token = "stand-in-token-0123456789abcdef";
 const sshKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in-ssh-key-material\n-----END OPENSSH PRIVATE KEY-----";
 const noteToken = "note-token-fedcba9876543210";
-const pinnedCli = (JSON.parse(fs.readFileSync(path.join(projectRoot, "versions.json"), "utf8")) as { pulumi: { cli: string } }).pulumi.cli;
+const pinnedCli = (
+    JSON.parse(fs.readFileSync(path.join(projectRoot, "versions.json"), "utf8")) as { pulumi: { cli: string } }
+).pulumi.cli;
 
 /** Outputs as `pulumi stack output --json --show-secrets` prints them for a stack. */
 const outputs = {
-    appEnvironment: appEnvironment({
-        environment: "production", serviceName: "ivatar-production", serviceVersion: "1.8.0", endpointHost: "collector.internal",
-        otlpGrpcPort: 4317, tlsEnabled: true, selfIssuedCaPath: "/etc/ivatar/otel-ca.pem",
-    }, token),
+    appEnvironment: appEnvironment(
+        {
+            environment: "production",
+            serviceName: "ivatar-production",
+            serviceVersion: "1.8.0",
+            endpointHost: "collector.internal",
+            otlpGrpcPort: 4317,
+            tlsEnabled: true,
+            selfIssuedCaPath: "/etc/ivatar/otel-ca.pem",
+        },
+        token,
+    ),
     collectorCaCertificate: "-----BEGIN CERTIFICATE-----\nMIIBstandin\n-----END CERTIFICATE-----\n",
     otlpBearerToken: token,
 };
@@ -78,7 +97,8 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
         repo = tempDir("gitlab-repo");
         copyProject(pipelineEntries, repo);
         fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\n.gitlab-ci-local/\napp-env/\n");
-        const git = (...args: string[]) => runOk("git", ["-c", "user.email=ci@example.org", "-c", "user.name=ci", ...args], { cwd: repo });
+        const git = (...args: string[]) =>
+            runOk("git", ["-c", "user.email=ci@example.org", "-c", "user.name=ci", ...args], { cwd: repo });
         git("init", "-q", "-b", "feature");
         git("add", "-A");
         git("commit", "-q", "-m", "pipeline under test");
@@ -96,16 +116,24 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
     function eventArgs(variables: Record<string, string>): string[] {
         return [
             ...Object.entries(variables).flatMap(([k, v]) => ["--variable", `${k}=${v}`]),
-            "--ignore-predefined-vars", Object.keys(variables).join(","),
+            "--ignore-predefined-vars",
+            Object.keys(variables).join(","),
         ];
     }
-    const mergeRequest = (target: string) => ({ CI_PIPELINE_SOURCE: "merge_request_event", CI_MERGE_REQUEST_TARGET_BRANCH_NAME: target, CI_MERGE_REQUEST_IID: "7" });
+    const mergeRequest = (target: string) => ({
+        CI_PIPELINE_SOURCE: "merge_request_event",
+        CI_MERGE_REQUEST_TARGET_BRANCH_NAME: target,
+        CI_MERGE_REQUEST_IID: "7",
+    });
     const push = (branch: string) => ({ CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: branch });
 
     /** The jobs the pipeline has for an event (when: never left out). */
     function jobsFor(variables: Record<string, string>): string[] {
         const listed = runOk(gitlabCiLocal, ["--list-json", ...eventArgs(variables)], { cwd: repo });
-        return (JSON.parse(listed) as { name: string; when: string }[]).filter((j) => j.when !== "never").map((j) => j.name).sort();
+        return (JSON.parse(listed) as { name: string; when: string }[])
+            .filter((j) => j.when !== "never")
+            .map((j) => j.name)
+            .sort();
     }
 
     /** Runs every job of the event's pipeline with the stand-ins first on PATH. */
@@ -115,28 +143,58 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
         fs.writeFileSync(log, "");
         fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(outputs));
         fs.rmSync(path.join(repo, "app-env"), { recursive: true, force: true });
-        const result = run(gitlabCiLocal, ["--force-shell-executor", "--variable", `PREVIEW_NOTE_TOKEN=${noteToken}`, ...eventArgs(variables)], {
-            cwd: repo,
-            env: { ...process.env, PATH: `${standIns}:${process.env.PATH}`, STANDIN_LOG: log, STANDIN_DIR: dir, STANDIN_OUTPUTS: path.join(dir, "outputs.json") },
-            timeout: 240_000,
-        });
-        return { status: result.status ?? -1, log: `${result.stdout}${result.stderr}`, calls: fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean), dir };
+        const result = run(
+            gitlabCiLocal,
+            ["--force-shell-executor", "--variable", `PREVIEW_NOTE_TOKEN=${noteToken}`, ...eventArgs(variables)],
+            {
+                cwd: repo,
+                env: {
+                    ...process.env,
+                    PATH: `${standIns}:${process.env.PATH}`,
+                    STANDIN_LOG: log,
+                    STANDIN_DIR: dir,
+                    STANDIN_OUTPUTS: path.join(dir, "outputs.json"),
+                },
+                timeout: 240_000,
+            },
+        );
+        return {
+            status: result.status ?? -1,
+            log: `${result.stdout}${result.stderr}`,
+            calls: fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean),
+            dir,
+        };
     }
 
     const assertNoSecret = (p: Pipeline) => {
-        for (const secret of [token, noteToken, "stand-in-ssh-key-material"]) assert.ok(!p.log.includes(secret), "a secret reached the job log");
+        for (const secret of [token, noteToken, "stand-in-ssh-key-material"])
+            assert.ok(!p.log.includes(secret), "a secret reached the job log");
     };
     /** Every job first loads its stack's SSH key into its own agent. */
-    const sshSetup = (stack: string) => ["ssh-agent -s", `pulumi config get ivatar-otel:sshPrivateKey --stack ${stack}`, "ssh-add -q -"];
-    const assertKeyLoaded = (p: Pipeline) => assert.strictEqual(fs.readFileSync(path.join(p.dir, "added-key"), "utf8"), `${sshKey}\n`);
+    const sshSetup = (stack: string) => [
+        "ssh-agent -s",
+        `pulumi config get ivatar-otel:sshPrivateKey --stack ${stack}`,
+        "ssh-add -q -",
+    ];
+    const assertKeyLoaded = (p: Pipeline) =>
+        assert.strictEqual(fs.readFileSync(path.join(p.dir, "added-key"), "utf8"), `${sshKey}\n`);
 
     it("passes GitLab's schema as gitlab-ci-local reads it, and a misspelt keyword does not", () => {
         runOk(gitlabCiLocal, ["--preview"], { cwd: repo });
         const broken = tempDir("gitlab-broken");
         try {
-            fs.writeFileSync(path.join(broken, ".gitlab-ci.yml"), fs.readFileSync(path.join(repo, ".gitlab-ci.yml"), "utf8").replace("resource_group: production", "resource_grup: production"));
+            fs.writeFileSync(
+                path.join(broken, ".gitlab-ci.yml"),
+                fs
+                    .readFileSync(path.join(repo, ".gitlab-ci.yml"), "utf8")
+                    .replace("resource_group: production", "resource_grup: production"),
+            );
             runOk("git", ["init", "-q"], { cwd: broken });
-            assert.notStrictEqual(run(gitlabCiLocal, ["--preview"], { cwd: broken }).status, 0, "a misspelt keyword fails validation");
+            assert.notStrictEqual(
+                run(gitlabCiLocal, ["--preview"], { cwd: broken }).status,
+                0,
+                "a misspelt keyword fails validation",
+            );
         } finally {
             fs.rmSync(broken, { recursive: true, force: true });
         }
@@ -152,7 +210,10 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
     });
 
     it("never runs two deploys of one stack at once: each stack's jobs share its resource group and environment", () => {
-        const expanded = parse(runOk(gitlabCiLocal, ["--preview"], { cwd: repo })) as Record<string, { resource_group?: string; environment?: { name: string } }>;
+        const expanded = parse(runOk(gitlabCiLocal, ["--preview"], { cwd: repo })) as Record<
+            string,
+            { resource_group?: string; environment?: { name: string } }
+        >;
         for (const stack of ["production", "development"]) {
             assert.strictEqual(expanded[`up:${stack}`].resource_group, stack);
             assert.strictEqual(expanded[`up:${stack}`].environment?.name, stack);
@@ -160,16 +221,25 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
         }
     });
 
-    for (const [target, stack] of [["master", "production"], ["devel", "development"]]) {
+    for (const [target, stack] of [
+        ["master", "production"],
+        ["devel", "development"],
+    ]) {
         it(`a merge request to ${target} previews ${stack} and posts the diff as a note with the project token`, () => {
             const p = runPipeline(mergeRequest(target));
             assert.strictEqual(p.status, 0, p.log);
-            assert.deepStrictEqual(p.calls.filter((c) => !c.startsWith("pulumi version")), [
-                ...sshSetup(stack),
-                `pulumi preview --diff --stack ${stack} --non-interactive --color never --suppress-progress`,
-                p.calls.find((c) => c.startsWith("curl ")) ?? "no curl call",
-            ]);
-            assert.match(p.calls.find((c) => c.startsWith("curl ")) ?? "", /--request POST --header @\S+ --data-urlencode body@\S+ \S+\/projects\/\d+\/merge_requests\/7\/notes$/);
+            assert.deepStrictEqual(
+                p.calls.filter((c) => !c.startsWith("pulumi version")),
+                [
+                    ...sshSetup(stack),
+                    `pulumi preview --diff --stack ${stack} --non-interactive --color never --suppress-progress`,
+                    p.calls.find((c) => c.startsWith("curl ")) ?? "no curl call",
+                ],
+            );
+            assert.match(
+                p.calls.find((c) => c.startsWith("curl ")) ?? "",
+                /--request POST --header @\S+ --data-urlencode body@\S+ \S+\/projects\/\d+\/merge_requests\/7\/notes$/,
+            );
             assert.strictEqual(fs.readFileSync(path.join(p.dir, "header"), "utf8"), `PRIVATE-TOKEN: ${noteToken}\n`);
             const note = fs.readFileSync(path.join(p.dir, "note"), "utf8");
             assert.match(note, new RegExp(`pulumi preview --diff --stack ${stack}\` succeeded`));
@@ -179,20 +249,29 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
         });
     }
 
-    for (const [branch, stack] of [["master", "production"], ["devel", "development"]]) {
+    for (const [branch, stack] of [
+        ["master", "production"],
+        ["devel", "development"],
+    ]) {
         it(`a push to ${branch} runs pulumi up on ${stack}, then writes the apps' env and CA files without printing a secret`, () => {
             const p = runPipeline(push(branch));
             assert.strictEqual(p.status, 0, p.log);
-            assert.deepStrictEqual(p.calls.filter((c) => !c.startsWith("pulumi version")), [
-                ...sshSetup(stack),
-                `pulumi up --yes --stack ${stack} --non-interactive --color never --suppress-progress`,
-                ...sshSetup(stack),
-                `pulumi stack output --json --show-secrets --stack ${stack} --non-interactive`,
-            ]);
+            assert.deepStrictEqual(
+                p.calls.filter((c) => !c.startsWith("pulumi version")),
+                [
+                    ...sshSetup(stack),
+                    `pulumi up --yes --stack ${stack} --non-interactive --color never --suppress-progress`,
+                    ...sshSetup(stack),
+                    `pulumi stack output --json --show-secrets --stack ${stack} --non-interactive`,
+                ],
+            );
             assertKeyLoaded(p);
             const envFile = path.join(repo, "app-env", "ivatar-otel.env");
             assert.strictEqual(fs.readFileSync(envFile, "utf8"), renderEnvFile(outputs.appEnvironment));
-            assert.strictEqual(fs.readFileSync(path.join(repo, "app-env", "otel-ca.pem"), "utf8"), outputs.collectorCaCertificate);
+            assert.strictEqual(
+                fs.readFileSync(path.join(repo, "app-env", "otel-ca.pem"), "utf8"),
+                outputs.collectorCaCertificate,
+            );
             assert.strictEqual(fs.statSync(envFile).mode & 0o777, 0o600);
             assertNoSecret(p);
         });
@@ -200,7 +279,11 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
 
     it("installs the pinned Pulumi CLI when another version is on PATH", () => {
         // The stand-in answers another version: setup must go for the pinned one (its curl is the stand-in too).
-        fs.writeFileSync(path.join(standIns, "pulumi"), pulumiStandIn.replace(`echo "v${pinnedCli}"`, `echo "v0.0.1"`), { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(standIns, "pulumi"),
+            pulumiStandIn.replace(`echo "v${pinnedCli}"`, `echo "v0.0.1"`),
+            { mode: 0o755 },
+        );
         try {
             const p = runPipeline(push("master"));
             const installs = p.calls.filter((c) => c.startsWith("curl -fsSL https://get.pulumi.com"));

@@ -15,10 +15,14 @@ const runId = Date.now().toString(36);
 async function tracesInJaeger(s: LiveStack, service: string, expected: number, timeoutMs = 90_000): Promise<number> {
     let last = 0;
     try {
-        return await waitFor(`${expected} traces of ${service} in Jaeger`, async () => {
-            last = distinctTraces(await jaegerSpans(s.jaegerUrl, service));
-            return last >= expected ? last : undefined;
-        }, timeoutMs);
+        return await waitFor(
+            `${expected} traces of ${service} in Jaeger`,
+            async () => {
+                last = distinctTraces(await jaegerSpans(s.jaegerUrl, service));
+                return last >= expected ? last : undefined;
+            },
+            timeoutMs,
+        );
     } catch {
         return last;
     }
@@ -53,7 +57,11 @@ describe("live: development stack on local Podman", function () {
                 const result = await exportSpans(target, makeSpans({ service, traces: 3 }));
                 assert.ok(!succeeded(result), "the collector must refuse it");
                 await new Promise((resolve) => setTimeout(resolve, 12_000));
-                assert.strictEqual(distinctTraces(await jaegerSpans(live().jaegerUrl, service)), 0, "nothing of it may be stored");
+                assert.strictEqual(
+                    distinctTraces(await jaegerSpans(live().jaegerUrl, service)),
+                    0,
+                    "nothing of it may be stored",
+                );
             });
         }
     }
@@ -61,12 +69,24 @@ describe("live: development stack on local Podman", function () {
     it("stores no e-mail address or credential sent in attributes, span and event names, status messages or links", async () => {
         const service = `live-redaction-${runId}`;
         const email = `alice.${runId}@example.org`;
-        const attributes = { "enduser.email": email, "http.url": `https://ivatar.example/avatar?email=${email}`, "http.request.header.authorization": `Bearer sekrit${runId}` };
-        const result = await exportSpans(live().target("grpc"), makeSpans({
-            service, traces: 2, attributes, error: true, name: `GET /avatar/${email}`, statusMessage: `no avatar for ${email} (Bearer sekrit${runId})`,
-            event: { name: `lookup ${email}`, attributes: { query: `email = '${email}'` } },
-            linkAttributes: { "messaging.destination": `avatars-for-${email}` },
-        }));
+        const attributes = {
+            "enduser.email": email,
+            "http.url": `https://ivatar.example/avatar?email=${email}`,
+            "http.request.header.authorization": `Bearer sekrit${runId}`,
+        };
+        const result = await exportSpans(
+            live().target("grpc"),
+            makeSpans({
+                service,
+                traces: 2,
+                attributes,
+                error: true,
+                name: `GET /avatar/${email}`,
+                statusMessage: `no avatar for ${email} (Bearer sekrit${runId})`,
+                event: { name: `lookup ${email}`, attributes: { query: `email = '${email}'` } },
+                linkAttributes: { "messaging.destination": `avatars-for-${email}` },
+            }),
+        );
         assert.ok(succeeded(result));
         assert.strictEqual(await tracesInJaeger(live(), service, 2), 2, live().logs());
         const raw = JSON.stringify(await jaegerSpans(live().jaegerUrl, service));
@@ -82,9 +102,16 @@ describe("live: development stack on local Podman", function () {
     it("masks the name and status message of a span without events too", async () => {
         const service = `live-redaction-plain-${runId}`;
         const email = `bob.${runId}@example.org`;
-        const result = await exportSpans(live().target("grpc"), makeSpans({
-            service, traces: 2, error: true, name: `GET /avatar/${email}`, statusMessage: `no avatar for ${email}`,
-        }));
+        const result = await exportSpans(
+            live().target("grpc"),
+            makeSpans({
+                service,
+                traces: 2,
+                error: true,
+                name: `GET /avatar/${email}`,
+                statusMessage: `no avatar for ${email}`,
+            }),
+        );
         assert.ok(succeeded(result));
         assert.strictEqual(await tracesInJaeger(live(), service, 2), 2, live().logs());
         const raw = JSON.stringify(await jaegerSpans(live().jaegerUrl, service));
@@ -104,12 +131,25 @@ describe("live: development stack on local Podman", function () {
 
     it("exposes app metrics sent over OTLP on the Prometheus exporter port", async () => {
         const name = `ivatar_live_${runId}`;
-        const args = ["metrics", "--otlp-endpoint", `localhost:${live().plan.collector.ports.otlpGrpc}`, "--ca-cert", path.join(tlsStepOf(live().plan).caDir, "ca.crt"),
-            "--otlp-header", `authorization="Bearer ${live().token}"`, "--metrics", "3", "--otlp-metric-name", name];
+        const args = [
+            "metrics",
+            "--otlp-endpoint",
+            `localhost:${live().plan.collector.ports.otlpGrpc}`,
+            "--ca-cert",
+            path.join(tlsStepOf(live().plan).caDir, "ca.crt"),
+            "--otlp-header",
+            `authorization="Bearer ${live().token}"`,
+            "--metrics",
+            "3",
+            "--otlp-metric-name",
+            name,
+        ];
         const result = run(tools().telemetrygen, args);
         assert.strictEqual(result.status, 0, result.stderr);
         const text = await waitFor("metric on :9464", async () => {
-            const body = await (await fetch(`http://127.0.0.1:${live().plan.collector.ports.prometheusExporter}/metrics`)).text();
+            const body = await (
+                await fetch(`http://127.0.0.1:${live().plan.collector.ports.prometheusExporter}/metrics`)
+            ).text();
             return body.includes(name) ? body : undefined;
         });
         assert.match(text, new RegExp(`^${name}(_total)?\\{`, "m"));
@@ -130,16 +170,33 @@ describe("live: development stack on local Podman", function () {
             const rules = Object.keys(files).find((f) => f.endsWith(".rules.yml"));
             assert.ok(rules);
             prometheus = startScrapingPrometheus(live().artifacts, dir, port, { rules: true });
-            const api = (p: string) => fetch(`http://127.0.0.1:${port}/api/v1/${p}`).then((r) => r.json()) as Promise<{ data: Record<string, unknown[]> }>;
-            const targets = await waitFor("three targets up", async () => {
-                const active = (await api("targets")).data.activeTargets as { labels: { job: string }; health: string }[];
-                return active.length === 3 && active.every((t) => t.health === "up") ? active : undefined;
-            }, 60_000);
-            assert.deepStrictEqual(targets.map((t) => t.labels.job).sort(), ["jaeger", "otel-collector-exporter", "otel-collector-health"]);
+            const api = (p: string) =>
+                fetch(`http://127.0.0.1:${port}/api/v1/${p}`).then((r) => r.json()) as Promise<{
+                    data: Record<string, unknown[]>;
+                }>;
+            const targets = await waitFor(
+                "three targets up",
+                async () => {
+                    const active = (await api("targets")).data.activeTargets as {
+                        labels: { job: string };
+                        health: string;
+                    }[];
+                    return active.length === 3 && active.every((t) => t.health === "up") ? active : undefined;
+                },
+                60_000,
+            );
+            assert.deepStrictEqual(targets.map((t) => t.labels.job).sort(), [
+                "jaeger",
+                "otel-collector-exporter",
+                "otel-collector-health",
+            ]);
             const groups = (await api("rules")).data.groups as { rules: { name: string; health: string }[] }[];
             const loaded = groups.flatMap((g) => g.rules);
             assert.strictEqual(loaded.length, (files[rules].match(/- alert:/g) ?? []).length);
-            assert.ok(loaded.every((r) => r.health !== "err"), JSON.stringify(loaded));
+            assert.ok(
+                loaded.every((r) => r.health !== "err"),
+                JSON.stringify(loaded),
+            );
         });
     });
 });
@@ -157,7 +214,11 @@ describe("live: alert rule metric names on the pinned collector", function () {
         const rules = Object.entries(live().artifacts.files).find(([f]) => f.endsWith(".rules.yml"))?.[1] ?? "";
         const used = [...new Set(rules.match(/\botelcol_[a-z_]+/g))];
         assert.ok(used.length >= 7, used.join(", "));
-        assert.ok(succeeded(await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }))));
+        assert.ok(
+            succeeded(
+                await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 })),
+            ),
+        );
         await new Promise((resolve) => setTimeout(resolve, 13_000));
 
         const names = await exposedNames(live());
@@ -168,19 +229,30 @@ describe("live: alert rule metric names on the pinned collector", function () {
         run("podman", ["stop", "--time", "2", live().artifacts.containers.jaeger.name]);
         const variants: [string, Record<string, unknown>][] = [
             ["otelcol_exporter_send_failed_spans", { retry_on_failure: { enabled: false } }],
-            ["otelcol_exporter_enqueue_failed_spans", { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } }],
+            [
+                "otelcol_exporter_enqueue_failed_spans",
+                { sending_queue: { enabled: true, storage: "file_storage/queue", queue_size: 1, num_consumers: 1 } },
+            ],
         ];
         for (const [counter, change] of variants) {
             await live().restartCollectorWithExporter(change);
-            await waitFor(counter, async () => {
-                await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
-                const exposed = await exposedNames(live());
-                exposed.forEach((n) => names.add(n));
-                return exposed.has(counter) || undefined;
-            }, 90_000).catch(() => undefined);
+            await waitFor(
+                counter,
+                async () => {
+                    await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 }));
+                    const exposed = await exposedNames(live());
+                    exposed.forEach((n) => names.add(n));
+                    return exposed.has(counter) || undefined;
+                },
+                90_000,
+            ).catch(() => undefined);
         }
         const missing = used.filter((n) => !names.has(n));
-        assert.deepStrictEqual(missing, [], `the live collector exposes none of: ${missing.join(", ")}\nit exposes: ${[...names].filter((n) => n.startsWith("otelcol_")).join(", ")}`);
+        assert.deepStrictEqual(
+            missing,
+            [],
+            `the live collector exposes none of: ${missing.join(", ")}\nit exposes: ${[...names].filter((n) => n.startsWith("otelcol_")).join(", ")}`,
+        );
     });
 });
 
@@ -196,17 +268,32 @@ describe("live: production sampling on local Podman", function () {
         const okService = `live-sampled-${runId}`;
         const errorService = `live-errors-${runId}`;
         for (let i = 0; i < sent; i += 500) {
-            assert.ok(succeeded(await exportSpans(live().target("grpc"), makeSpans({ service: okService, traces: 500 }))));
+            assert.ok(
+                succeeded(await exportSpans(live().target("grpc"), makeSpans({ service: okService, traces: 500 }))),
+            );
         }
-        assert.ok(succeeded(await exportSpans(live().target("grpc"), makeSpans({ service: errorService, traces: errors, error: true, children: 1 }))));
+        assert.ok(
+            succeeded(
+                await exportSpans(
+                    live().target("grpc"),
+                    makeSpans({ service: errorService, traces: errors, error: true, children: 1 }),
+                ),
+            ),
+        );
 
-        assert.strictEqual(await tracesInJaeger(live(), errorService, errors), errors, `every error trace is kept\n${live().logs()}`);
+        assert.strictEqual(
+            await tracesInJaeger(live(), errorService, errors),
+            errors,
+            `every error trace is kept\n${live().logs()}`,
+        );
         // Binomial(2000, 0.1): mean 200, standard deviation sqrt(2000 * 0.1 * 0.9) = 13.4.
         const mean = sent * ratio;
         const bound = 4.5 * Math.sqrt(sent * ratio * (1 - ratio));
         await new Promise((resolve) => setTimeout(resolve, 15_000));
         const kept = distinctTraces(await jaegerSpans(live().jaegerUrl, okService));
-        console.log(`      sampling: kept ${kept} of ${sent} non-error traces (expected ${mean} ± ${bound.toFixed(0)}), ${errors} of ${errors} error traces`);
+        console.log(
+            `      sampling: kept ${kept} of ${sent} non-error traces (expected ${mean} ± ${bound.toFixed(0)}), ${errors} of ${errors} error traces`,
+        );
         assert.ok(Math.abs(kept - mean) <= bound, `kept ${kept}, expected ${mean} ± ${bound.toFixed(1)}`);
     });
 });

@@ -29,12 +29,21 @@ describe("live: host preflight against this machine's Podman", () => {
             // Nothing is deployed here and this machine has no Grafana: the scrape targets, the running
             // Prometheus and Grafana's directories are checked below and on booted hosts
             // (tests/engine/hosts.test.ts), not against this machine.
-            const prometheus = { ...plan.hosts.prometheus, reaches: undefined, prometheusReads: undefined, directories: undefined };
+            const prometheus = {
+                ...plan.hosts.prometheus,
+                reaches: undefined,
+                prometheusReads: undefined,
+                directories: undefined,
+            };
             for (const requirements of [collector, prometheus]) {
                 // The SSH stacks' docker provider needs a docker command; this machine has the Docker CLI.
                 const result = run("sh", ["-s"], { input: preflightScript(requirements) });
                 assert.strictEqual(result.status, 0, result.stderr);
-                if (requirements.podman) assert.match(result.stdout, /^preflight: ok \(podman \d+\.\d+\.\d+, netavark, SELinux (not installed|Enforcing|Permissive|Disabled)\)$/m);
+                if (requirements.podman)
+                    assert.match(
+                        result.stdout,
+                        /^preflight: ok \(podman \d+\.\d+\.\d+, netavark, SELinux (not installed|Enforcing|Permissive|Disabled)\)$/m,
+                    );
             }
         });
     }
@@ -46,8 +55,13 @@ describe("live: host preflight against this machine's Podman", () => {
         const tooBig = preflightScript({ ...collector, volumeRoom: { ...room, bytes: 2 ** 60 } });
         const refused = run("sh", ["-s"], { input: tooBig });
         assert.strictEqual(refused.status, 1, refused.stdout);
-        assert.match(refused.stderr, /GiB free, and volume ivatar-otel-collector-queue may take 1181116006\.4 GiB on disk \(collector\.queueDiskGiB\): free the space or lower collector\.queueDiskGiB/);
-        const fits = run("sh", ["-s"], { input: preflightScript({ ...collector, volumeRoom: { ...room, bytes: 2 ** 20 } }) });
+        assert.match(
+            refused.stderr,
+            /GiB free, and volume ivatar-otel-collector-queue may take 1181116006\.4 GiB on disk \(collector\.queueDiskGiB\): free the space or lower collector\.queueDiskGiB/,
+        );
+        const fits = run("sh", ["-s"], {
+            input: preflightScript({ ...collector, volumeRoom: { ...room, bytes: 2 ** 20 } }),
+        });
         assert.strictEqual(fits.status, 0, fits.stderr);
     });
 
@@ -56,24 +70,44 @@ describe("live: host preflight against this machine's Podman", () => {
         await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
         try {
             const port = (target.address() as AddressInfo).port;
-            const prometheus = { ...planFor("production").hosts.prometheus, prometheusReads: undefined, directories: undefined };
+            const prometheus = {
+                ...planFor("production").hosts.prometheus,
+                prometheusReads: undefined,
+                directories: undefined,
+            };
             const job = (name: string) => `Prometheus's scrape job ${name}`;
-            const answering = { host: "localhost", url: `http://localhost:${port}/metrics`, neededFor: job("answering") };
+            const answering = {
+                host: "localhost",
+                url: `http://localhost:${port}/metrics`,
+                neededFor: job("answering"),
+            };
             const refused = await runAsync("sh", ["-s"], {
                 input: preflightScript({
                     ...prometheus,
                     reaches: [
-                        { host: "nowhere.ivotel.invalid", url: "http://nowhere.ivotel.invalid:9464/metrics", neededFor: job("a") },
+                        {
+                            host: "nowhere.ivotel.invalid",
+                            url: "http://nowhere.ivotel.invalid:9464/metrics",
+                            neededFor: job("a"),
+                        },
                         { host: "localhost", url: "http://localhost:1/metrics", neededFor: job("b") },
                         answering,
                     ],
                 }),
             });
             assert.strictEqual(refused.status, 1, refused.stdout);
-            assert.match(refused.stderr, /nowhere\.ivotel\.invalid does not resolve here \(Prometheus's scrape job a\): add it to DNS or \/etc\/hosts/);
-            assert.match(refused.stderr, /http:\/\/localhost:1\/metrics does not answer from here \(Prometheus's scrape job b\)/);
+            assert.match(
+                refused.stderr,
+                /nowhere\.ivotel\.invalid does not resolve here \(Prometheus's scrape job a\): add it to DNS or \/etc\/hosts/,
+            );
+            assert.match(
+                refused.stderr,
+                /http:\/\/localhost:1\/metrics does not answer from here \(Prometheus's scrape job b\)/,
+            );
             assert.doesNotMatch(refused.stderr, /scrape job answering/);
-            const passes = await runAsync("sh", ["-s"], { input: preflightScript({ ...prometheus, reaches: [answering] }) });
+            const passes = await runAsync("sh", ["-s"], {
+                input: preflightScript({ ...prometheus, reaches: [answering] }),
+            });
             assert.strictEqual(passes.status, 0, passes.stderr);
         } finally {
             target.close();
@@ -83,7 +117,10 @@ describe("live: host preflight against this machine's Podman", () => {
     it("refuses a host whose Podman uses the CNI backend, naming the backend and the fix", () => {
         const conf = path.join(dir, "cni.conf");
         fs.writeFileSync(conf, '[network]\nnetwork_backend = "cni"\n\n[engine]\nruntime = "runc"\n');
-        const result = run("sh", ["-s"], { input: preflightScript(development().hosts.collector), env: { ...process.env, CONTAINERS_CONF: conf } });
+        const result = run("sh", ["-s"], {
+            input: preflightScript(development().hosts.collector),
+            env: { ...process.env, CONTAINERS_CONF: conf },
+        });
         assert.strictEqual(result.status, 1);
         assert.match(result.stderr, /nothing was placed; fix these first:/);
         assert.match(result.stderr, /Podman's network backend is cni, which does not resolve container names/);

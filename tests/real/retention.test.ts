@@ -7,7 +7,12 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
-import { placeRetentionScript, removeRetentionScript, renderRetentionService, RetentionSettings } from "../../components/jaeger/retention";
+import {
+    placeRetentionScript,
+    removeRetentionScript,
+    renderRetentionService,
+    RetentionSettings,
+} from "../../components/jaeger/retention";
 import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { planFor } from "../../stack/plan";
 import { ensureToolchain, runOk, run, tempDir } from "../tools";
@@ -37,7 +42,10 @@ const user = "jaeger-retention-test";
 const password = "s3arch-Pa55w0rd!";
 
 /** An index of each kind for each of the last `days` days, created at noon of its day. */
-function indicesOver(prefix: string, days: number): Record<string, { aliases: Record<string, unknown>; settings: Record<string, string> }> {
+function indicesOver(
+    prefix: string,
+    days: number,
+): Record<string, { aliases: Record<string, unknown>; settings: Record<string, string> }> {
     const out: Record<string, { aliases: Record<string, unknown>; settings: Record<string, string> }> = {};
     for (let ago = 0; ago < days; ago++) {
         const noon = new Date();
@@ -45,7 +53,10 @@ function indicesOver(prefix: string, days: number): Record<string, { aliases: Re
         noon.setUTCDate(noon.getUTCDate() - ago);
         const day = noon.toISOString().slice(0, 10);
         for (const kind of ["span", "service"]) {
-            out[`${prefix}-jaeger-${kind}-${day}`] = { aliases: {}, settings: { "index.creation_date": String(noon.getTime()) } };
+            out[`${prefix}-jaeger-${kind}-${day}`] = {
+                aliases: {},
+                settings: { "index.creation_date": String(noon.getTime()) },
+            };
         }
     }
     return out;
@@ -65,23 +76,42 @@ describe("live: Jaeger's index retention on a search cluster", function () {
         const planned = planFor("opensearch").jaeger.retention;
         if (!planned) throw new Error("the OpenSearch example plans no retention");
         // The cleaner's container reaches this machine at its Podman network's gateway.
-        const gateway = runOk("podman", ["network", "inspect", "podman", "--format", "{{range .Subnets}}{{.Gateway}}{{end}}"]).trim();
+        const gateway = runOk("podman", [
+            "network",
+            "inspect",
+            "podman",
+            "--format",
+            "{{range .Subnets}}{{.Gateway}}{{end}}",
+        ]).trim();
         tls = { dir: path.join(dir, "tls"), caDir: path.join(dir, "ca"), owner: "0:0", serverNames: [gateway] };
         const ca = runOk("sh", ["-s"], { input: generateTlsScript(tls) });
         const indices = indicesOver(planned.indexPrefix, 12);
         const expectedAuth = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-        server = https.createServer({ cert: fs.readFileSync(path.join(tls.dir, "server.crt")), key: fs.readFileSync(path.join(tls.dir, "server.key")) }, (req, res) => {
-            const authorized = req.headers.authorization === expectedAuth;
-            requests.push({ method: req.method ?? "", url: req.url ?? "", authorized });
-            if (!authorized) return void res.writeHead(401).end();
-            res.setHeader("content-type", "application/json");
-            if (req.method === "GET" && req.url?.startsWith(`/${planned.indexPrefix}-jaeger-*`)) return void res.end(JSON.stringify(indices));
-            if (req.method === "DELETE") return void res.end("{\"acknowledged\":true}");
-            res.writeHead(404).end("{}");
-        });
+        server = https.createServer(
+            {
+                cert: fs.readFileSync(path.join(tls.dir, "server.crt")),
+                key: fs.readFileSync(path.join(tls.dir, "server.key")),
+            },
+            (req, res) => {
+                const authorized = req.headers.authorization === expectedAuth;
+                requests.push({ method: req.method ?? "", url: req.url ?? "", authorized });
+                if (!authorized) return void res.writeHead(401).end();
+                res.setHeader("content-type", "application/json");
+                if (req.method === "GET" && req.url?.startsWith(`/${planned.indexPrefix}-jaeger-*`))
+                    return void res.end(JSON.stringify(indices));
+                if (req.method === "DELETE") return void res.end('{"acknowledged":true}');
+                res.writeHead(404).end("{}");
+            },
+        );
         await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
         const port = (server.address() as { port: number }).port;
-        settings = { ...planned, server: `https://${gateway}:${port}`, username: user, caCertificate: ca, dir: path.join(dir, "retention") };
+        settings = {
+            ...planned,
+            server: `https://${gateway}:${port}`,
+            username: user,
+            caCertificate: ca,
+            dir: path.join(dir, "retention"),
+        };
         runOk("sh", ["-s"], { input: placeRetentionScript(settings, password) });
     });
     after(() => {
@@ -97,13 +127,20 @@ describe("live: Jaeger's index retention on a search cluster", function () {
         const result = await runAsync(program, args);
         assert.strictEqual(result.status, 0, result.output);
         assert.ok(requests.length >= 2 && requests.every((r) => r.authorized), JSON.stringify(requests));
-        const deleted = requests.filter((r) => r.method === "DELETE")
-            .flatMap((r) => decodeURIComponent(r.url.slice(1).split("?")[0]).split(",")).filter((i) => i !== "").sort();
+        const deleted = requests
+            .filter((r) => r.method === "DELETE")
+            .flatMap((r) => decodeURIComponent(r.url.slice(1).split("?")[0]).split(","))
+            .filter((i) => i !== "")
+            .sort();
         // Kept: today and the six days before it (7 days); deleted: every index created before.
-        const expected = Object.keys(indicesOver(settings.indexPrefix, 12)).filter((name) => {
-            const ago = Math.round((Date.parse(new Date().toISOString().slice(0, 10)) - Date.parse(name.slice(-10))) / 86_400_000);
-            return ago >= settings.days;
-        }).sort();
+        const expected = Object.keys(indicesOver(settings.indexPrefix, 12))
+            .filter((name) => {
+                const ago = Math.round(
+                    (Date.parse(new Date().toISOString().slice(0, 10)) - Date.parse(name.slice(-10))) / 86_400_000,
+                );
+                return ago >= settings.days;
+            })
+            .sort();
         assert.strictEqual(settings.days, 7);
         assert.deepStrictEqual(deleted, expected);
     });

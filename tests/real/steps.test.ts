@@ -13,7 +13,11 @@ import { sshOptions } from "../../components/host/podmanHost";
 import { renderRules } from "../../components/prometheus/rules";
 import { renderScrapeConfig } from "../../components/prometheus/scrape";
 import { grafanaPlacement } from "../../components/grafana/placement";
-import { placePrometheusFilesScript, PrometheusFiles, removePrometheusFilesScript } from "../../components/prometheus/steps";
+import {
+    placePrometheusFilesScript,
+    PrometheusFiles,
+    removePrometheusFilesScript,
+} from "../../components/prometheus/steps";
 import { renewalScriptPath, renewalUnit } from "../../components/tls/renewal";
 import { generateTlsScript, providedTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { StackPlan } from "../../stack/plan";
@@ -26,8 +30,15 @@ const sshPort = 2222;
 
 /** Runs a command on the test host with the options the docker provider uses for its ssh. */
 function ssh(host: TestHost, command: string, opts: { input?: string; hostKey?: string } = {}): RunResult {
-    const options = sshOptions({ address: "127.0.0.1", port: sshPort, user: "root", hostKey: opts.hostKey ?? host.hostKey });
-    return run("ssh", [...options, "-i", host.clientKey, "-p", String(sshPort), "root@127.0.0.1", command], { input: opts.input ?? "" });
+    const options = sshOptions({
+        address: "127.0.0.1",
+        port: sshPort,
+        user: "root",
+        hostKey: opts.hostKey ?? host.hostKey,
+    });
+    return run("ssh", [...options, "-i", host.clientKey, "-p", String(sshPort), "root@127.0.0.1", command], {
+        input: opts.input ?? "",
+    });
 }
 
 /** A step as PodmanHost.step sends it: create on stdin to the root shell, delete inlined. */
@@ -51,8 +62,15 @@ describe("live: host steps over SSH", function () {
         host = startSshd(sshPort);
         work = tempDir("steps");
         plan = livePlan("development", path.join(work, "host"), {
-            prometheus: { rulesDir: path.join(work, "prometheus/rules.d"), scrapeConfigDir: path.join(work, "prometheus/scrape.d"), reloadUrl: "http://127.0.0.1:19091/-/reload" },
-            grafana: { provisioningDir: path.join(work, "grafana/provisioning/dashboards"), dashboardsDir: path.join(work, "grafana/dashboards") },
+            prometheus: {
+                rulesDir: path.join(work, "prometheus/rules.d"),
+                scrapeConfigDir: path.join(work, "prometheus/scrape.d"),
+                reloadUrl: "http://127.0.0.1:19091/-/reload",
+            },
+            grafana: {
+                provisioningDir: path.join(work, "grafana/provisioning/dashboards"),
+                dashboardsDir: path.join(work, "grafana/dashboards"),
+            },
         });
         await waitFor("sshd", () => (ssh(host, "true").status === 0 ? true : undefined), 15_000);
     });
@@ -64,7 +82,12 @@ describe("live: host steps over SSH", function () {
 
     it("connects only when the host key matches the pinned one", () => {
         assert.strictEqual(ssh(host, "echo pinned").stdout.trim(), "pinned");
-        const other = fs.readFileSync(path.join(host.dir, "client_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
+        const other = fs
+            .readFileSync(path.join(host.dir, "client_key.pub"), "utf8")
+            .trim()
+            .split(" ")
+            .slice(0, 2)
+            .join(" ");
         const refused = ssh(host, "echo pinned", { hostKey: other });
         assert.notStrictEqual(refused.status, 0);
         assert.match(refused.stderr, /Host key verification failed/);
@@ -77,18 +100,39 @@ describe("live: host steps over SSH", function () {
         const keyBefore = fs.readFileSync(path.join(tlsStepOf(plan).dir, "server.key"));
         const second = create(host, generateTlsScript(tlsStepOf(plan)));
         assert.strictEqual(second.stdout, first.stdout, "the CA apps trust stays the same");
-        assert.ok(keyBefore.equals(fs.readFileSync(path.join(tlsStepOf(plan).dir, "server.key"))), "the server key is not re-made");
+        assert.ok(
+            keyBefore.equals(fs.readFileSync(path.join(tlsStepOf(plan).dir, "server.key"))),
+            "the server key is not re-made",
+        );
         assert.strictEqual(second.stderr, "", "nothing to report the second time");
         const key = fs.statSync(path.join(tlsStepOf(plan).dir, "server.key"));
-        assert.deepStrictEqual([key.uid, key.mode & 0o777], [10001, 0o400], "the key is readable by the collector's user only");
+        assert.deepStrictEqual(
+            [key.uid, key.mode & 0o777],
+            [10001, 0o400],
+            "the key is readable by the collector's user only",
+        );
         const caKey = fs.statSync(path.join(tlsStepOf(plan).caDir, "ca.key"));
         assert.deepStrictEqual([caKey.uid, caKey.mode & 0o777], [0, 0o400], "the CA key is root's");
-        assert.deepStrictEqual(fs.readdirSync(tlsStepOf(plan).dir).sort(), ["server.crt", "server.key", "server.names"], "the collector sees no CA key");
+        assert.deepStrictEqual(
+            fs.readdirSync(tlsStepOf(plan).dir).sort(),
+            ["server.crt", "server.key", "server.names"],
+            "the collector sees no CA key",
+        );
         // The certificate verifies against the CA for the name apps use.
-        runOk("openssl", ["verify", "-CAfile", path.join(tlsStepOf(plan).caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(tlsStepOf(plan).dir, "server.crt")]);
+        runOk("openssl", [
+            "verify",
+            "-CAfile",
+            path.join(tlsStepOf(plan).caDir, "ca.crt"),
+            "-verify_hostname",
+            plan.app.endpointHost,
+            path.join(tlsStepOf(plan).dir, "server.crt"),
+        ]);
         const removed = destroy(host, removeTlsScript(tlsStepOf(plan)));
         assert.strictEqual(removed.status, 0, removed.stderr);
-        assert.ok(!fs.existsSync(tlsStepOf(plan).dir) && !fs.existsSync(tlsStepOf(plan).caDir), "the TLS and CA directories are gone");
+        assert.ok(
+            !fs.existsSync(tlsStepOf(plan).dir) && !fs.existsSync(tlsStepOf(plan).caDir),
+            "the TLS and CA directories are gone",
+        );
     });
 
     it("TLS: after generate -> provided -> generate, the served certificate is the CA's again", () => {
@@ -96,15 +140,44 @@ describe("live: host steps over SSH", function () {
         assert.strictEqual(create(host, generateTlsScript(step)).status, 0);
         // An operator's own certificate, as tls.mode provided places it.
         const own = tempDir("own-cert");
-        runOk("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "365",
-            "-subj", `/CN=${plan.app.endpointHost}`, "-keyout", path.join(own, "key.pem"), "-out", path.join(own, "cert.pem")]);
-        const provided = create(host, providedTlsScript(step, fs.readFileSync(path.join(own, "cert.pem"), "utf8"), fs.readFileSync(path.join(own, "key.pem"), "utf8")));
+        runOk("openssl", [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "365",
+            "-subj",
+            `/CN=${plan.app.endpointHost}`,
+            "-keyout",
+            path.join(own, "key.pem"),
+            "-out",
+            path.join(own, "cert.pem"),
+        ]);
+        const provided = create(
+            host,
+            providedTlsScript(
+                step,
+                fs.readFileSync(path.join(own, "cert.pem"), "utf8"),
+                fs.readFileSync(path.join(own, "key.pem"), "utf8"),
+            ),
+        );
         fs.rmSync(own, { recursive: true, force: true });
         assert.strictEqual(provided.status, 0, provided.stderr);
         const back = create(host, generateTlsScript(step));
         assert.strictEqual(back.status, 0, back.stderr);
         assert.match(back.stderr, /issued a server certificate/);
-        runOk("openssl", ["verify", "-CAfile", path.join(step.caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(step.dir, "server.crt")]);
+        runOk("openssl", [
+            "verify",
+            "-CAfile",
+            path.join(step.caDir, "ca.crt"),
+            "-verify_hostname",
+            plan.app.endpointHost,
+            path.join(step.dir, "server.crt"),
+        ]);
         assert.strictEqual(destroy(host, removeTlsScript(step)).status, 0);
     });
 
@@ -122,17 +195,53 @@ describe("live: host steps over SSH", function () {
 
         // A server certificate of the same CA and names that expires tomorrow.
         const work = tempDir("expiring");
-        runOk("openssl", ["req", "-new", "-key", path.join(step.dir, "server.key"), "-subj", "/CN=expiring", "-out", path.join(work, "csr")]);
-        runOk("openssl", ["x509", "-req", "-in", path.join(work, "csr"), "-CA", path.join(step.caDir, "ca.crt"), "-CAkey", path.join(step.caDir, "ca.key"),
-            "-CAcreateserial", "-days", "1", "-out", path.join(step.dir, "server.crt")]);
+        runOk("openssl", [
+            "req",
+            "-new",
+            "-key",
+            path.join(step.dir, "server.key"),
+            "-subj",
+            "/CN=expiring",
+            "-out",
+            path.join(work, "csr"),
+        ]);
+        runOk("openssl", [
+            "x509",
+            "-req",
+            "-in",
+            path.join(work, "csr"),
+            "-CA",
+            path.join(step.caDir, "ca.crt"),
+            "-CAkey",
+            path.join(step.caDir, "ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            path.join(step.dir, "server.crt"),
+        ]);
         fs.rmSync(work, { recursive: true, force: true });
 
         // What the timer's service runs, as root on the host.
         const renewed = ssh(host, `/bin/sh ${script}`);
         assert.strictEqual(renewed.status, 0, renewed.stderr);
         assert.match(renewed.stderr, /issued a server certificate/);
-        runOk("openssl", ["x509", "-checkend", String(30 * 24 * 3600), "-noout", "-in", path.join(step.dir, "server.crt")]);
-        runOk("openssl", ["verify", "-CAfile", path.join(step.caDir, "ca.crt"), "-verify_hostname", plan.app.endpointHost, path.join(step.dir, "server.crt")]);
+        runOk("openssl", [
+            "x509",
+            "-checkend",
+            String(30 * 24 * 3600),
+            "-noout",
+            "-in",
+            path.join(step.dir, "server.crt"),
+        ]);
+        runOk("openssl", [
+            "verify",
+            "-CAfile",
+            path.join(step.caDir, "ca.crt"),
+            "-verify_hostname",
+            plan.app.endpointHost,
+            path.join(step.dir, "server.crt"),
+        ]);
         assert.strictEqual(ssh(host, `/bin/sh ${script}`).stderr, "", "run again, it changes nothing");
 
         assert.strictEqual(destroy(host, removeTlsScript(step)).status, 0);
@@ -151,7 +260,11 @@ describe("live: host steps over SSH", function () {
             assert.strictEqual(runOk("nft", ["list", "table", "inet", firewallTable]), loaded);
             const bad = create(host, applyFirewallScript(ruleset.replace("10.20.1.0/24", "10.20.1.0/99"), rulesetPath));
             assert.notStrictEqual(bad.status, 0, "a ruleset nft rejects fails the step");
-            assert.strictEqual(runOk("nft", ["list", "table", "inet", firewallTable]), loaded, "and leaves the loaded table alone");
+            assert.strictEqual(
+                runOk("nft", ["list", "table", "inet", firewallTable]),
+                loaded,
+                "and leaves the loaded table alone",
+            );
             assert.strictEqual(fs.readFileSync(rulesetPath, "utf8"), ruleset, "and the file on disk too");
         } finally {
             const removed = destroy(host, removeFirewallScript(rulesetPath));
@@ -164,18 +277,40 @@ describe("live: host steps over SSH", function () {
     describe("Prometheus files and reload", () => {
         let prometheus: ChildProcess | undefined;
         let files: PrometheusFiles;
-        const api = async (p: string) => (await (await fetch(`http://127.0.0.1:19091/api/v1/${p}`)).json()) as { data: { groups: { rules: { name: string }[] }[] } };
-        const loadedAlerts = async () => (await api("rules")).data.groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
+        const api = async (p: string) =>
+            (await (await fetch(`http://127.0.0.1:19091/api/v1/${p}`)).json()) as {
+                data: { groups: { rules: { name: string }[] }[] };
+            };
+        const loadedAlerts = async () =>
+            (await api("rules")).data.groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
 
         before(async () => {
             const p = plan.prometheus;
-            files = { rulesPath: p.rulesPath, rules: renderRules(p.rules), scrapePath: p.scrapePath, scrape: renderScrapeConfig(p.scrape), reloadUrl: p.reloadUrl };
+            files = {
+                rulesPath: p.rulesPath,
+                rules: renderRules(p.rules),
+                scrapePath: p.scrapePath,
+                scrape: renderScrapeConfig(p.scrape),
+                reloadUrl: p.reloadUrl,
+            };
             const config = path.join(work, "prometheus/prometheus.yml");
             fs.mkdirSync(path.dirname(config), { recursive: true });
             fs.writeFileSync(config, `rule_files: ["${path.dirname(p.rulesPath)}/*.yml"]\n`);
-            prometheus = spawn(tools.prometheus, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(work, "prometheus/data")}`,
-                "--web.listen-address=127.0.0.1:19091", "--web.enable-lifecycle"], { stdio: "ignore" });
-            await waitFor("Prometheus", async () => (await fetch("http://127.0.0.1:19091/-/ready")).ok || undefined, 30_000);
+            prometheus = spawn(
+                tools.prometheus,
+                [
+                    `--config.file=${config}`,
+                    `--storage.tsdb.path=${path.join(work, "prometheus/data")}`,
+                    "--web.listen-address=127.0.0.1:19091",
+                    "--web.enable-lifecycle",
+                ],
+                { stdio: "ignore" },
+            );
+            await waitFor(
+                "Prometheus",
+                async () => (await fetch("http://127.0.0.1:19091/-/ready")).ok || undefined,
+                30_000,
+            );
         });
         after(() => prometheus?.kill());
 
@@ -189,7 +324,11 @@ describe("live: host steps over SSH", function () {
             const second = create(host, placePrometheusFilesScript(files));
             assert.strictEqual(second.status, 0, second.stderr);
             assert.deepStrictEqual(await loadedAlerts(), alerts);
-            assert.deepStrictEqual(listTree(path.dirname(files.rulesPath)), [path.basename(files.rulesPath)], "no stray temporary files");
+            assert.deepStrictEqual(
+                listTree(path.dirname(files.rulesPath)),
+                [path.basename(files.rulesPath)],
+                "no stray temporary files",
+            );
         });
 
         it("a rule file promtool rejects fails the step and changes nothing", async () => {
@@ -239,7 +378,8 @@ describe("live: host steps over SSH", function () {
         assert.strictEqual(first.status, 0, first.stderr);
         assert.strictEqual((first.stderr.match(/^changed /gm) ?? []).length, 4, first.stderr);
         // The steps' umask is 077; Grafana runs as another user and must search and read them.
-        for (const dir of [path.dirname(grafana.providerPath), grafana.dashboardsDir]) assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o755, dir);
+        for (const dir of [path.dirname(grafana.providerPath), grafana.dashboardsDir])
+            assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o755, dir);
         for (const name of fs.readdirSync(grafana.dashboardsDir)) {
             assert.strictEqual(fs.statSync(path.join(grafana.dashboardsDir, name)).mode & 0o777, 0o644, name);
             JSON.parse(fs.readFileSync(path.join(grafana.dashboardsDir, name), "utf8"));
@@ -253,7 +393,10 @@ describe("live: host steps over SSH", function () {
 
         const removed = destroy(host, step.delete);
         assert.strictEqual(removed.status, 0, removed.stderr);
-        assert.ok(!fs.existsSync(grafana.providerPath) && !fs.existsSync(path.dirname(grafana.dashboardsDir)), listTree(path.join(work, "grafana")).join(", "));
+        assert.ok(
+            !fs.existsSync(grafana.providerPath) && !fs.existsSync(path.dirname(grafana.dashboardsDir)),
+            listTree(path.join(work, "grafana")).join(", "),
+        );
         assert.ok(fs.existsSync(path.dirname(grafana.providerPath)), "Grafana's provisioning directory stays");
     });
 });

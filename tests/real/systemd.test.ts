@@ -4,15 +4,29 @@
 // renewal timer is armed and its service re-issues a certificate near expiry.
 import * as assert from "assert";
 import { firewallTable, renderRuleset } from "../../components/firewall/ruleset";
-import { applyFirewallScript, firewallCheck, firewallUnit, removeFirewallScript } from "../../components/firewall/steps";
+import {
+    applyFirewallScript,
+    firewallCheck,
+    firewallUnit,
+    removeFirewallScript,
+} from "../../components/firewall/steps";
 import { renewalUnit } from "../../components/tls/renewal";
 import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { bootSystemd, SystemdHost } from "../systemd";
 import { ensureToolchain, waitFor } from "../tools";
 
 const rulesetPath = "/etc/ivatar-otel/firewall.nft";
-const ruleset = renderRuleset({ classes: [{ name: "ingest", purpose: "OTLP from the app networks", ports: [4317, 4318], networks: ["10.10.1.0/24"] }] });
-const tls = { dir: "/etc/ivatar-otel/tls", caDir: "/etc/ivatar-otel/ca", owner: "10001:10001", serverNames: ["collector.internal"] };
+const ruleset = renderRuleset({
+    classes: [
+        { name: "ingest", purpose: "OTLP from the app networks", ports: [4317, 4318], networks: ["10.10.1.0/24"] },
+    ],
+});
+const tls = {
+    dir: "/etc/ivatar-otel/tls",
+    caDir: "/etc/ivatar-otel/ca",
+    owner: "10001:10001",
+    serverNames: ["collector.internal"],
+};
 
 describe("live: the host units under a real systemd", function () {
     this.timeout(300_000);
@@ -28,7 +42,11 @@ describe("live: the host units under a real systemd", function () {
         ensureToolchain();
         host = await bootSystemd(`ivatar-otel-systemd-${process.pid}`);
         host.systemctl("start", "nftables.service");
-        assert.match(host.exec(["nft", "list", "tables"]).stdout, /table inet filter/, "Debian's nftables.conf is loaded");
+        assert.match(
+            host.exec(["nft", "list", "tables"]).stdout,
+            /table inet filter/,
+            "Debian's nftables.conf is loaded",
+        );
     });
     after(() => host?.stop());
 
@@ -37,14 +55,22 @@ describe("live: the host units under a real systemd", function () {
             sh(applyFirewallScript(ruleset, rulesetPath));
             assert.ok(tableLoaded());
             for (const unit of [firewallUnit, `${firewallCheck}.timer`]) {
-                assert.deepStrictEqual([host.systemctl("is-enabled", unit), host.systemctl("is-active", unit)], ["enabled", "active"], unit);
+                assert.deepStrictEqual(
+                    [host.systemctl("is-enabled", unit), host.systemctl("is-active", unit)],
+                    ["enabled", "active"],
+                    unit,
+                );
             }
         });
 
         for (const action of [["reload"], ["restart"], ["stop", "start"]]) {
             it(`systemctl ${action.join(", then ")} nftables: the table is loaded again`, () => {
                 for (const verb of action) host.systemctl(verb, "nftables.service");
-                assert.match(host.exec(["nft", "list", "tables"]).stdout, /table inet filter/, "nftables.conf ran (its flush too)");
+                assert.match(
+                    host.exec(["nft", "list", "tables"]).stdout,
+                    /table inet filter/,
+                    "nftables.conf ran (its flush too)",
+                );
                 assert.ok(tableLoaded(), `the table is gone after systemctl ${action.join(", ")} nftables`);
             });
         }
@@ -58,7 +84,11 @@ describe("live: the host units under a real systemd", function () {
         });
 
         it("`nft flush table` by hand leaves an empty table: the check timer loads the rules again within its interval", async () => {
-            const rules = () => host.exec(["nft", "list", "table", "inet", firewallTable]).stdout.split("\n").filter((l) => l.includes(" drop ")).length;
+            const rules = () =>
+                host
+                    .exec(["nft", "list", "table", "inet", firewallTable])
+                    .stdout.split("\n")
+                    .filter((l) => l.includes(" drop ")).length;
             const loaded = rules();
             assert.ok(loaded > 0);
             assert.strictEqual(host.exec(["nft", "flush", "table", "inet", firewallTable]).status, 0);
@@ -74,7 +104,10 @@ describe("live: the host units under a real systemd", function () {
             host.systemctl("restart", "nftables.service");
             assert.ok(!tableLoaded(), "nothing loads the table any more");
             assert.notStrictEqual(host.exec(["systemctl", "is-enabled", firewallUnit]).status, 0, "the unit is gone");
-            assert.notStrictEqual(host.exec(["systemctl", "is-active", `${firewallCheck}.timer`]).stdout.trim(), "active");
+            assert.notStrictEqual(
+                host.exec(["systemctl", "is-active", `${firewallCheck}.timer`]).stdout.trim(),
+                "active",
+            );
         });
     });
 
@@ -84,7 +117,10 @@ describe("live: the host units under a real systemd", function () {
         it("the TLS step arms the daily timer", () => {
             sh(generateTlsScript(tls));
             const timer = `${renewalUnit}.timer`;
-            assert.deepStrictEqual([host.systemctl("is-enabled", timer), host.systemctl("is-active", timer)], ["enabled", "active"]);
+            assert.deepStrictEqual(
+                [host.systemctl("is-enabled", timer), host.systemctl("is-active", timer)],
+                ["enabled", "active"],
+            );
             const next = host.systemctl("show", timer, "--property=NextElapseUSecRealtime", "--value");
             const hoursAway = (Date.parse(next) - Date.now()) / 3_600_000;
             assert.ok(hoursAway > 0 && hoursAway <= 25, `next run in ${hoursAway.toFixed(1)} h (${next})`);
@@ -92,16 +128,37 @@ describe("live: the host units under a real systemd", function () {
 
         it("the timer's service, run by systemd, re-issues a certificate that expires tomorrow", () => {
             // A server certificate of the same CA and key that expires tomorrow.
-            sh([
-                `openssl req -new -key ${tls.dir}/server.key -subj /CN=expiring -out /tmp/expiring.csr`,
-                `openssl x509 -req -in /tmp/expiring.csr -CA ${tls.caDir}/ca.crt -CAkey ${tls.caDir}/ca.key -CAcreateserial -days 1 -out ${tls.dir}/server.crt 2>/dev/null`,
-            ].join("\n") + "\n");
-            assert.notStrictEqual(openssl("x509", "-checkend", String(30 * 24 * 3600), "-noout", "-in", `${tls.dir}/server.crt`).status, 0, "expiring now");
+            sh(
+                [
+                    `openssl req -new -key ${tls.dir}/server.key -subj /CN=expiring -out /tmp/expiring.csr`,
+                    `openssl x509 -req -in /tmp/expiring.csr -CA ${tls.caDir}/ca.crt -CAkey ${tls.caDir}/ca.key -CAcreateserial -days 1 -out ${tls.dir}/server.crt 2>/dev/null`,
+                ].join("\n") + "\n",
+            );
+            assert.notStrictEqual(
+                openssl("x509", "-checkend", String(30 * 24 * 3600), "-noout", "-in", `${tls.dir}/server.crt`).status,
+                0,
+                "expiring now",
+            );
             host.systemctl("start", `${renewalUnit}.service`);
-            assert.strictEqual(openssl("x509", "-checkend", String(30 * 24 * 3600), "-noout", "-in", `${tls.dir}/server.crt`).status, 0, "renewed");
-            const verified = openssl("verify", "-CAfile", `${tls.caDir}/ca.crt`, "-verify_hostname", tls.serverNames[0], `${tls.dir}/server.crt`);
+            assert.strictEqual(
+                openssl("x509", "-checkend", String(30 * 24 * 3600), "-noout", "-in", `${tls.dir}/server.crt`).status,
+                0,
+                "renewed",
+            );
+            const verified = openssl(
+                "verify",
+                "-CAfile",
+                `${tls.caDir}/ca.crt`,
+                "-verify_hostname",
+                tls.serverNames[0],
+                `${tls.dir}/server.crt`,
+            );
             assert.strictEqual(verified.status, 0, verified.stdout + verified.stderr);
-            assert.strictEqual(host.exec(["stat", "-c", "%u:%g", `${tls.dir}/server.crt`]).stdout.trim(), tls.owner, "the collector's user owns it");
+            assert.strictEqual(
+                host.exec(["stat", "-c", "%u:%g", `${tls.dir}/server.crt`]).stdout.trim(),
+                tls.owner,
+                "the collector's user owns it",
+            );
         });
 
         it("the delete step disarms the timer", () => {

@@ -15,7 +15,16 @@ import { stackConfig } from "../../config/stackFile";
 import { stackArtifacts } from "../../stack/files";
 import { planStack, StackPlan } from "../../stack/plan";
 import { waitForHealth } from "../live";
-import { distinctTraces, exportSpans, jaegerSpans, makeSpans, spansInJaeger, succeeded, Target, waitForJaeger } from "../otlp";
+import {
+    distinctTraces,
+    exportSpans,
+    jaegerSpans,
+    makeSpans,
+    spansInJaeger,
+    succeeded,
+    Target,
+    waitForJaeger,
+} from "../otlp";
 import { containerLogs, removeContainersAndVolumes, startContainer } from "../podman";
 import { ensureToolchain, metricSums, runOk, run, tempDir, waitFor } from "../tools";
 
@@ -25,8 +34,17 @@ const runId = Date.now().toString(36);
 /** An address the samplers must mask before Jaeger stores it. */
 const email = "avatar.owner@example.org";
 /** Ports on this machine for what the test reads; the tier's own traffic stays on the Podman network. */
-const fronts = [0, 1].map((i) => ({ name: `ivatar-otel-tier-front-${i + 1}`, grpc: 24317 + i, health: 23133 + i, metrics: 28888 + i }));
-const samplers = [0, 1, 2].map((i) => ({ name: `ivatar-otel-tier-sampler-${i + 1}`, health: 23143 + i, metrics: 28898 + i }));
+const fronts = [0, 1].map((i) => ({
+    name: `ivatar-otel-tier-front-${i + 1}`,
+    grpc: 24317 + i,
+    health: 23133 + i,
+    metrics: 28888 + i,
+}));
+const samplers = [0, 1, 2].map((i) => ({
+    name: `ivatar-otel-tier-sampler-${i + 1}`,
+    health: 23143 + i,
+    metrics: 28898 + i,
+}));
 
 /** The collector hosts' names, as the fronts' ring has them. */
 function hostNames(plan: StackPlan): string[] {
@@ -43,7 +61,9 @@ function asHost(spec: ContainerSpec, name: string, hostDir: string, ports: [numb
         memoryMb: 1024,
         env: { GOMEMLIMIT: "800MiB" },
         ports: ports.map(([internal, external]) => ({ internal, external })),
-        mounts: spec.mounts.map((m) => ("volume" in m ? { ...m, volume: `${name}-queue` } : { ...m, hostPath: path.join(hostDir, "tls") })),
+        mounts: spec.mounts.map((m) =>
+            "volume" in m ? { ...m, volume: `${name}-queue` } : { ...m, hostPath: path.join(hostDir, "tls") },
+        ),
     };
 }
 
@@ -57,7 +77,12 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
     let bundle: string;
     let tlsSteps: TlsStepSettings[] = [];
     const logs = () => specs.map((s) => `--- ${s.name}\n${containerLogs(s.name)}`).join("\n");
-    const target = (front: number): Target => ({ protocol: "grpc", address: `localhost:${fronts[front].grpc}`, token, ca: bundle });
+    const target = (front: number): Target => ({
+        protocol: "grpc",
+        address: `localhost:${fronts[front].grpc}`,
+        token,
+        ca: bundle,
+    });
     const remove = () => removeContainersAndVolumes(specs);
 
     before(async () => {
@@ -74,24 +99,42 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
         bundle = tlsSteps.map((step) => runOk("sh", ["-s"], { input: generateTlsScript(step) })).join("");
         const { containers } = stackArtifacts(plan, { bearerToken: token, tierCa: bundle });
         const ports = (spec: ContainerSpec) => spec.ports.map((p) => p.internal);
-        const jaeger = { ...containers.jaeger, mounts: containers.jaeger.mounts.map((m) => ("volume" in m ? m : { ...m, hostPath: path.join(hostDirs[0], "tls") })) };
+        const jaeger = {
+            ...containers.jaeger,
+            mounts: containers.jaeger.mounts.map((m) =>
+                "volume" in m ? m : { ...m, hostPath: path.join(hostDirs[0], "tls") },
+            ),
+        };
         const samplerSpecs = samplers.map((s, i) => {
             const spec = containers.byHost[i].sampler;
             if (!spec) throw new Error(`host ${i + 1} has no sampler`);
             const [, health, metrics] = ports(spec);
-            return asHost(spec, s.name, hostDirs[i], [[health, s.health], [metrics, s.metrics]]);
+            return asHost(spec, s.name, hostDirs[i], [
+                [health, s.health],
+                [metrics, s.metrics],
+            ]);
         });
         const frontSpecs = fronts.map((f, i) => {
             const spec = containers.byHost[i].collector;
             const [grpc, , , health, metrics] = ports(spec);
-            return asHost(spec, f.name, hostDirs[i], [[grpc, f.grpc], [health, f.health], [metrics, f.metrics]]);
+            return asHost(spec, f.name, hostDirs[i], [
+                [grpc, f.grpc],
+                [health, f.health],
+                [metrics, f.metrics],
+            ]);
         });
         specs = [jaeger, ...samplerSpecs, ...frontSpecs];
         remove();
         startContainer(jaeger);
         // The other hosts' samplers reach Jaeger as collector-1.internal at its published port:
         // here that is this machine, seen from the Podman network at its gateway.
-        const gateway = runOk("podman", ["network", "inspect", jaeger.network, "--format", "{{range .Subnets}}{{.Gateway}}{{end}}"]).trim();
+        const gateway = runOk("podman", [
+            "network",
+            "inspect",
+            jaeger.network,
+            "--format",
+            "{{range .Subnets}}{{.Gateway}}{{end}}",
+        ]).trim();
         const firstHost = hostNames(plan)[0];
         samplerSpecs.forEach((spec, i) => startContainer(spec, i === 0 ? {} : { addHosts: { [firstHost]: gateway } }));
         for (const spec of frontSpecs) startContainer(spec);
@@ -110,15 +153,21 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-/** Sends each trace's root span through front 0 and its children through front 1. */
+    /** Sends each trace's root span through front 0 and its children through front 1. */
     async function sendSplit(service: string, traces: number, error: boolean, sensitive = false): Promise<void> {
         const spans = makeSpans({
-            service, traces, children: 2, error,
+            service,
+            traces,
+            children: 2,
+            error,
             ...(sensitive ? { name: `lookup ${email}`, attributes: { "enduser.email": email } } : {}),
         });
         const roots = spans.filter((s) => !s.parentSpanId);
         const children = spans.filter((s) => s.parentSpanId);
-        for (const [front, part] of [[0, roots], [1, children]] as const) {
+        for (const [front, part] of [
+            [0, roots],
+            [1, children],
+        ] as const) {
             for (let i = 0; i < part.length; i += 500) {
                 const result = await exportSpans(target(front), part.slice(i, i + 500));
                 assert.ok(succeeded(result), `front ${front}: ${result.error}\n${logs()}`);
@@ -130,12 +179,16 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
     async function settledTraces(service: string, atLeast: number): Promise<Map<string, number>> {
         let last = -1;
         let spans = await jaegerSpans(jaegerUrl, service);
-        await waitFor(`${service} settled in Jaeger`, async () => {
-            spans = await jaegerSpans(jaegerUrl, service);
-            const settled = spans.length === last && distinctTraces(spans) >= atLeast;
-            last = spans.length;
-            return settled || undefined;
-        }, 180_000).catch(() => undefined);
+        await waitFor(
+            `${service} settled in Jaeger`,
+            async () => {
+                spans = await jaegerSpans(jaegerUrl, service);
+                const settled = spans.length === last && distinctTraces(spans) >= atLeast;
+                last = spans.length;
+                return settled || undefined;
+            },
+            180_000,
+        ).catch(() => undefined);
         const byTrace = new Map<string, number>();
         for (const s of spans) byTrace.set(s.traceId, (byTrace.get(s.traceId) ?? 0) + 1);
         return byTrace;
@@ -144,7 +197,14 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
     it("every front knows all three samplers", async () => {
         for (const f of fronts) {
             const text = await (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text();
-            assert.match(text, /^otelcol_loadbalancer_num_backends\{[^}]*\} 3$/m, `${f.name}:\n${text.split("\n").filter((l) => l.includes("loadbalancer")).join("\n")}`);
+            assert.match(
+                text,
+                /^otelcol_loadbalancer_num_backends\{[^}]*\} 3$/m,
+                `${f.name}:\n${text
+                    .split("\n")
+                    .filter((l) => l.includes("loadbalancer"))
+                    .join("\n")}`,
+            );
         }
     });
 
@@ -158,10 +218,16 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
 
         const kept = await settledTraces(errors, errorTraces);
         assert.strictEqual(kept.size, errorTraces, `error traces kept\n${logs()}`);
-        assert.ok([...kept.values()].every((n) => n === 3), "every error trace whole");
+        assert.ok(
+            [...kept.values()].every((n) => n === 3),
+            "every error trace whole",
+        );
         // Masked by the samplers, whichever host's: not one span in Jaeger holds the address.
         const stored = JSON.stringify(await jaegerSpans(jaegerUrl, errors));
-        assert.ok(!stored.includes(email), `an e-mail address reached Jaeger unmasked: ${stored.slice(Math.max(0, stored.indexOf(email) - 400), stored.indexOf(email) + 100)}`);
+        assert.ok(
+            !stored.includes(email),
+            `an e-mail address reached Jaeger unmasked: ${stored.slice(Math.max(0, stored.indexOf(email) - 400), stored.indexOf(email) + 100)}`,
+        );
         assert.match(stored, /"name":"lookup \*\*\*\*"/, "the span name stays, masked");
 
         const ratio = plan.collector.config.samplingRatio;
@@ -173,8 +239,13 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
         assert.strictEqual(partial, 0, `${partial} sampled traces are not whole`);
         // The other hosts' samplers delivered through Jaeger's TLS receiver, with their own hosts' certificates.
         const jaegerMetrics = await (await fetch(`http://127.0.0.1:${plan.jaeger.metricsPort}/metrics`)).text();
-        const viaTier = jaegerMetrics.split("\n").filter((l) => /^otelcol_receiver_accepted_spans\{[^}]*receiver="otlp\/tier"/.test(l));
-        assert.ok(viaTier.some((l) => Number(l.split(" ").pop()) > 0), `spans through Jaeger's otlp/tier receiver:\n${viaTier.join("\n")}`);
+        const viaTier = jaegerMetrics
+            .split("\n")
+            .filter((l) => /^otelcol_receiver_accepted_spans\{[^}]*receiver="otlp\/tier"/.test(l));
+        assert.ok(
+            viaTier.some((l) => Number(l.split(" ").pop()) > 0),
+            `spans through Jaeger's otlp/tier receiver:\n${viaTier.join("\n")}`,
+        );
     });
 
     it("loses no span sent while a sampler is stopped: the fronts hold its share until it is back", async () => {
@@ -187,27 +258,53 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
         run("podman", ["stop", "--time", "2", samplers[1].name]);
         await sendSplit(service, traces / 2, true);
         await new Promise((resolve) => setTimeout(resolve, 15_000));
-        const queued = await Promise.all(fronts.map(async (f) => metricSum(await (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text(), "otelcol_exporter_queue_size")));
+        const queued = await Promise.all(
+            fronts.map(async (f) =>
+                metricSum(
+                    await (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text(),
+                    "otelcol_exporter_queue_size",
+                ),
+            ),
+        );
         console.log(`      while the sampler was away the fronts held ${queued.join(" + ")} bytes on disk`);
-        assert.ok(queued.some((q) => q > 0), "the fronts hold the stopped sampler's share");
+        assert.ok(
+            queued.some((q) => q > 0),
+            "the fronts hold the stopped sampler's share",
+        );
         // The tier's alert rules read these names and labels: the failures name the sampler that is away.
         const rules = renderRules({ ...plan.prometheus.rules, tier: { samplers: samplers.length } });
         const used = [...new Set(rules.match(/\botelcol_loadbalancer_[a-z_]+/g))];
         assert.ok(used.length >= 2, used.join(", "));
-        const exposed = (await Promise.all(fronts.map(async (f) => (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text()))).join("\n");
+        const exposed = (
+            await Promise.all(fronts.map(async (f) => (await fetch(`http://127.0.0.1:${f.metrics}/metrics`)).text()))
+        ).join("\n");
         for (const name of used) assert.match(exposed, new RegExp(`^${name}\\{`, "m"), `a front exposes ${name}`);
-        assert.match(exposed, new RegExp(`^otelcol_loadbalancer_backend_outcome\\{[^}]*endpoint="${hostNames(plan)[1]}:4319"[^}]*success="false"[^}]*\\} [1-9]`, "m"),
-            exposed.split("\n").filter((l) => l.startsWith("otelcol_loadbalancer_backend_outcome")).join("\n"));
+        assert.match(
+            exposed,
+            new RegExp(
+                `^otelcol_loadbalancer_backend_outcome\\{[^}]*endpoint="${hostNames(plan)[1]}:4319"[^}]*success="false"[^}]*\\} [1-9]`,
+                "m",
+            ),
+            exposed
+                .split("\n")
+                .filter((l) => l.startsWith("otelcol_loadbalancer_backend_outcome"))
+                .join("\n"),
+        );
         run("podman", ["start", samplers[1].name]);
         // The fronts retry the sampler on their own schedules (up to 30 s apart), so Jaeger's
         // count can stand still for a while before the rest arrives: wait for every span, and
         // only a count that never gets there is a loss.
         const started = Date.now();
         const stored = await spansInJaeger(jaegerUrl, service, traces * 3, 180_000);
-        console.log(`      every span back in Jaeger ${((Date.now() - started) / 1000).toFixed(0)} s after the sampler's start`);
+        console.log(
+            `      every span back in Jaeger ${((Date.now() - started) / 1000).toFixed(0)} s after the sampler's start`,
+        );
         assert.strictEqual(stored, traces * 3, `every span\n${logs()}`);
         const kept = await settledTraces(service, traces);
         assert.strictEqual(kept.size, traces, `traces in Jaeger\n${logs()}`);
-        assert.ok([...kept.values()].every((n) => n === 3), "every trace whole");
+        assert.ok(
+            [...kept.values()].every((n) => n === 3),
+            "every trace whole",
+        );
     });
 });

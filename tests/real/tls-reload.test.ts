@@ -16,11 +16,20 @@ const runId = Date.now().toString(36);
 /** Serial number of the certificate the collector serves now, verified against the stack's CA. */
 function servedSerial(s: LiveStack): Promise<string> {
     return new Promise((resolve, reject) => {
-        const socket = tls.connect({ host: "127.0.0.1", port: s.plan.collector.ports.otlpGrpc, ca: s.ca, servername: "localhost", ALPNProtocols: ["h2"] }, () => {
-            const serial = socket.getPeerCertificate().serialNumber;
-            socket.end();
-            resolve(serial);
-        });
+        const socket = tls.connect(
+            {
+                host: "127.0.0.1",
+                port: s.plan.collector.ports.otlpGrpc,
+                ca: s.ca,
+                servername: "localhost",
+                ALPNProtocols: ["h2"],
+            },
+            () => {
+                const serial = socket.getPeerCertificate().serialNumber;
+                socket.end();
+                resolve(serial);
+            },
+        );
         socket.on("error", reject);
     });
 }
@@ -31,7 +40,8 @@ describe("live: certificate renewal without a restart", function () {
 
     it("serves the re-issued certificate within the reload interval; no restart, no span lost", async () => {
         const collector = live().artifacts.containers.collector.name;
-        const state = () => runOk("podman", ["inspect", "--format", "{{.State.StartedAt}} {{.RestartCount}}", collector]).trim();
+        const state = () =>
+            runOk("podman", ["inspect", "--format", "{{.State.StartedAt}} {{.RestartCount}}", collector]).trim();
         const before = { serial: await servedSerial(live()), state: state() };
         const service = `tls-reload-${runId}`;
         const send = async () => {
@@ -46,17 +56,25 @@ describe("live: certificate renewal without a restart", function () {
         const renewed = runOk("sh", ["-s"], { input: generateTlsScript(tlsStepOf(live().plan)) });
         assert.strictEqual(renewed, live().ca, "the CA apps trust stays the same");
 
-        const after = await waitFor("the new certificate served", async () => {
-            const serial = await servedSerial(live());
-            return serial !== before.serial ? serial : undefined;
-        }, 30_000);
+        const after = await waitFor(
+            "the new certificate served",
+            async () => {
+                const serial = await servedSerial(live());
+                return serial !== before.serial ? serial : undefined;
+            },
+            30_000,
+        );
         await send();
         assert.notStrictEqual(after, before.serial);
         assert.strictEqual(state(), before.state, "the collector was not restarted");
-        const traces = await waitFor("40 traces in Jaeger", async () => {
-            const held = distinctTraces(await jaegerSpans(live().jaegerUrl, service));
-            return held >= 40 ? held : undefined;
-        }, 90_000);
+        const traces = await waitFor(
+            "40 traces in Jaeger",
+            async () => {
+                const held = distinctTraces(await jaegerSpans(live().jaegerUrl, service));
+                return held >= 40 ? held : undefined;
+            },
+            90_000,
+        );
         assert.strictEqual(traces, 40);
     });
 });
