@@ -18,7 +18,10 @@ export class StackConfigError extends pulumi.RunError {
         super(
             `ivatar-otel: the stack config has ${problems.length} problem(s); nothing was deployed:\n` +
                 problems
-                    .map((p) => `  - ${namespace}:${p.path}: ${p.expected}, found ${describe(p.path, p.found)}`)
+                    .map(
+                        (p) =>
+                            `  - ${namespace}:${redactCredentials(p.path)}: ${redactCredentials(p.expected)}, found ${describe(p.path, p.found)}`,
+                    )
                     .join("\n"),
         );
         this.name = "StackConfigError";
@@ -36,6 +39,34 @@ const notShown = Symbol("not shown");
 /** Key names that look like they hold a secret, known or misspelt. */
 const secretLooking = /key|secret|token|passw|credential/i;
 
+/**
+ * What may look like a credential pasted where it does not belong, in a printed value: a URL's or
+ * SSH address's `user:password@`, a query parameter named like a secret, a bearer credential, a
+ * PEM block, a JWT, and a long unbroken run of letters and digits (tokens, keys).
+ */
+const credentialShapes: [RegExp, string][] = [
+    [/[^\s/@:"]+:[^\s/@"]*@/g, "[credentials hidden]@"],
+    [/([?&][^=&\s"]*(?:key|secret|token|passw|credential|auth|sig)[^=&\s"]*=)[^&\s"]*/gi, "$1[hidden]"],
+    [/\b(Bearer|Basic)\s+[^\s"]+/gi, "$1 [hidden]"],
+    [/-----BEGIN [^-]*-----[\s\S]*?(-----END [^-]*-----|$)/g, "[PEM block hidden]"],
+    [/\beyJ[A-Za-z0-9_-]{8,}(\.[A-Za-z0-9_-]+){0,2}/g, "[token hidden]"],
+];
+
+/**
+ * A long run of letters and digits mixing digits with both cases (base64, most issued tokens), or
+ * of hex digits, is taken for a token; names, paths, versions and images are not shaped so.
+ */
+const tokenLike = /[A-Za-z0-9+=_-]{20,}/g;
+const count = (run: string, chars: RegExp) => (run.match(chars) ?? []).length;
+const looksIssued = (run: string) =>
+    /^[0-9a-f]{32,}$/i.test(run) || (count(run, /\d/g) >= 3 && count(run, /[a-z]/g) >= 3 && count(run, /[A-Z]/g) >= 3);
+
+/** A printed value or key name with anything shaped like a credential replaced. */
+export function redactCredentials(text: string): string {
+    const shaped = credentialShapes.reduce((out, [shape, replacement]) => out.replace(shape, replacement), text);
+    return shaped.replace(tokenLike, (run) => (looksIssued(run) ? "[token-like value hidden]" : run));
+}
+
 function describe(path: string, value: unknown): string {
     if (value === undefined) return "nothing (the key is not set, or empty)";
     // Never echo a secret, not even a malformed one; nor anything under a key nobody declared
@@ -47,7 +78,7 @@ function describe(path: string, value: unknown): string {
         leaf.some((part) => secretLooking.test(part) && part !== "hostKey")
     )
         return "[secret]";
-    const json = JSON.stringify(value);
+    const json = redactCredentials(JSON.stringify(value));
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 

@@ -970,6 +970,41 @@ describe("stack config validation", () => {
 });
 
 describe("stack config errors never print what they should not", () => {
+    it("a credential pasted inside a URL, a host address, another value or an unknown key's name is not printed", async () => {
+        const token = "glpat-Zx81mQ4vT7pL2nR9sW3y";
+        const password = "Hunter2-Wobble-9931";
+        const overrides = {
+            "ivatar-otel:prometheus": JSON.stringify({
+                ...productionObject("prometheus"),
+                reloadUrl: `http://admin:${password}@prom host:9090/-/reload`,
+            }),
+            "ivatar-otel:collectorHost": JSON.stringify({
+                ...productionObject("collectorHost"),
+                address: `deploy:${password}@collector.internal`,
+            }),
+            "ivatar-otel:collector": JSON.stringify({
+                ...productionObject("collector"),
+                endpointHost: `collector.internal?token=${token}`,
+                [token]: 1,
+            }),
+            "ivatar-otel:serviceName": `Bearer ${token}`,
+        };
+        await assert.rejects(runStack("production", overrides), (error: Error) => {
+            for (const name of [
+                "prometheus.reloadUrl",
+                "collectorHost.address",
+                "collector.endpointHost",
+                "serviceName",
+            ]) {
+                assert.ok(error.message.includes(`ivatar-otel:${name}:`), `names ${name}:\n${error.message}`);
+            }
+            assert.match(error.message, /ivatar-otel:collector\.\[token-like value hidden\]: expected no such key/);
+            for (const secret of [password, token, token.slice(6)])
+                assert.ok(!error.message.includes(secret), error.message);
+            return true;
+        });
+    });
+
     it("a misspelt secret key and an unknown nested key are named, their values not shown", async () => {
         const key =
             "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
