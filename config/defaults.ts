@@ -1,7 +1,7 @@
 // Per-environment defaults. Stack values are merged over these key by key (objects deeply,
 // lists and host entries whole), then the result is validated against schema.ts.
 import versions from "../versions.json";
-import { isPlainObject, Plain } from "./paths";
+import { isPlainObject, Plain } from "./keyPaths";
 
 export type Environment = "production" | "development" | "local";
 export const environments: readonly Environment[] = ["production", "development", "local"];

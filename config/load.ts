@@ -3,9 +3,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { withDefaults } from "./defaults";
-import { joinPath, valueAt } from "./paths";
+import { joinPath, valueAt } from "./keyPaths";
 import { secretKeys, stackSchema, StackSettings } from "./schema";
-import { crossCheck, Problem } from "./rules";
+import { crossCheck, Problem } from "./crossChecks";
 
 export const namespace = "ivatar-otel";
 

@@ -81,7 +81,7 @@ const sshHostSchema = z.strictObject({
     }),
     /** SSH port. */
     port: port().default(22),
-    /** Login user: root, or one with sudo without a password (steps only: a collector host's must be root, config/rules.ts). */
+    /** Login user: root, or one with sudo without a password (steps only: a collector host's must be root, config/crossChecks.ts). */
     user: text("a user name").regex(/^[a-z_][a-z0-9_.-]*$/, { error: "expected a Unix user name" }),
     /** The host's public key as `ssh-keyscan` prints it after the host name: "ssh-ed25519 AAAA...". */
     hostKey: text("an SSH public host key")

@@ -10,7 +10,7 @@ import { canonicalCidr, isCidr } from "../grammar/cidr";
 import { shQuote } from "../components/host/scripts";
 import { withDefaults } from "../config/defaults";
 import { readStackValues, validateStack } from "../config/load";
-import { isPlainObject, Plain, valueAt } from "../config/paths";
+import { isPlainObject, Plain, valueAt } from "../config/keyPaths";
 import { stackConfig } from "../config/stackFile";
 import { stackArtifacts } from "../stack/files";
 import { planStack } from "../stack/plan";

@@ -2,7 +2,7 @@
 // rendered file is tested in tests/real/artifacts.test.ts).
 import * as assert from "assert";
 import { collectorConfig, credentialPattern, emailPattern, sensitiveTextPattern } from "./config";
-import { productionCollectorSettings } from "./testSettings";
+import { productionCollectorSettings } from "../../tests/collectorSettings";
 import { goMemLimit } from "./container";
 import { collectorModules, ComponentKind } from "./distribution";
 

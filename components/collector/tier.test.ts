@@ -1,7 +1,7 @@
 // The two-tier collector configs, on literal settings (the pinned collector validates them and
 // runs them in tests/real/tier.test.ts).
 import * as assert from "assert";
-import { productionCollectorSettings } from "./testSettings";
+import { productionCollectorSettings } from "../../tests/collectorSettings";
 import { collectorModules, ComponentKind } from "./distribution";
 import { frontConfig, samplerConfig, tierCaPath, TierSettings } from "./tier";
 

@@ -1,5 +1,5 @@
 // Production's collector settings as stack/plan.ts makes them: the literal the renderer tests share.
-import { CollectorConfigSettings } from "./config";
+import { CollectorConfigSettings } from "../components/collector/config";
 
 export const productionCollectorSettings: CollectorConfigSettings = {
     samplingRatio: 0.1,

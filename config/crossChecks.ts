@@ -1,7 +1,7 @@
 // Checks that span several keys (the schema checks each key alone). They read the merged
 // values defensively, so they can report alongside the schema's problems in one error.
 import { isEverywhere } from "../grammar/cidr";
-import { Plain, valueAt } from "./paths";
+import { Plain, valueAt } from "./keyPaths";
 
 export interface Problem {
     /** Key path under the ivatar-otel namespace, like "collector.cpus". */
