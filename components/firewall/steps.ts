@@ -13,6 +13,7 @@ import {
     writeFiles,
 } from "../host/scripts";
 import { firewallTable } from "./ruleset";
+import { renderUnit } from "../host/units";
 
 export const firewallUnit = "ivatar-otel-firewall.service";
 
@@ -24,29 +25,27 @@ export const firewallUnit = "ivatar-otel-firewall.service";
 export function renderFirewallUnit(rulesetPath: string): string {
     // A '%' would be a systemd specifier, a space a second argument: the path grammar allows neither.
     requireSafePaths("the ruleset path in a systemd unit", rulesetPath);
-    return [
-        "# Written by ivatar-otel: loads its nftables table at boot.",
-        "[Unit]",
-        "Description=ivatar-otel firewall table (nftables)",
-        "After=nftables.service firewalld.service network-pre.target",
-        "Before=podman-restart.service network-online.target",
-        // Restarts and reloads of nftables.service reach this unit too.
-        "PartOf=nftables.service",
-        "ReloadPropagatedFrom=nftables.service",
-        "",
-        "[Service]",
-        "Type=oneshot",
-        "RemainAfterExit=yes",
-        `ExecStart=/usr/sbin/nft -f ${rulesetPath}`,
-        // The ruleset file replaces the table atomically, so a reload is a second load.
-        `ExecReload=/usr/sbin/nft -f ${rulesetPath}`,
-        // After a flush the table is already gone: not a failure.
-        `ExecStop=-/usr/sbin/nft delete table inet ${firewallTable}`,
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target nftables.service",
-        "",
-    ].join("\n");
+    return renderUnit({
+        purpose: "loads its nftables table at boot.",
+        unit: {
+            Description: "ivatar-otel firewall table (nftables)",
+            After: "nftables.service firewalld.service network-pre.target",
+            Before: "podman-restart.service network-online.target",
+            // Restarts and reloads of nftables.service reach this unit too.
+            PartOf: "nftables.service",
+            ReloadPropagatedFrom: "nftables.service",
+        },
+        service: {
+            Type: "oneshot",
+            RemainAfterExit: "yes",
+            ExecStart: `/usr/sbin/nft -f ${rulesetPath}`,
+            // The ruleset file replaces the table atomically, so a reload is a second load.
+            ExecReload: `/usr/sbin/nft -f ${rulesetPath}`,
+            // After a flush the table is already gone: not a failure.
+            ExecStop: `-/usr/sbin/nft delete table inet ${firewallTable}`,
+        },
+        install: { WantedBy: "multi-user.target nftables.service" },
+    });
 }
 
 export const firewallCheck = "ivatar-otel-firewall-check";
@@ -61,34 +60,20 @@ export const firewallCheckInterval = "1min";
  */
 export function renderFirewallCheckService(rulesetPath: string): string {
     requireSafePaths("the ruleset path in a systemd unit", rulesetPath);
-    return [
-        "# Written by ivatar-otel: loads its nftables table again, undoing any flush or edit.",
-        "[Unit]",
-        "Description=ivatar-otel firewall table check",
-        "After=nftables.service",
-        "",
-        "[Service]",
-        "Type=oneshot",
-        `ExecStart=/usr/sbin/nft -f ${rulesetPath}`,
-        "",
-    ].join("\n");
+    return renderUnit({
+        purpose: "loads its nftables table again, undoing any flush or edit.",
+        unit: { Description: "ivatar-otel firewall table check", After: "nftables.service" },
+        service: { Type: "oneshot", ExecStart: `/usr/sbin/nft -f ${rulesetPath}` },
+    });
 }
 
 export function renderFirewallCheckTimer(): string {
-    return [
-        "# Written by ivatar-otel: runs the firewall table check every minute.",
-        "[Unit]",
-        "Description=ivatar-otel firewall table check, every minute",
-        "",
-        "[Timer]",
-        `OnBootSec=${firewallCheckInterval}`,
-        `OnUnitActiveSec=${firewallCheckInterval}`,
-        "AccuracySec=5s",
-        "",
-        "[Install]",
-        "WantedBy=timers.target",
-        "",
-    ].join("\n");
+    return renderUnit({
+        purpose: "runs the firewall table check every minute.",
+        unit: { Description: "ivatar-otel firewall table check, every minute" },
+        timer: { OnBootSec: firewallCheckInterval, OnUnitActiveSec: firewallCheckInterval, AccuracySec: "5s" },
+        install: { WantedBy: "timers.target" },
+    });
 }
 
 /** The units the step places, enabled where systemd runs. */

@@ -12,7 +12,7 @@ import {
     shQuote,
     writeFiles,
 } from "../host/scripts";
-import { renderDailyTimer } from "../host/units";
+import { renderDailyTimer, renderUnit } from "../host/units";
 
 export const retentionUnit = "ivatar-otel-jaeger-retention";
 const unitDir = "/etc/systemd/system";
@@ -62,18 +62,18 @@ export function renderRetentionService(s: RetentionSettings): string {
     );
     requireSafePaths("the retention directory in a systemd unit", s.dir);
     const caMount = s.caCertificate !== undefined ? ` --volume ${caFile(s)}:${caInContainer}:ro,z` : "";
-    return [
-        `# Written by ivatar-otel: deletes Jaeger's indices older than ${s.days} days on the search cluster.`,
-        "[Unit]",
-        "Description=ivatar-otel Jaeger index retention",
-        "Wants=network-online.target",
-        "After=network-online.target",
-        "",
-        "[Service]",
-        "Type=oneshot",
-        `ExecStart=/usr/bin/podman run --rm --pull=missing --env-file ${envFile(s)}${caMount} ${s.image} ${s.days} ${s.server}`,
-        "",
-    ].join("\n");
+    return renderUnit({
+        purpose: `deletes Jaeger's indices older than ${s.days} days on the search cluster.`,
+        unit: {
+            Description: "ivatar-otel Jaeger index retention",
+            Wants: "network-online.target",
+            After: "network-online.target",
+        },
+        service: {
+            Type: "oneshot",
+            ExecStart: `/usr/bin/podman run --rm --pull=missing --env-file ${envFile(s)}${caMount} ${s.image} ${s.days} ${s.server}`,
+        },
+    });
 }
 
 export function renderRetentionTimer(): string {

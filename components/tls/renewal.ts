@@ -4,7 +4,7 @@
 // re-reads the files every tls.reloadInterval, so no `pulumi up` and no restart is needed.
 import { requireSafePaths } from "../../grammar/text";
 import { hasSystemd, HostFile, removeFiles, writeFiles } from "../host/scripts";
-import { renderDailyTimer } from "../host/units";
+import { renderDailyTimer, renderUnit } from "../host/units";
 
 export const renewalUnit = "ivatar-otel-tls-renew";
 const unitDir = "/etc/systemd/system";
@@ -14,18 +14,16 @@ export const renewalScriptPath = (caDir: string) => `${caDir}/renew.sh`;
 
 export function renderRenewalService(caDir: string): string {
     requireSafePaths("the CA directory in a systemd unit", caDir);
-    return [
-        "# Written by ivatar-otel: re-issues the collector's server certificate when it nears expiry.",
-        "[Unit]",
-        "Description=ivatar-otel collector certificate renewal",
-        "",
-        "[Service]",
-        "Type=oneshot",
-        `ExecStart=/bin/sh ${renewalScriptPath(caDir)}`,
-        // The script prints the CA certificate (what the step returns); the journal needs no copy.
-        "StandardOutput=null",
-        "",
-    ].join("\n");
+    return renderUnit({
+        purpose: "re-issues the collector's server certificate when it nears expiry.",
+        unit: { Description: "ivatar-otel collector certificate renewal" },
+        service: {
+            Type: "oneshot",
+            ExecStart: `/bin/sh ${renewalScriptPath(caDir)}`,
+            // The script prints the CA certificate (what the step returns); the journal needs no copy.
+            StandardOutput: "null",
+        },
+    });
 }
 
 export function renderRenewalTimer(): string {
