@@ -10,7 +10,7 @@ import {
 } from "../components/collector/container";
 import { TierSettings } from "../components/collector/tier";
 import { FirewallSettings } from "../components/firewall/placement";
-import { PortClass } from "../components/firewall/ruleset";
+import { portClasses, PublishedPorts } from "../components/firewall/classes";
 import { HostRequirements } from "../components/host/preflight";
 import { HostSettings, isSsh } from "../components/host/settings";
 import { jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
@@ -76,46 +76,23 @@ function tlsPlan(s: StackSettings, step: TlsStepSettings): TlsSettings {
     }
 }
 
-function firewallClasses(s: StackSettings, first: boolean, tier: boolean): PortClass[] {
+/** The ports this host publishes, by who needs them: Jaeger's on the first host, the sampler's in a tier. */
+function publishedPorts(s: StackSettings, first: boolean, tier: boolean): PublishedPorts {
     const c = s.collector;
     const sp = c.samplerPorts;
     const j = s.jaeger;
-    const classes: PortClass[] = [
-        {
-            name: "ingest",
-            purpose: "OTLP from the app networks",
-            ports: [c.ports.otlpGrpc, c.ports.otlpHttp],
-            networks: s.trustedNetworks.ingest,
-        },
-        {
-            name: "metrics",
-            purpose: "metrics and health for Prometheus",
-            ports: [
-                c.ports.prometheusExporter,
-                c.ports.internalMetrics,
-                c.ports.health,
-                ...(first ? [j.metricsPort] : []),
-                ...(tier ? [sp.health, sp.internalMetrics] : []),
-            ],
-            networks: s.trustedNetworks.metrics,
-        },
-    ];
-    if (first)
-        classes.push({
-            name: "admin",
-            purpose: "Jaeger UI for operators",
-            ports: [j.uiPort],
-            networks: s.trustedNetworks.admin,
-        });
-    if (tier) {
-        classes.push({
-            name: "tier",
-            purpose: "the samplers and Jaeger for the other collector hosts",
-            ports: [sp.otlpGrpc, ...(first ? [j.tierOtlpPort] : [])],
-            networks: s.trustedNetworks.collectors,
-        });
-    }
-    return classes;
+    return {
+        ingest: [c.ports.otlpGrpc, c.ports.otlpHttp],
+        metrics: [
+            c.ports.prometheusExporter,
+            c.ports.internalMetrics,
+            c.ports.health,
+            ...(first ? [j.metricsPort] : []),
+            ...(tier ? [sp.health, sp.internalMetrics] : []),
+        ],
+        admin: first ? [j.uiPort] : [],
+        tier: tier ? [sp.otlpGrpc, ...(first ? [j.tierOtlpPort] : [])] : [],
+    };
 }
 
 export function planCollectorHosts(
@@ -209,7 +186,7 @@ export function planCollectorHosts(
             firewall: {
                 enabled: s.firewall.enabled,
                 rulesetPath: `${c.hostDir}/firewall.nft`,
-                classes: firewallClasses(s, first, tier !== undefined),
+                classes: portClasses(publishedPorts(s, first, tier !== undefined), s.trustedNetworks),
             },
             ...(tier
                 ? {
