@@ -12,7 +12,7 @@ import { TierSettings } from "../components/collector/tier";
 import { FirewallSettings } from "../components/firewall/placement";
 import { portClasses, PublishedPorts } from "../components/firewall/classes";
 import { HostRequirements } from "../components/host/preflight";
-import { HostSettings, isSsh } from "../components/host/settings";
+import { hostAddress, HostSettings, isSsh } from "../components/host/settings";
 import { jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
 import { TlsSettings } from "../components/tls/placement";
 import { TlsStepSettings } from "../components/tls/steps";
@@ -104,7 +104,6 @@ export function planCollectorHosts(
     const hosts = collectorHostList(s);
     const tier = tierOf(s);
     const size = containerSize(s);
-    const addressOf = (h: HostSettings) => (isSsh(h) ? h.address : "localhost");
     const queueVolumes = tier ? [collectorQueueVolume, samplerQueueVolume] : [collectorQueueVolume];
     const common = {
         image: c.image,
@@ -114,9 +113,9 @@ export function planCollectorHosts(
     };
 
     return hosts.map((host, index): CollectorHostPlan => {
-        const address = addressOf(host);
+        const address = hostAddress(host);
         const first = index === 0;
-        const others = hosts.map(addressOf).filter((a) => a !== address);
+        const others = hosts.map(hostAddress).filter((a) => a !== address);
         const collector: CollectorSettings = {
             ...common,
             ports: c.ports,
@@ -135,12 +134,12 @@ export function planCollectorHosts(
                 ...config,
                 ports: samplerPorts,
                 // The first host's sampler reaches Jaeger on the private network; the others across the network.
-                jaegerEndpoint: first ? jaegerOtlpEndpoint : `${addressOf(hosts[0])}:${s.jaeger.tierOtlpPort}`,
+                jaegerEndpoint: first ? jaegerOtlpEndpoint : `${hostAddress(hosts[0])}:${s.jaeger.tierOtlpPort}`,
             },
             tier: { role: "sampler", tier, jaegerOverTls: !first },
             // Its own host's front reaches it by the host's name without leaving the host.
             aliases: [address],
-            ...(first ? {} : { reaches: [addressOf(hosts[0])] }),
+            ...(first ? {} : { reaches: [hostAddress(hosts[0])] }),
         };
         const step: TlsStepSettings = {
             dir: tlsDir,

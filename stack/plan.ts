@@ -6,7 +6,7 @@ import { CollectorSettings, goMemLimit, goMemLimitMiB } from "../components/coll
 import { FirewallSettings } from "../components/firewall/placement";
 import { grafanaHostNeeds, GrafanaSettings } from "../components/grafana/placement";
 import { HostRequirements } from "../components/host/preflight";
-import { HostSettings, isSsh } from "../components/host/settings";
+import { hostAddress, HostSettings } from "../components/host/settings";
 import { JaegerSettings, jaegerOtlpEndpoint, JaegerStorage } from "../components/jaeger/jaeger";
 import { PrometheusSettings } from "../components/prometheus/placement";
 import { prometheusApiUrl } from "../components/prometheus/preflight";
@@ -97,7 +97,7 @@ export function planStack(s: StackSettings): StackPlan {
     const scheme = tlsEnabled ? "https" : "http";
     const tier = tierOf(s);
     const size = containerSize(s);
-    const hostAddresses = collectorHostList(s).map((h) => (isSsh(h) ? h.address : "localhost"));
+    const hostAddresses = collectorHostList(s).map(hostAddress);
     const scrape: ScrapeSettings = {
         environment: s.environment,
         // Each host of a tier by its name; a single host by the name Prometheus is given, or the apps'.

@@ -10,7 +10,7 @@ import { KeptStep } from "./kept";
 import { HostConnection } from "./remote";
 import { HostRequirements, preflightScript } from "./preflight";
 import { asRoot, asRootInline, StepScripts } from "./scripts";
-import { HostSettings, isSsh, SshHost } from "./settings";
+import { hostAddress, HostSettings, isSsh, SshHost } from "./settings";
 
 /** The docker provider's `host`: the remote user's Podman over SSH, or the local socket. */
 export function dockerHostUri(host: HostSettings): string {
@@ -101,7 +101,7 @@ export class PodmanHost extends pulumi.ComponentResource {
         this.name = name;
         this.settings = args.host;
         this.sshPrivateKey = args.sshPrivateKey;
-        this.address = isSsh(args.host) ? args.host.address : "localhost";
+        this.address = hostAddress(args.host);
         this.preflight = this.command(
             `${name}-preflight`,
             { create: preflightScript(args.requirements), delete: "true" },

@@ -23,3 +23,8 @@ export type HostSettings = SshHost | LocalHost;
 export function isSsh(host: HostSettings): host is SshHost {
     return "address" in host;
 }
+
+/** The name or address the host is known by: its SSH address, or localhost for this machine. */
+export function hostAddress(host: HostSettings): string {
+    return isSsh(host) ? host.address : "localhost";
+}
