@@ -31,7 +31,10 @@ function collectorTls(
             return new CollectorTls(name, { host, settings: tls });
         case "provided":
             if (privateKey === undefined)
-                throw new Error("tlsPrivateKey: expected a PEM private key when tls.mode is provided");
+                throw new pulumi.InputPropertyError({
+                    propertyPath: "tlsPrivateKey",
+                    reason: "expected a PEM private key when tls.mode is provided",
+                });
             return new CollectorTls(name, { host, settings: tls, privateKey: pulumi.secret(privateKey) });
     }
 }

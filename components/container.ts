@@ -214,7 +214,11 @@ export function placeContainer(
     place: ContainerPlace,
 ): docker.Container {
     const volumes = spec.mounts.flatMap((m) => ("volume" in m ? [m.volume] : []));
-    if (volumes.length > 1) throw new Error(`${spec.name}: expected at most one named volume, found ${volumes.length}`);
+    if (volumes.length > 1)
+        throw new pulumi.InputPropertyError({
+            propertyPath: "spec.mounts",
+            reason: `${spec.name}: expected at most one named volume, found ${volumes.length}`,
+        });
     const { provider, parent } = place;
     const image = new docker.RemoteImage(
         `${name}-image`,

@@ -45,7 +45,9 @@ describe("PodmanHost", () => {
             "pulumi-nodejs:dynamic:Resource::containers-podman-facts",
             "pulumi:providers:docker::containers-podman",
         ]);
-        assert.match(String(reading), /steps-only: this host runs no containers/);
+        assert.ok(pulumi.InputPropertyError.isInstance(reading), "an error with the property path");
+        assert.strictEqual(reading.propertyPath, "requirements.podman");
+        assert.match(reading.reason, /steps-only: this host runs no containers/);
     });
 
     it("places nothing before the preflight: the provider and every step wait for it", async () => {

@@ -147,22 +147,26 @@ export class PodmanHost extends pulumi.ComponentResource {
 
     /** The docker provider for this host's Podman. */
     get provider(): docker.Provider {
-        if (!this.podman)
-            throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        if (!this.podman) throw this.runsNoContainers();
         return this.podman;
+    }
+
+    private runsNoContainers(): pulumi.InputPropertyError {
+        return new pulumi.InputPropertyError({
+            propertyPath: "requirements.podman",
+            reason: `${this.name}: this host runs no containers (its requirements say podman: false)`,
+        });
     }
 
     /** The host address of ports published on every address, as this host's Podman reports it (everyAddress). */
     get publishAddress(): pulumi.Output<string> {
-        if (!this.everyAddress)
-            throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        if (!this.everyAddress) throw this.runsNoContainers();
         return this.everyAddress;
     }
 
     /** The addresses this host resolves the names in its requirements' `resolves` to (for its containers). */
     get addresses(): pulumi.Output<Record<string, string>> {
-        if (!this.resolved)
-            throw new Error(`${this.name}: this host runs no containers (its requirements say podman: false)`);
+        if (!this.resolved) throw this.runsNoContainers();
         return this.resolved;
     }
 

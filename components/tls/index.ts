@@ -24,7 +24,10 @@ export class CollectorTls extends pulumi.ComponentResource {
         const placement = tlsPlacement(args.settings);
         const createScript = (step: typeof placement.step): string => {
             if (step.create === undefined)
-                throw new Error(`CollectorTls ${name}: no create script for mode ${args.settings.mode}`);
+                throw new pulumi.InputPropertyError({
+                    propertyPath: "settings.mode",
+                    reason: `CollectorTls ${name}: no create script for mode ${args.settings.mode}`,
+                });
             return step.create;
         };
         // The provided key reaches only a secret script.
