@@ -38,6 +38,21 @@ export async function stackOnHosts(
     return { project, env, agent };
 }
 
+/**
+ * `pulumi up` in a child process this one does not wait on, so the apps a test runs keep sending
+ * while it runs (a blocking spawn would pause them for the whole up); fails with its output.
+ */
+export async function upWhileAppsSend(deployed: StackOnHosts | undefined, stack: string): Promise<string> {
+    assert.ok(deployed, "the suite's set-up deployed nothing");
+    const result = await deployed.project.pulumiInBackground(
+        ["up", "--yes", "--skip-preview", "--stack", stack],
+        () => undefined,
+        deployed.env,
+    );
+    assert.strictEqual(result.status, 0, `pulumi up failed:\n${result.stdout}\n${result.stderr}`);
+    return result.stdout;
+}
+
 /** After a suite: destroys the stack and removes the hosts, unless IVATAR_OTEL_KEEP_HOSTS keeps them. */
 export function tearDownStackOnHosts(
     lab: HostLab | undefined,
@@ -144,6 +159,8 @@ export interface Attempt {
     target: string;
     ok: boolean;
     traceId: string;
+    /** Why it was refused, as the exporter said. */
+    error?: string;
 }
 
 /** What Jaeger holds of an app's traces, by the fate of the export that carried each. */
@@ -157,6 +174,8 @@ export interface Delivery {
     refusedHeld: number;
     /** Spans of the service that no attempt sent: none unless the test is wrong. */
     unknownHeld: number;
+    /** The accepted attempts whose spans Jaeger does not hold in full. */
+    lost: Attempt[];
 }
 
 /** Logs what Jaeger holds of an app's spans, then asserts that every accepted one arrived and nothing else did. */
@@ -188,12 +207,16 @@ export class SendingApp {
             while (this.running) {
                 const at = Date.now();
                 const spans = makeSpans({ service, traces: 1, children: 1 });
-                const result = await exportSpans(target, spans);
+                // A short timeout, as an app's batch exporter would give up and try again: a connection
+                // into a container being replaced can hang (no refusal), and would hide the front's
+                // return for the default 15 s.
+                const result = await exportSpans(target, spans, 2_000);
                 this.attempts.push({
                     at,
                     target: target.address,
                     ok: succeeded(result),
                     traceId: spans[0].spanContext().traceId,
+                    error: result.error?.message.slice(0, 160),
                 });
                 await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - at))));
             }
@@ -217,7 +240,13 @@ export class SendingApp {
         for (const span of await jaegerSpans(jaegerUrl, this.service))
             held.set(span.traceId, (held.get(span.traceId) ?? 0) + 1);
         const sent = new Map(this.attempts.map((a) => [a.traceId, a.ok]));
-        const delivery: Delivery = { accepted: this.acceptedSpans, acceptedHeld: 0, refusedHeld: 0, unknownHeld: 0 };
+        const delivery: Delivery = {
+            accepted: this.acceptedSpans,
+            acceptedHeld: 0,
+            refusedHeld: 0,
+            unknownHeld: 0,
+            lost: this.attempts.filter((a) => a.ok && (held.get(a.traceId) ?? 0) < 2),
+        };
         for (const [traceId, spans] of held) {
             const ok = sent.get(traceId);
             if (ok === undefined) delivery.unknownHeld += spans;

@@ -8,7 +8,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ensureToolchain, run, RunResult, runOk, tempDir, waitFor } from "./tools";
+import { ensureToolchain, run, RunResult, runAsync, runOk, tempDir, waitFor } from "./tools";
 
 /** The test network; the first address is this machine (the engine, the apps, the test's clients). */
 export const hostNetwork = { name: "ivotel-hosts", subnet: "10.231.0.0/24", gateway: "10.231.0.1" };
@@ -65,14 +65,14 @@ function setEtcHosts(entries: { ip: string; address: string }[]): void {
     fs.writeFileSync("/etc/hosts", kept.replace(/\n*$/, "\n") + block);
 }
 
+/** Waits for systemd and sshd without blocking this process: apps in the same test keep sending meanwhile. */
 async function waitBooted(container: string): Promise<void> {
-    const exec = (args: string[]) => run("podman", ["exec", container, ...args]);
+    const exec = async (args: string[]) => (await runAsync("podman", ["exec", container, ...args])).stdout.trim();
     await waitFor(
         `${container} booted`,
-        () => {
-            const state = exec(["systemctl", "is-system-running"]).stdout.trim();
-            if (!/^(running|degraded)$/.test(state)) return undefined;
-            return exec(["systemctl", "is-active", "ssh.service"]).stdout.trim() === "active" ? true : undefined;
+        async () => {
+            if (!/^(running|degraded)$/.test(await exec(["systemctl", "is-system-running"]))) return undefined;
+            return (await exec(["systemctl", "is-active", "ssh.service"])) === "active" ? true : undefined;
         },
         120_000,
     );
@@ -181,7 +181,9 @@ export async function bootHosts(names: string[]): Promise<HostLab> {
                     return () => void run("nft", ["delete", "table", "inet", table]);
                 },
                 reboot: async () => {
-                    runOk("podman", ["restart", "--time", "60", p.container], { timeout: 180_000 });
+                    // Not spawnSync: the apps a test runs beside the reboot must go on sending while the host is down.
+                    const restart = await runAsync("podman", ["restart", "--time", "60", p.container]);
+                    if (restart.status !== 0) throw new Error(`podman restart ${p.container}: ${restart.stderr}`);
                     await waitBooted(p.container);
                 },
             });

@@ -78,7 +78,11 @@ export interface Target {
 }
 
 /** Exports the spans once; resolves with the exporter's verdict (never rejects). */
-export async function exportSpans(target: Target, spans: ReadableSpan[]): Promise<ExportResult> {
+export async function exportSpans(
+    target: Target,
+    spans: ReadableSpan[],
+    timeoutMillis = 15_000,
+): Promise<ExportResult> {
     const headers: Record<string, string> = target.token ? { authorization: `Bearer ${target.token}` } : {};
     let exporter: GrpcExporter | HttpExporter;
     if (target.protocol === "grpc") {
@@ -90,14 +94,14 @@ export async function exportSpans(target: Target, spans: ReadableSpan[]): Promis
                 ? grpc.credentials.createSsl(Buffer.from(target.ca))
                 : grpc.credentials.createInsecure(),
             metadata,
-            timeoutMillis: 15_000,
+            timeoutMillis,
         });
     } else {
         exporter = new HttpExporter({
             url: `${target.ca ? "https" : "http"}://${target.address}/v1/traces`,
             headers,
             httpAgentOptions: target.ca ? { ca: target.ca } : {},
-            timeoutMillis: 15_000,
+            timeoutMillis,
         });
     }
     try {

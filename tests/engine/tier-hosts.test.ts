@@ -21,6 +21,7 @@ import {
     sudoUser,
     tearDownStackOnHosts,
     testNetworks,
+    upWhileAppsSend,
 } from "../hostStack";
 import { assertExported, makeSpans, spansInJaeger, Target, waitForJaeger } from "../otlp";
 import { waitFor } from "../tools";
@@ -149,10 +150,20 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         for (const { host, from, to } of windows) {
             const during = app.attempts.filter((a) => a.at >= from && a.at < to);
             const refused = during.filter((a) => !a.ok);
+            const byFront = [...new Set(refused.map((a) => a.target))].map(
+                (t) => `${t} ${refused.filter((a) => a.target === t).length}`,
+            );
             console.log(
                 `      ${host.name}: back and healthy after ${Math.round((to - from) / 1000)} s; ${refused.length} of ${during.length} exports ` +
-                    `begun meanwhile refused (all to ${host.address}: ${refused.every((a) => a.target.startsWith(host.address))})`,
+                    `begun meanwhile refused${byFront.length ? ` (by ${byFront.join(", ")})` : ""}`,
             );
+            assert.ok(
+                during.some((a) => a.ok && !a.target.startsWith(host.address)),
+                `the other fronts took exports while ${host.name} rebooted`,
+            );
+            for (const a of refused.filter((r) => !r.target.startsWith(host.address))) {
+                console.log(`        refused by another front, ${a.target}: ${a.error ?? "(no error given)"}`);
+            }
         }
         console.log(`      ${app.attempts.length} exports, ${app.refusals().count} refused`);
         assertEveryAcceptedSpanArrived(await app.delivery(jaegerUrl, 300_000), "the fronts");
@@ -173,7 +184,7 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
         }
         const app = new SendingApp(`tier-rolling-${runId}`, fronts, 100);
         await new Promise((resolve) => setTimeout(resolve, 3_000));
-        upOk();
+        await upWhileAppsSend(deployed, stack);
         await new Promise((resolve) => setTimeout(resolve, 3_000));
         await app.stop();
         const after = collectors.map((h) => startedAt(h, collectorContainerName));
@@ -188,6 +199,12 @@ describe("engine: the collector tier on three booted Podman 5 hosts", function (
                 `      ${front.address}: ${r.count} exports refused over ${(r.firstToLastMs / 1000).toFixed(1)} s`,
             );
         }
+        const errors = new Map<string, number>();
+        for (const a of app.attempts.filter((x) => !x.ok)) {
+            const key = `${a.target}: ${a.error ?? "(no error given)"}`;
+            errors.set(key, (errors.get(key) ?? 0) + 1);
+        }
+        for (const [key, n] of errors) console.log(`        ${n} × ${key}`);
         const allDown = app.allRefused();
         console.log(
             `      every front refusing at once: ${allDown.moments} times, ${allDown.ms} ms in all (${app.attempts.length} exports)`,
