@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { examplesFolder, projectRoot } from "../config/stackFile";
 import { stringify } from "yaml";
-import { copyProject, ensureToolchain, run, RunResult, runOk, tempDir, waitFor } from "./tools";
+import { copyProject, ensureToolchain, run, RunResult, runAsync, runOk, tempDir, waitFor } from "./tools";
 
 /** What the program needs to run: its sources, its project file and its stack files. */
 const projectEntries = [
@@ -88,21 +88,10 @@ export class EngineProject {
      * of an `up`). Resolves with the exit status and all the output.
      */
     pulumiInBackground(args: string[], onOutput: (soFar: string) => void, env?: NodeJS.ProcessEnv): Promise<RunResult> {
-        return new Promise((resolve) => {
-            const child = spawn("pulumi", [...args, "--non-interactive"], {
-                cwd: this.dir,
-                env: { ...this.env, ...env },
-            });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (chunk: Buffer) => {
-                stdout += chunk.toString();
-                onOutput(stdout);
-            });
-            child.stderr.on("data", (chunk: Buffer) => {
-                stderr += chunk.toString();
-            });
-            child.on("close", (status) => resolve({ status, stdout, stderr }));
+        return runAsync("pulumi", [...args, "--non-interactive"], {
+            cwd: this.dir,
+            env: { ...this.env, ...env },
+            onStdout: onOutput,
         });
     }
 

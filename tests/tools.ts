@@ -76,17 +76,23 @@ export function run(command: string, args: string[], opts: SpawnSyncOptions = {}
     return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
-/** As run, without blocking this process: for commands that talk to a server the test itself serves. */
+/**
+ * As run, without blocking this process: for commands that talk to a server the test itself
+ * serves, or that run while the test goes on. `onStdout` sees the output so far as it comes.
+ */
 export function runAsync(
     command: string,
     args: string[],
-    opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
+    opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; onStdout?: (soFar: string) => void } = {},
 ): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { env: opts.env ?? process.env });
+        const child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stdout.on("data", (chunk: Buffer) => {
+            stdout += chunk.toString();
+            opts.onStdout?.(stdout);
+        });
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
         child.on("error", reject);
         child.on("close", (status) => resolve({ status, stdout, stderr }));
