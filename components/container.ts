@@ -2,6 +2,8 @@
 // (turned into docker.Container arguments here) and the live tests (turned into podman flags).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { HostStep, StepOptions } from "./host/podmanHost";
+import { preamble, shQuote } from "./host/scripts";
 
 /** The content of a file a spec copies into its container ("" if it has none at that path). */
 export function fileIn<Content>(spec: ContainerSpec<Content>, path: string): Content | "" {
@@ -17,6 +19,34 @@ export const restartPolicy = "always";
 
 /** How long a container may take to stop when the provider replaces or removes it. */
 export const stopGraceSeconds = 30;
+
+/** The restart policy of the versions before the stop grace (they placed containers with `unless-stopped`). */
+const policyWithoutGrace = "unless-stopped";
+
+/**
+ * Stops the named container with the stop grace if a version before the grace placed it. The
+ * provider stops a container it replaces with the grace its *old* state records, and those
+ * versions' state records none: it would kill the container at once, losing what a collector
+ * holds undecided (and what Jaeger has taken in but not written). Such a container is
+ * recognised by its restart policy: every later version places `always`. A container this
+ * version placed, or none at all, is left as it is. It runs just before the replacement, so the
+ * ports close for the stop and the replacement only; if the `up` fails after it, the container
+ * stays stopped until the next `up` replaces it (its queue is on its volume).
+ */
+export function handoverScript(containerName: string): string {
+    const name = shQuote(containerName);
+    return (
+        preamble +
+        [
+            `name=${name}`,
+            `if [ "$(podman container inspect --format '{{.HostConfig.RestartPolicy.Name}} {{.State.Running}}' "$name" 2>/dev/null)" = '${policyWithoutGrace} true' ]; then`,
+            `  echo "stopping $name with a ${stopGraceSeconds} s grace before its replacement (placed by a version without one)" >&2`,
+            `  podman stop --time ${stopGraceSeconds} "$name" >/dev/null`,
+            "fi",
+        ].join("\n") +
+        "\n"
+    );
+}
 
 /** The user the official collector and Jaeger images run as; their named volumes belong to it. */
 export const imageUser = "10001:10001";
@@ -128,7 +158,7 @@ export function dockerContainerArgs(
     networkName: pulumi.Input<string>,
     imageId: pulumi.Input<string>,
     volumes: Record<string, pulumi.Input<string>>,
-    host: Pick<ContainerPlace, "publishAddress" | "hostAddresses">,
+    host: Pick<ContainerHost, "publishAddress" | "addresses">,
 ): docker.ContainerArgs {
     const reaches = spec.reaches ?? [];
     return {
@@ -149,7 +179,7 @@ export function dockerContainerArgs(
         })),
         ...(reaches.length
             ? {
-                  hosts: pulumi.output(host.hostAddresses).apply((addresses) =>
+                  hosts: pulumi.output(host.addresses).apply((addresses) =>
                       reaches.map((name) => {
                           const ip = addresses[name];
                           if (!ip) throw new Error(`${spec.name}: the host resolved no address for ${name}`);
@@ -192,12 +222,20 @@ export function dependenciesOf(opts: pulumi.ResourceOptions | undefined): pulumi
     throw new Error("dependsOn of an ivatar-otel component must be a resource or a list of resources");
 }
 
-export interface ContainerPlace {
-    provider: docker.Provider;
+/** What placing a container needs of its host (a PodmanHost). */
+export interface ContainerHost {
+    /** The docker provider for the host's Podman. */
+    readonly provider: docker.Provider;
     /** How the host's Podman writes "every address" (everyAddress of its version). */
-    publishAddress: pulumi.Input<string>;
+    readonly publishAddress: pulumi.Input<string>;
     /** The addresses the host resolves other hosts' names to (for the spec's `reaches`). */
-    hostAddresses: pulumi.Input<Record<string, string>>;
+    readonly addresses: pulumi.Input<Record<string, string>>;
+    /** Runs a step on the host as root. */
+    step(name: string, step: HostStep, opts: StepOptions): pulumi.Resource;
+}
+
+export interface ContainerPlace {
+    host: ContainerHost;
     network: docker.Network;
     /** Logical name of the spec's named volume, if it has one (kept when the stack is destroyed). */
     volumeResource: string;
@@ -219,18 +257,26 @@ export function placeContainer(
             propertyPath: "spec.mounts",
             reason: `${spec.name}: expected at most one named volume, found ${volumes.length}`,
         });
-    const { provider, parent } = place;
+    const { host, parent } = place;
+    const provider = host.provider;
     const image = new docker.RemoteImage(
         `${name}-image`,
         { name: spec.image, keepLocally: true },
         { parent, provider },
     );
     const owned = volumes.map(
-        (v) => [v, ownedVolume(place.volumeResource, v, spec.user, { parent, provider }).name] as const,
+        (v) => [v, ownedVolume(place.volumeResource, v, spec.user, { parent, provider })] as const,
     );
+    // Waits for what the container waits for, so it runs just before a replacement.
+    const handover = host.step(
+        `${name}-handover`,
+        { create: handoverScript(spec.name), delete: "true" },
+        { parent, dependsOn: [...place.dependsOn, image, place.network, ...owned.map(([, volume]) => volume)] },
+    );
+    const volumeNames = Object.fromEntries(owned.map(([v, volume]) => [v, volume.name]));
     return new docker.Container(
         `${name}-container`,
-        dockerContainerArgs(spec, place.network.name, image.imageId, Object.fromEntries(owned), place),
-        { parent, provider, dependsOn: place.dependsOn, deleteBeforeReplace: true },
+        dockerContainerArgs(spec, place.network.name, image.imageId, volumeNames, host),
+        { parent, provider, dependsOn: [...place.dependsOn, handover], deleteBeforeReplace: true },
     );
 }

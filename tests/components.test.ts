@@ -180,15 +180,26 @@ describe("OtelCollector and Jaeger", () => {
         });
         for (const component of ["jaeger", "collector"]) {
             const children = resources.filter((r) => r.name.startsWith(`${component}-`));
-            assert.deepStrictEqual(children.map((r) => r.type).sort(), [
+            const onPodman = children.filter((r) => r.type.startsWith("docker:"));
+            assert.deepStrictEqual(onPodman.map((r) => r.type).sort(), [
                 "docker:index/container:Container",
                 "docker:index/remoteImage:RemoteImage",
                 "docker:index/volume:Volume",
             ]);
-            for (const child of children) {
-                assert.match(parentOf(child), new RegExp(`::${component}$`));
-                assert.match(String(child.provider ?? ""), /h-podman/);
-            }
+            for (const child of children) assert.match(parentOf(child), new RegExp(`::${component}$`));
+            for (const child of onPodman) assert.match(String(child.provider ?? ""), /h-podman/);
+            // The step that stops a container placed without a stop grace runs after everything
+            // else the container waits for, and the container waits for it.
+            const handover = children.find((r) => r.name === `${component}-handover`);
+            assert.ok(handover, `${component}-handover`);
+            assert.match(String(handover.inputs.stdin), new RegExp(`podman stop --time 30 "\\$name"`));
+            for (const before of [`::${component}-image`, "::h-preflight", "::n"])
+                assert.ok(
+                    handover.dependencies.some((urn) => urn.endsWith(before)),
+                    `${component}-handover waits for ${before}: ${handover.dependencies.join(", ")}`,
+                );
+            const container = children.find((r) => r.name === `${component}-container`);
+            assert.ok(container?.dependencies.some((urn) => urn.endsWith(`::${component}-handover`)));
         }
         const volume = resources.find((r) => r.name === "collector-queue");
         assert.deepStrictEqual(volume?.inputs.driverOpts, { o: "uid=10001,gid=10001" });

@@ -38,9 +38,7 @@ export class OtelCollector extends pulumi.ComponentResource {
         });
         this.config = fileIn(spec, collectorPaths.config);
         this.container = placeContainer(name, spec, {
-            provider: args.host.provider,
-            publishAddress: args.host.publishAddress,
-            hostAddresses: args.host.addresses,
+            host: args.host,
             network: args.network,
             volumeResource: `${name}-queue`,
             parent: this,

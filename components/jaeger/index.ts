@@ -38,9 +38,7 @@ export class Jaeger extends pulumi.ComponentResource {
                 storagePassword: password,
             }),
             {
-                provider: args.host.provider,
-                publishAddress: args.host.publishAddress,
-                hostAddresses: args.host.addresses,
+                host: args.host,
                 network: args.network,
                 volumeResource: `${name}-data`,
                 parent: this,
