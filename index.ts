@@ -1,5 +1,6 @@
-// ivatar-otel: reads and validates the stack config, then composes the components.
-// Nothing is registered until the whole config has passed validation.
+// ivatar-otel: reads and validates the stack config, plans the stack (stack/plan.ts), then walks
+// the plan (stack/walk.ts) placing each part as a component. Nothing is registered until the
+// whole config has passed validation.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -12,21 +13,19 @@ import { healthGateStep } from "./components/host/scripts";
 import { Jaeger } from "./components/jaeger";
 import { PrometheusRules } from "./components/prometheus";
 import { CollectorTls } from "./components/tls";
-import { TlsSettings } from "./components/tls/placement";
+import { GeneratedTls, ProvidedTls } from "./components/tls/placement";
 import { loadStackSettings } from "./config/load";
-import { CollectorHostPlan } from "./stack/collectorHosts";
 import { planStack, privateNetwork } from "./stack/plan";
+import { StackPlacer, walkStack } from "./stack/walk";
 
 /** The OTLP receivers' TLS material, by mode (the schema has checked that provided comes with its key). */
 function collectorTls(
     name: string,
     host: PodmanHost,
-    tls: TlsSettings,
+    tls: GeneratedTls | ProvidedTls,
     privateKey: string | undefined,
-): CollectorTls | undefined {
+): CollectorTls {
     switch (tls.mode) {
-        case "disabled":
-            return undefined;
         case "generate":
             return new CollectorTls(name, { host, settings: tls });
         case "provided":
@@ -39,125 +38,90 @@ function collectorTls(
     }
 }
 
-/** What the stack places on one collector host before its collectors: the firewall and the TLS material. */
-interface CollectorHostParts {
+/** A collector host as placed: the host, and the private network its containers share. */
+interface CollectorHost {
     host: PodmanHost;
-    plan: CollectorHostPlan;
-    firewall?: Firewall;
-    tls?: CollectorTls;
     network: docker.Network;
-    /** The firewall and TLS steps, which this host's containers wait for. */
-    ready: pulumi.Resource[];
+}
+
+/** The secrets the components need, kept secret in state. */
+interface ComponentSecrets {
+    bearerToken: pulumi.Output<string>;
+    sshPrivateKey?: pulumi.Output<string>;
+    tlsPrivateKey?: string;
+    storagePassword?: pulumi.Output<string>;
+}
+
+/** Places each part of the walk as a component on its host. */
+function componentPlacer(
+    secrets: ComponentSecrets,
+): StackPlacer<CollectorHost, PodmanHost, pulumi.Resource, pulumi.Output<string>, OtelCollector> {
+    const { bearerToken: token, sshPrivateKey, storagePassword } = secrets;
+    return {
+        collectorHost: (name, h) => {
+            const host = new PodmanHost(name, { host: h.host, sshPrivateKey, requirements: h.requirements });
+            // Until 2026-11 the first host's network stood at the top of the stack: the alias keeps deployed ones in place.
+            const network =
+                h.suffix === ""
+                    ? host.network("private-network", privateNetwork, [{ parent: pulumi.rootStackResource }])
+                    : host.network(`private-network${h.suffix}`, privateNetwork);
+            return { host, network };
+        },
+        serviceHost: (name, { host, requirements }, after) =>
+            new PodmanHost(name, { host, sshPrivateKey, requirements, preflightAfter: after }),
+        firewall: (name, { host }, h) => new Firewall(name, { host, settings: h.firewall }),
+        tls: (name, { host }, tls) => {
+            const placed = collectorTls(name, host, tls, secrets.tlsPrivateKey);
+            return { step: placed.step, trusted: placed.trustedCertificate };
+        },
+        caBundle: (cas) => pulumi.all(cas).apply((each) => each.join("")),
+        jaeger: (name, placed, jaegerSettings, clientCa, after) =>
+            new Jaeger(
+                name,
+                { host: placed.host, settings: jaegerSettings, network: placed.network, clientCa, storagePassword },
+                { dependsOn: after },
+            ),
+        collector: (name, placed, collectorSettings, tierCa, after) =>
+            new OtelCollector(
+                name,
+                {
+                    host: placed.host,
+                    settings: collectorSettings,
+                    network: placed.network,
+                    bearerToken: token,
+                    tierCa,
+                },
+                { dependsOn: after },
+            ),
+        healthGate: (name, { host }, gate, placed) =>
+            host.step(
+                name,
+                { ...healthGateStep(gate), rerunWhen: placed.map((c) => c.container.id) },
+                { parent: host, dependsOn: placed },
+            ),
+        prometheus: (name, host, prometheus, after) =>
+            new PrometheusRules(name, { host, settings: prometheus }, { dependsOn: after }),
+        grafana: (name, host, grafana, after) =>
+            new GrafanaDashboards(name, { host, settings: grafana }, { dependsOn: after }),
+    };
 }
 
 function main() {
     const settings = loadStackSettings();
     const plan = planStack(settings);
-    const sshPrivateKey = settings.sshPrivateKey === undefined ? undefined : pulumi.secret(settings.sshPrivateKey);
-
-    // The first collector host keeps the names it had when it was the only one.
-    const collectorHosts = plan.collectorHosts.map((h): CollectorHostParts => {
-        const host = new PodmanHost(`collector-host${h.suffix}`, {
-            host: h.host,
-            sshPrivateKey,
-            requirements: h.requirements,
-        });
-        // The firewall goes up before any port is published.
-        const firewall = h.firewall.enabled
-            ? new Firewall(`firewall${h.suffix}`, { host, settings: h.firewall })
-            : undefined;
-        const tls = collectorTls(`collector-tls${h.suffix}`, host, h.tls, settings.tlsPrivateKey);
-        // Until 2026-11 the network stood at the top of the stack: the alias keeps deployed ones in place.
-        const network =
-            h.suffix === ""
-                ? host.network("private-network", privateNetwork, [{ parent: pulumi.rootStackResource }])
-                : host.network(`private-network${h.suffix}`, privateNetwork);
-        return {
-            host,
-            plan: h,
-            firewall,
-            tls,
-            network,
-            ready: [...(tls ? [tls.step] : []), ...(firewall ? [firewall] : [])],
-        };
-    });
-    const first = collectorHosts[0];
-
     // Clients authenticate with this token; the random provider keeps it secret in state.
     const bearerToken = new random.RandomPassword("otlp-bearer-token", { length: 48, special: false });
     const token = pulumi.secret(bearerToken.result);
-
-    // With several hosts, every host's CA in one bundle: what the fronts, the samplers, Jaeger and the apps trust.
-    const tierCa =
-        plan.collectorHosts.length > 1
-            ? pulumi.all(collectorHosts.map((h) => h.tls?.trustedCertificate ?? "")).apply((cas) => cas.join(""))
-            : undefined;
-
-    const storagePassword =
-        settings.jaegerStoragePassword === undefined ? undefined : pulumi.secret(settings.jaegerStoragePassword);
-    const jaeger = new Jaeger(
-        "jaeger",
-        { host: first.host, settings: plan.jaeger, network: first.network, clientCa: tierCa, storagePassword },
-        { dependsOn: plan.jaeger.tier ? first.ready : first.firewall ? [first.firewall] : [] },
+    const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
+    const walked = walkStack(
+        plan,
+        componentPlacer({
+            bearerToken: token,
+            sshPrivateKey: secret(settings.sshPrivateKey),
+            tlsPrivateKey: settings.tlsPrivateKey,
+            storagePassword: secret(settings.jaegerStoragePassword),
+        }),
     );
-    // Host by host: in a tier each host's collectors wait for the previous host's to be healthy,
-    // so a change replaces one host's at a time and the apps always find fronts up.
-    const samplers: OtelCollector[] = [];
-    const collectors: OtelCollector[] = [];
-    let previousGate: pulumi.Resource | undefined;
-    for (const { host, plan: h, network, ready } of collectorHosts) {
-        const after = [...ready, jaeger, ...(previousGate ? [previousGate] : [])];
-        const sampler = h.sampler
-            ? new OtelCollector(
-                  `sampler${h.suffix}`,
-                  { host, settings: h.sampler, network, bearerToken: token, tierCa },
-                  { dependsOn: after },
-              )
-            : undefined;
-        // A front routes to every sampler from its start; its own host's is up first, the others' shares wait in its queue.
-        const collector = new OtelCollector(
-            `collector${h.suffix}`,
-            { host, settings: h.collector, network, bearerToken: token, tierCa },
-            { dependsOn: [...after, ...(sampler ? [sampler] : [])] },
-        );
-        if (sampler) samplers.push(sampler);
-        collectors.push(collector);
-        if (h.healthGate) {
-            const placed = [collector, ...(sampler ? [sampler] : [])];
-            previousGate = host.step(
-                `collector-health${h.suffix}`,
-                { ...healthGateStep(h.healthGate), rerunWhen: placed.map((c) => c.container.id) },
-                { parent: host, dependsOn: placed },
-            );
-        }
-    }
-    // Its preflight checks that Prometheus reaches every scrape target: they run first.
-    const prometheusHost = new PodmanHost("prometheus-host", {
-        host: settings.prometheus.host,
-        sshPrivateKey,
-        requirements: plan.hosts.prometheus,
-        preflightAfter: [jaeger, ...samplers, ...collectors],
-    });
-    const grafanaHost =
-        settings.grafana.host && plan.hosts.grafana
-            ? new PodmanHost("grafana-host", {
-                  host: settings.grafana.host,
-                  sshPrivateKey,
-                  requirements: plan.hosts.grafana,
-              })
-            : prometheusHost;
-    const rules = new PrometheusRules(
-        "prometheus-rules",
-        { host: prometheusHost, settings: plan.prometheus },
-        { dependsOn: collectors },
-    );
-    // After the scrape jobs, so the panels have series to show.
-    if (plan.grafana)
-        new GrafanaDashboards(
-            "grafana-dashboards",
-            { host: grafanaHost, settings: plan.grafana },
-            { dependsOn: [rules] },
-        );
 
     // Deployment jobs read these with `pulumi stack output --json`.
     const plainEnvironment = appEnvironment(plan.app, "");
@@ -167,8 +131,7 @@ function main() {
     }
     return {
         appEnvironment: environment,
-        collectorCaCertificate:
-            plan.tls.mode === "generate" && first.tls ? (tierCa ?? first.tls.trustedCertificate) : undefined,
+        collectorCaCertificate: walked.appsTrust,
         otlpBearerToken: token,
         collectorEndpoints: plan.outputs.collectorEndpoints,
         frontEndpoints: plan.outputs.frontEndpoints,
@@ -177,9 +140,9 @@ function main() {
         sizing: plan.outputs.sizing,
         // The container's files are one secret property (the token is among them), so a diff of
         // the stack shows only "[secret]" for them: the config itself, line by line, shows here.
-        collectorConfig: collectors[0].config,
+        collectorConfig: walked.collectors[0].config,
         // With several hosts: the first host's sampler (the others' differ only in how they reach Jaeger).
-        samplerConfig: samplers[0]?.config,
+        samplerConfig: walked.samplers[0]?.config,
     };
 }
 

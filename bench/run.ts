@@ -78,7 +78,10 @@ async function main(): Promise<boolean> {
         const token = randomBytes(24).toString("hex");
         fs.writeFileSync(path.join(dir, "token"), token);
         const plans = Object.fromEntries(stacks.map((stack) => [stack, planFor(stack)]));
-        const pipelines = benchPipelines(Object.fromEntries(stacks.map((s) => [s, plans[s].collector.config])), places);
+        const pipelines = benchPipelines(
+            Object.fromEntries(stacks.map((s) => [s, plans[s].collectorHosts[0].collector.config])),
+            places,
+        );
         const client = { caFile: path.join(dir, "ca", "ca.crt"), token };
         if (mode === "compare") {
             // This process and the load stay off the collector's CPU.
@@ -103,7 +106,7 @@ async function main(): Promise<boolean> {
         }
         if (mode === "sustain") {
             const stack = values.stack as string;
-            const size = plans[stack].collector;
+            const size = plans[stack].collectorHosts[0].collector;
             const pipeline = pipelines.find((p) => p.name === stack);
             if (!pipeline) throw new Error(`no pipeline for ${stack}`);
             return await sustain(

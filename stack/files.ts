@@ -15,6 +15,7 @@ import { prometheusPlacement } from "../components/prometheus/placement";
 import { tlsPlacement } from "../components/tls/placement";
 import { CollectorHostPlan } from "./collectorHosts";
 import { StackPlan } from "./plan";
+import { walkStack } from "./walk";
 
 export interface StackSecrets {
     bearerToken: string;
@@ -58,64 +59,80 @@ function stepFiles(name: string, step: { create?: string; delete: string; check?
     };
 }
 
-/**
- * The files of one collector host: its sampler's config, its firewall and TLS units, its
- * preflight and steps, in folders and steps named with its suffix ("" on the first host). The
- * ruleset is rendered for review even where the stack places no firewall.
- */
-function hostFiles(h: CollectorHostPlan, containers: HostContainers): Record<string, string> {
-    const firewall = firewallPlacement(h.firewall);
-    const tls = h.tls.mode === "disabled" ? undefined : tlsPlacement(h.tls);
-    return {
-        ...(containers.sampler
-            ? { [`sampler${h.suffix}/config.yaml`]: fileIn(containers.sampler, collectorPaths.config) }
-            : {}),
-        ...inFolder(`firewall${h.suffix}`, firewall.files),
-        ...inFolder(`tls${h.suffix}`, tls?.files ?? {}),
-        [`steps/collector-host${h.suffix}-preflight.sh`]: preflightScript(h.requirements),
-        ...(h.firewall.enabled ? stepFiles(`firewall${h.suffix}`, firewall.step) : {}),
-        ...(tls ? stepFiles(`tls${h.suffix}`, tls.step) : {}),
-        ...(h.healthGate ? stepFiles(`collector-health${h.suffix}`, healthGateStep(h.healthGate)) : {}),
-    };
-}
-
 export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArtifacts {
-    const tierCa = plan.collectorHosts.length > 1 ? (secrets.tierCa ?? tierCaPlaceholder) : undefined;
-    const byHost = plan.collectorHosts.map((h): HostContainers => ({
-        collector: collectorContainer({ ...h.collector, bearerToken: secrets.bearerToken, tierCa }),
-        ...(h.sampler
-            ? { sampler: collectorContainer({ ...h.sampler, bearerToken: secrets.bearerToken, tierCa }) }
-            : {}),
+    const files: Record<string, string> = {};
+    const add = (more: Record<string, string>) => Object.assign(files, more);
+    let jaeger: ContainerSpec | undefined;
+    // Each step's scripts as the components run them on the hosts, the preflights first.
+    const walked = walkStack<CollectorHostPlan, string, ContainerSpec | undefined, string, ContainerSpec>(plan, {
+        collectorHost: (name, h) => {
+            add({ [`steps/${name}-preflight.sh`]: preflightScript(h.requirements) });
+            // The ruleset is rendered for review even where the stack places no firewall.
+            add(inFolder(`firewall${h.suffix}`, firewallPlacement(h.firewall).files));
+            return h;
+        },
+        serviceHost: (name, { requirements }) => {
+            add({ [`steps/${name}-preflight.sh`]: preflightScript(requirements) });
+            return name;
+        },
+        firewall: (name, h) => {
+            add(stepFiles(name, firewallPlacement(h.firewall).step));
+            return undefined;
+        },
+        tls: (_name, h, tls) => {
+            const placement = tlsPlacement(tls);
+            add({ ...inFolder(`tls${h.suffix}`, placement.files), ...stepFiles(`tls${h.suffix}`, placement.step) });
+            return { step: undefined, trusted: "" };
+        },
+        caBundle: () => secrets.tierCa ?? tierCaPlaceholder,
+        jaeger: (_name, _h, settings, clientCa) => {
+            const retention = settings.retention;
+            const storagePassword = retention?.username !== undefined ? secrets.storagePassword : undefined;
+            jaeger = jaegerContainer({ ...settings, clientCa, storagePassword });
+            add({ "jaeger/config.yaml": fileIn(jaeger, jaegerPaths.config) });
+            if (retention)
+                add({
+                    ...inFolder("jaeger-retention", retentionUnits(retention)),
+                    ...stepFiles("jaeger-retention", {
+                        create: placeRetentionScript(retention, storagePassword),
+                        delete: removeRetentionScript(retention),
+                    }),
+                });
+            return jaeger;
+        },
+        collector: (_name, h, settings, tierCa) => {
+            const spec = collectorContainer({ ...settings, bearerToken: secrets.bearerToken, tierCa });
+            // The config files as the containers carry them: the first host's collector, and each sampler.
+            const folder =
+                settings.tier?.role === "sampler" ? `sampler${h.suffix}` : h.suffix === "" ? "collector" : undefined;
+            if (folder) add({ [`${folder}/config.yaml`]: fileIn(spec, collectorPaths.config) });
+            return spec;
+        },
+        healthGate: (name, _h, gate) => {
+            add(stepFiles(name, healthGateStep(gate)));
+            return undefined;
+        },
+        prometheus: (_name, _host, settings) => {
+            const prometheus = prometheusPlacement(settings);
+            add({ ...inFolder("prometheus", prometheus.files), ...stepFiles("prometheus", prometheus.step) });
+            return undefined;
+        },
+        grafana: (_name, _host, settings) => {
+            const grafana = grafanaPlacement(settings);
+            add({ ...inFolder("grafana", grafana.files), ...stepFiles("grafana", grafana.step) });
+            return undefined;
+        },
+    });
+    if (!jaeger) throw new Error("the walk placed no Jaeger");
+    const byHost = walked.collectors.map((collector, i): HostContainers => ({
+        collector,
+        ...(walked.samplers[i] ? { sampler: walked.samplers[i] } : {}),
     }));
     const collector = byHost[0].collector;
-    const retention = plan.jaeger.retention;
-    const storagePassword = retention?.username !== undefined ? secrets.storagePassword : undefined;
-    const jaeger = jaegerContainer({ ...plan.jaeger, clientCa: tierCa, storagePassword });
-    const prometheus = prometheusPlacement(plan.prometheus);
-    const grafana = plan.grafana ? grafanaPlacement(plan.grafana) : undefined;
-
-    const files: Record<string, string> = {
-        // The config files as the containers carry them (a tier's samplers' with their hosts' files).
-        "collector/config.yaml": fileIn(collector, collectorPaths.config),
-        "jaeger/config.yaml": fileIn(jaeger, jaegerPaths.config),
-        ...inFolder("prometheus", prometheus.files),
-        ...inFolder("grafana", grafana?.files ?? {}),
+    add({
         "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
         "containers.json":
             JSON.stringify(byHost.length > 1 ? { byHost, jaeger } : { collector, jaeger }, null, 2) + "\n",
-        // The steps run as root on the hosts, as the components run them; the preflights first.
-        ...Object.assign({}, ...plan.collectorHosts.map((h, i) => hostFiles(h, byHost[i]))),
-        "steps/prometheus-host-preflight.sh": preflightScript(plan.hosts.prometheus),
-        ...stepFiles("prometheus", prometheus.step),
-        ...(plan.hosts.grafana ? { "steps/grafana-host-preflight.sh": preflightScript(plan.hosts.grafana) } : {}),
-        ...(grafana ? stepFiles("grafana", grafana.step) : {}),
-        ...(retention ? inFolder("jaeger-retention", retentionUnits(retention)) : {}),
-        ...(retention
-            ? stepFiles("jaeger-retention", {
-                  create: placeRetentionScript(retention, storagePassword),
-                  delete: removeRetentionScript(retention),
-              })
-            : {}),
-    };
+    });
     return { files, containers: { collector, jaeger, byHost } };
 }

@@ -2,8 +2,7 @@
 // exports). Pure, and the one mapping the program (index.ts), `npm run render` and the tests share.
 import { AppEnvironmentSettings } from "../components/appEnvironment";
 import { CollectorConfigSettings } from "../components/collector/config";
-import { CollectorSettings, goMemLimit, goMemLimitMiB } from "../components/collector/container";
-import { FirewallSettings } from "../components/firewall/placement";
+import { goMemLimit, goMemLimitMiB } from "../components/collector/container";
 import { grafanaHostNeeds, GrafanaSettings } from "../components/grafana/placement";
 import { HostRequirements } from "../components/host/preflight";
 import { hostAddress, HostSettings } from "../components/host/settings";
@@ -11,7 +10,6 @@ import { JaegerSettings, jaegerOtlpEndpoint, JaegerStorage } from "../components
 import { PrometheusSettings } from "../components/prometheus/placement";
 import { prometheusApiUrl } from "../components/prometheus/preflight";
 import { ScrapeSettings, scrapeJobs, scrapeTargets } from "../components/prometheus/scrape";
-import { TlsSettings } from "../components/tls/placement";
 import { readStackValues, validateStack } from "../config/load";
 import { durationHours, StackSettings } from "../config/schema";
 import { stackConfig } from "../config/stackFile";
@@ -44,24 +42,28 @@ export interface FrontEndpoint {
     otlpHttp: string;
 }
 
+/** A host that carries no collector: how it is reached and what it must offer. */
+export interface ServiceHostPlan {
+    host: HostSettings;
+    /** Checked by the host's preflight before anything is placed there. */
+    requirements: HostRequirements;
+}
+
 export interface StackPlan {
     environment: StackSettings["environment"];
+    /** One collector host, or a tier: a front and a sampler on each of several hosts. */
+    shape: "single" | "tier";
     /** Every collector host; Jaeger runs on the first. One entry unless collectorHosts lists several. */
     collectorHosts: CollectorHostPlan[];
-    /** The first collector host's collector, TLS and firewall: the same objects as collectorHosts[0]'s. */
-    collector: CollectorSettings;
     jaeger: JaegerSettings;
-    tls: TlsSettings;
     prometheus: PrometheusSettings;
     /** Absent when grafana.enabled is false. */
     grafana?: GrafanaSettings;
-    firewall: FirewallSettings & { enabled: boolean };
     /**
-     * What each host must offer; its preflight checks it before anything is placed there.
-     * `collector` is the first collector host's. `grafana` only when Grafana has a host of its
-     * own; otherwise its step runs on the Prometheus host.
+     * The hosts besides the collector hosts. `grafana` only when Grafana has a host of its own;
+     * otherwise its step runs on the Prometheus host.
      */
-    hosts: { collector: HostRequirements; prometheus: HostRequirements; grafana?: HostRequirements };
+    hosts: { prometheus: ServiceHostPlan; grafana?: ServiceHostPlan };
     app: AppEnvironmentSettings;
     outputs: {
         collectorEndpoints: Record<string, string>;
@@ -89,19 +91,165 @@ function jaegerStorage(s: StackSettings): JaegerStorage {
     return search;
 }
 
+/** Jaeger on the first collector host: its store, the days it keeps, and in a tier its receiver for the other hosts' samplers. */
+function jaegerPlan(s: StackSettings, tier: boolean, tlsDir: string): JaegerSettings {
+    const storage = s.jaeger.storage;
+    return {
+        image: s.jaeger.image,
+        traceRetention: s.traceRetention,
+        uiPort: s.jaeger.uiPort,
+        metricsPort: s.jaeger.metricsPort,
+        network: privateNetwork,
+        storage: jaegerStorage(s),
+        ...(storage.backend === "badger"
+            ? {}
+            : {
+                  retention: {
+                      days: Math.ceil(durationHours(s.traceRetention) / 24),
+                      image: storage.indexCleanerImage,
+                      server: storage.servers[0],
+                      indexPrefix: storage.indexPrefix,
+                      dir: `${s.collector.hostDir}/jaeger-retention`,
+                      ...(storage.username !== undefined ? { username: storage.username } : {}),
+                      ...(storage.caCertificate !== undefined ? { caCertificate: storage.caCertificate } : {}),
+                  },
+              }),
+        ...(tier
+            ? { tier: { otlpPort: s.jaeger.tierOtlpPort, tlsHostDir: tlsDir, reloadInterval: s.tls.reloadInterval } }
+            : {}),
+    };
+}
+
+/** Where the stack's files go on the Prometheus and Grafana hosts: one stem per environment. */
+function servicePaths(s: StackSettings) {
+    const stem = `ivatar-otel-${s.environment}`;
+    return {
+        stem,
+        rules: `${s.prometheus.rulesDir}/${stem}.rules.yml`,
+        scrape: `${s.prometheus.scrapeConfigDir}/${stem}.scrape.yml`,
+        grafanaProvider: `${s.grafana.provisioningDir}/${stem}.yaml`,
+    };
+}
+
+/**
+ * The Prometheus host, and Grafana's when it has one of its own (otherwise Grafana's files go on
+ * the Prometheus host, which must then offer what they need).
+ */
+function serviceHosts(s: StackSettings, scrape: ScrapeSettings): StackPlan["hosts"] {
+    const paths = servicePaths(s);
+    const grafanaNeeds = grafanaHostNeeds({ providerPath: paths.grafanaProvider });
+    const grafanaHere = s.grafana.enabled && s.grafana.host === undefined;
+    const prometheusApi = prometheusApiUrl(s.prometheus.reloadUrl);
+    const prometheus: ServiceHostPlan = {
+        host: s.prometheus.host,
+        requirements: {
+            podman: false,
+            dockerDialStdio: false,
+            tools: [
+                { command: "curl", neededFor: "reaching the scrape targets and reloading Prometheus" },
+                ...(grafanaHere ? grafanaNeeds.tools : []),
+            ],
+            ...(grafanaHere ? { directories: grafanaNeeds.directories } : {}),
+            reaches: scrapeTargets(scrape).map((t) => ({
+                host: t.target.slice(0, t.target.lastIndexOf(":")),
+                url: `http://${t.target}/metrics`,
+                neededFor: `Prometheus's scrape job ${t.job}`,
+            })),
+            ...(prometheusApi
+                ? {
+                      prometheusReads: {
+                          apiUrl: prometheusApi,
+                          files: [
+                              { path: paths.rules, list: "rule_files" as const, setBy: "prometheus.rulesDir" },
+                              {
+                                  path: paths.scrape,
+                                  list: "scrape_config_files" as const,
+                                  setBy: "prometheus.scrapeConfigDir",
+                              },
+                          ],
+                      },
+                  }
+                : {}),
+            optionalTools: [
+                {
+                    command: "promtool",
+                    neededFor:
+                        "rule files are then checked only by Prometheus's reload, not before they replace the old ones",
+                },
+            ],
+        },
+    };
+    const grafanaHost = s.grafana.enabled ? s.grafana.host : undefined;
+    return {
+        prometheus,
+        ...(grafanaHost
+            ? {
+                  grafana: {
+                      host: grafanaHost,
+                      requirements: { podman: false, dockerDialStdio: false, optionalTools: [], ...grafanaNeeds },
+                  },
+              }
+            : {}),
+    };
+}
+
+/** What the deployment jobs read: the apps' endpoints, Jaeger's UI, the scrape targets and the sizing. */
+function outputsPlan(s: StackSettings, scrape: ScrapeSettings): StackPlan["outputs"] {
+    const c = s.collector;
+    const host = c.endpointHost;
+    const scheme = s.tls.mode === "disabled" ? "http" : "https";
+    const size = containerSize(s);
+    const addresses = collectorHostList(s).map(hostAddress);
+    const tier = s.collectorHosts !== undefined;
+    return {
+        collectorEndpoints: {
+            otlpGrpc: `${scheme}://${host}:${c.ports.otlpGrpc}`,
+            otlpHttp: `${scheme}://${host}:${c.ports.otlpHttp}`,
+            health: `http://${host}:${c.ports.health}/`,
+            prometheusExporter: `http://${host}:${c.ports.prometheusExporter}/metrics`,
+            internalMetrics: `http://${host}:${c.ports.internalMetrics}/metrics`,
+        },
+        ...(tier
+            ? {
+                  frontEndpoints: addresses.map((a) => ({
+                      host: a,
+                      otlpGrpc: `${scheme}://${a}:${c.ports.otlpGrpc}`,
+                      otlpHttp: `${scheme}://${a}:${c.ports.otlpHttp}`,
+                  })),
+              }
+            : {}),
+        // A tier's Jaeger on the first host, by its name; a single host's by the apps' name for it.
+        jaegerUiUrl: `http://${tier ? addresses[0] : host}:${s.jaeger.uiPort}/`,
+        prometheusTargets: scrapeTargets(scrape).map((t) => t.target),
+        sizing: {
+            cpus: c.cpus,
+            memoryMb: c.memoryMb,
+            goMemLimit: goMemLimit(size.memoryMb),
+            samplingRatio: s.samplingRatio,
+            traceRetention: s.traceRetention,
+            ...(tier
+                ? {
+                      tier: {
+                          hosts: addresses.length,
+                          perCollector: { ...size, goMemLimit: goMemLimit(size.memoryMb) },
+                      },
+                  }
+                : {}),
+        },
+    };
+}
+
 export function planStack(s: StackSettings): StackPlan {
     const c = s.collector;
     const tlsEnabled = s.tls.mode !== "disabled";
     const tlsDir = `${c.hostDir}/tls`;
-    const host = c.endpointHost;
-    const scheme = tlsEnabled ? "https" : "http";
     const tier = tierOf(s);
     const size = containerSize(s);
-    const hostAddresses = collectorHostList(s).map(hostAddress);
+    const paths = servicePaths(s);
     const scrape: ScrapeSettings = {
         environment: s.environment,
         // Each host of a tier by its name; a single host by the name Prometheus is given, or the apps'.
-        addresses: tier ? hostAddresses : [s.prometheus.scrapeAddress ?? host],
+        addresses: tier ? collectorHostList(s).map(hostAddress) : [s.prometheus.scrapeAddress ?? c.endpointHost],
         ports: {
             prometheusExporter: c.ports.prometheusExporter,
             internalMetrics: c.ports.internalMetrics,
@@ -109,15 +257,11 @@ export function planStack(s: StackSettings): StackPlan {
             ...(tier ? { samplerMetrics: c.samplerPorts.internalMetrics } : {}),
         },
     };
-    const grafana = s.grafana.enabled;
-    const grafanaOwnHost = grafana && s.grafana.host !== undefined;
-    const fileStem = `ivatar-otel-${s.environment}`;
-    // In a tier the host's queue disk is split too: the front's (for a sampler that is away) and the sampler's (for Jaeger).
-    const queueBytes = Math.floor((c.queueDiskGiB * 2 ** 30) / (tier ? 2 : 1));
     const config: CollectorConfigSettings = {
         samplingRatio: s.samplingRatio,
         ports: c.ports,
-        queueBytes,
+        // In a tier the host's queue disk is split too: the front's (for a sampler that is away) and the sampler's (for Jaeger).
+        queueBytes: Math.floor((c.queueDiskGiB * 2 ** 30) / (tier ? 2 : 1)),
         samplingShards: Math.max(1, Math.ceil(size.cpus)),
         tls: {
             enabled: tlsEnabled,
@@ -126,51 +270,11 @@ export function planStack(s: StackSettings): StackPlan {
         },
         jaegerEndpoint: jaegerOtlpEndpoint,
     };
-    const rulesPath = `${s.prometheus.rulesDir}/${fileStem}.rules.yml`;
-    const scrapePath = `${s.prometheus.scrapeConfigDir}/${fileStem}.scrape.yml`;
-    const prometheusApi = prometheusApiUrl(s.prometheus.reloadUrl);
-    const grafanaProviderPath = `${s.grafana.provisioningDir}/${fileStem}.yaml`;
-    const grafanaNeeds = grafanaHostNeeds({ providerPath: grafanaProviderPath });
-    const collectorHosts = planCollectorHosts(s, config, tlsDir);
-    const first = collectorHosts[0];
-    const jaegerHost = tier ? hostAddresses[0] : host;
     return {
         environment: s.environment,
-        collectorHosts,
-        collector: first.collector,
-        jaeger: {
-            image: s.jaeger.image,
-            traceRetention: s.traceRetention,
-            uiPort: s.jaeger.uiPort,
-            metricsPort: s.jaeger.metricsPort,
-            network: privateNetwork,
-            storage: jaegerStorage(s),
-            ...(s.jaeger.storage.backend === "badger"
-                ? {}
-                : {
-                      retention: {
-                          days: Math.ceil(durationHours(s.traceRetention) / 24),
-                          image: s.jaeger.storage.indexCleanerImage,
-                          server: s.jaeger.storage.servers[0],
-                          indexPrefix: s.jaeger.storage.indexPrefix,
-                          dir: `${c.hostDir}/jaeger-retention`,
-                          ...(s.jaeger.storage.username !== undefined ? { username: s.jaeger.storage.username } : {}),
-                          ...(s.jaeger.storage.caCertificate !== undefined
-                              ? { caCertificate: s.jaeger.storage.caCertificate }
-                              : {}),
-                      },
-                  }),
-            ...(tier
-                ? {
-                      tier: {
-                          otlpPort: s.jaeger.tierOtlpPort,
-                          tlsHostDir: tlsDir,
-                          reloadInterval: s.tls.reloadInterval,
-                      },
-                  }
-                : {}),
-        },
-        tls: first.tls,
+        shape: tier ? "tier" : "single",
+        collectorHosts: planCollectorHosts(s, config, tlsDir),
+        jaeger: jaegerPlan(s, tier !== undefined, tlsDir),
         prometheus: {
             rules: {
                 environment: s.environment,
@@ -179,12 +283,12 @@ export function planStack(s: StackSettings): StackPlan {
                 ...(tier ? { tier: { samplers: tier.samplers.length } } : {}),
             },
             scrape,
-            rulesPath,
-            scrapePath,
-            ruleTestsFile: `${fileStem}.rules.test.yml`,
+            rulesPath: paths.rules,
+            scrapePath: paths.scrape,
+            ruleTestsFile: `${paths.stem}.rules.test.yml`,
             reloadUrl: s.prometheus.reloadUrl,
         },
-        grafana: grafana
+        grafana: s.grafana.enabled
             ? {
                   dashboards: {
                       environment: s.environment,
@@ -192,97 +296,21 @@ export function planStack(s: StackSettings): StackPlan {
                       jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
                   },
                   folder: s.grafana.folder,
-                  providerPath: grafanaProviderPath,
-                  dashboardsDir: `${s.grafana.dashboardsDir}/${fileStem}`,
+                  providerPath: paths.grafanaProvider,
+                  dashboardsDir: `${s.grafana.dashboardsDir}/${paths.stem}`,
               }
             : undefined,
-        firewall: first.firewall,
-        hosts: {
-            collector: first.requirements,
-            prometheus: {
-                podman: false,
-                dockerDialStdio: false,
-                tools: [
-                    { command: "curl", neededFor: "reaching the scrape targets and reloading Prometheus" },
-                    ...(grafana && !grafanaOwnHost ? grafanaNeeds.tools : []),
-                ],
-                ...(grafana && !grafanaOwnHost ? { directories: grafanaNeeds.directories } : {}),
-                reaches: scrapeTargets(scrape).map((t) => ({
-                    host: t.target.slice(0, t.target.lastIndexOf(":")),
-                    url: `http://${t.target}/metrics`,
-                    neededFor: `Prometheus's scrape job ${t.job}`,
-                })),
-                ...(prometheusApi
-                    ? {
-                          prometheusReads: {
-                              apiUrl: prometheusApi,
-                              files: [
-                                  { path: rulesPath, list: "rule_files" as const, setBy: "prometheus.rulesDir" },
-                                  {
-                                      path: scrapePath,
-                                      list: "scrape_config_files" as const,
-                                      setBy: "prometheus.scrapeConfigDir",
-                                  },
-                              ],
-                          },
-                      }
-                    : {}),
-                optionalTools: [
-                    {
-                        command: "promtool",
-                        neededFor:
-                            "rule files are then checked only by Prometheus's reload, not before they replace the old ones",
-                    },
-                ],
-            },
-            ...(grafanaOwnHost
-                ? { grafana: { podman: false, dockerDialStdio: false, optionalTools: [], ...grafanaNeeds } }
-                : {}),
-        },
+        hosts: serviceHosts(s, scrape),
         app: {
             environment: s.environment,
             serviceName: s.serviceName,
             serviceVersion: s.serviceVersion,
-            endpointHost: host,
+            endpointHost: c.endpointHost,
             otlpGrpcPort: c.ports.otlpGrpc,
             tlsEnabled,
             selfIssuedCaPath: s.tls.mode === "generate" ? s.tls.appCaPath : undefined,
         },
-        outputs: {
-            collectorEndpoints: {
-                otlpGrpc: `${scheme}://${host}:${c.ports.otlpGrpc}`,
-                otlpHttp: `${scheme}://${host}:${c.ports.otlpHttp}`,
-                health: `http://${host}:${c.ports.health}/`,
-                prometheusExporter: `http://${host}:${c.ports.prometheusExporter}/metrics`,
-                internalMetrics: `http://${host}:${c.ports.internalMetrics}/metrics`,
-            },
-            ...(tier
-                ? {
-                      frontEndpoints: hostAddresses.map((a) => ({
-                          host: a,
-                          otlpGrpc: `${scheme}://${a}:${c.ports.otlpGrpc}`,
-                          otlpHttp: `${scheme}://${a}:${c.ports.otlpHttp}`,
-                      })),
-                  }
-                : {}),
-            jaegerUiUrl: `http://${jaegerHost}:${s.jaeger.uiPort}/`,
-            prometheusTargets: scrapeTargets(scrape).map((t) => t.target),
-            sizing: {
-                cpus: c.cpus,
-                memoryMb: c.memoryMb,
-                goMemLimit: goMemLimit(size.memoryMb),
-                samplingRatio: s.samplingRatio,
-                traceRetention: s.traceRetention,
-                ...(tier
-                    ? {
-                          tier: {
-                              hosts: hostAddresses.length,
-                              perCollector: { ...size, goMemLimit: goMemLimit(size.memoryMb) },
-                          },
-                      }
-                    : {}),
-            },
-        },
+        outputs: outputsPlan(s, scrape),
     };
 }
 

@@ -6,7 +6,7 @@ import { errorShare, loadCommand, spansPerTrace } from "../bench/load";
 import { buildTemplate, stamp } from "../bench/loadgen";
 import { planFor } from "../stack/plan";
 
-const settingsOf = (stack: string) => planFor(stack).collector.config;
+const settingsOf = (stack: string) => planFor(stack).collectorHosts[0].collector.config;
 const rendered = settingsOf("production");
 const places: BenchPlaces = {
     dir: "/tmp/bench",

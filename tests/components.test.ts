@@ -20,7 +20,7 @@ const sshHost = {
     hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEgBYcTSy98lV1VvEA4IgRxgqxkKY+gD4F3j5vMmBUcH",
 };
 const parentOf = (r: Registered) => String(r.parent ?? "");
-const requirements = plan.hosts.collector;
+const requirements = plan.collectorHosts[0].requirements;
 
 describe("PodmanHost", () => {
     it("makes a docker provider only for a host that runs containers, and a preflight step always", async () => {
@@ -93,7 +93,10 @@ describe("Firewall", () => {
             const host = new PodmanHost("h", { host: sshHost, requirements });
             new Firewall("fw", {
                 host,
-                settings: { classes: plan.firewall.classes, rulesetPath: "/etc/ivatar-otel/firewall.nft" },
+                settings: {
+                    classes: plan.collectorHosts[0].firewall.classes,
+                    rulesetPath: "/etc/ivatar-otel/firewall.nft",
+                },
             });
         });
         const step = resources.find((r) => r.name === "fw-table");
@@ -173,7 +176,7 @@ describe("OtelCollector and Jaeger", () => {
             new Jaeger("jaeger", { host, settings: plan.jaeger, network });
             new OtelCollector("collector", {
                 host,
-                settings: plan.collector,
+                settings: plan.collectorHosts[0].collector,
                 network,
                 bearerToken: pulumi.output("tok"),
             });

@@ -88,13 +88,13 @@ export function removeLeftovers(artifacts: StackArtifacts, plan: StackPlan): voi
     removeStackContainers(artifacts);
     run("podman", ["network", "rm", "--force", privateNetwork]);
     // The local stack keeps every host file (TLS, CA, Prometheus files) under its host directory.
-    fs.rmSync(path.dirname(plan.firewall.rulesetPath), { recursive: true, force: true });
+    fs.rmSync(path.dirname(plan.collectorHosts[0].firewall.rulesetPath), { recursive: true, force: true });
 }
 
 /** The TLS step's settings of a stack that has TLS (every stack file's does). */
 export function tlsStepOf(plan: StackPlan): TlsStepSettings {
-    if (plan.tls.mode === "disabled") throw new Error("this stack has TLS disabled");
-    return plan.tls.step;
+    if (plan.collectorHosts[0].tls.mode === "disabled") throw new Error("this stack has TLS disabled");
+    return plan.collectorHosts[0].tls.step;
 }
 
 /** The provider file and dashboards the Grafana step places (none when Grafana is off). */

@@ -119,7 +119,7 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         runOk("sh", ["-s"], { input: removeTlsScript(tlsStepOf(plan)) });
         fs.rmSync(hostDir, { recursive: true, force: true });
     };
-    const ports = plan.collector.ports;
+    const ports = plan.collectorHosts[0].collector.ports;
     const target = (protocol: "grpc" | "http"): Target => ({
         protocol,
         address: `localhost:${protocol === "grpc" ? ports.otlpGrpc : ports.otlpHttp}`,

@@ -206,7 +206,7 @@ describe("properties: the firewall covers every published port", () => {
                         }
                     }
                     // Each set holds exactly its class's networks of that family.
-                    for (const c of plan.firewall.classes) {
+                    for (const c of plan.collectorHosts[0].firewall.classes) {
                         for (const [family, want] of [
                             ["v4", c.networks.filter((n) => isIPv4(n.split("/")[0]))],
                             ["v6", c.networks.filter((n) => !isIPv4(n.split("/")[0]))],

@@ -78,7 +78,7 @@ for (const stack of allStackNames) {
                 configs.join(", "),
             );
             for (const config of configs) {
-                const result = validateCollectorConfig(path.join(dir, config), plan.collector.image);
+                const result = validateCollectorConfig(path.join(dir, config), plan.collectorHosts[0].collector.image);
                 assert.strictEqual(result.status, 0, `${config}: ${result.stdout}${result.stderr}`);
             }
         });
@@ -88,7 +88,10 @@ for (const stack of allStackNames) {
                 .readFileSync(path.join(dir, "collector/config.yaml"), "utf8")
                 .replace("spike_limit_percentage:", "spike_limit_percentge:");
             fs.writeFileSync(path.join(dir, "collector/broken.yaml"), broken);
-            const result = validateCollectorConfig(path.join(dir, "collector/broken.yaml"), plan.collector.image);
+            const result = validateCollectorConfig(
+                path.join(dir, "collector/broken.yaml"),
+                plan.collectorHosts[0].collector.image,
+            );
             assert.notStrictEqual(result.status, 0, "validation must reject an unknown key");
             assert.match(`${result.stdout}${result.stderr}`, /spike_limit_percentge/);
         });
@@ -258,14 +261,14 @@ for (const stack of allStackNames) {
                 broken,
                 fs.readFileSync(path.join(dir, "firewall/ruleset.nft"), "utf8").replace("10.", "310."),
             );
-            if (plan.firewall.classes.some((c) => c.networks.some((n) => n.startsWith("10.")))) {
+            if (plan.collectorHosts[0].firewall.classes.some((c) => c.networks.some((n) => n.startsWith("10.")))) {
                 assert.notStrictEqual(run("nft", ["-c", "-f", broken]).status, 0, "nft must reject a bad address");
             }
         });
 
         it("every systemd unit passes systemd-analyze verify without a warning", () => {
             const units = Object.keys(artifacts.files).filter((f) => /\.(service|timer)$/.test(f));
-            assert.ok(units.length >= (plan.tls.mode === "generate" ? 3 : 1), units.join(", "));
+            assert.ok(units.length >= (plan.collectorHosts[0].tls.mode === "generate" ? 3 : 1), units.join(", "));
             const result = run("systemd-analyze", ["verify", ...units.map((u) => path.join(dir, u))]);
             assert.deepStrictEqual([result.status, result.stderr], [0, ""], units.join(", "));
         });

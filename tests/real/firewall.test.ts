@@ -106,7 +106,7 @@ describe("live: firewall with bridge netfilter on, IPv4 and IPv6", function () {
             v6Listeners.push(server);
         }
         rulesetPath = path.join(stack.hostDir, "firewall.nft");
-        ruleset = renderRuleset({ classes: stack.plan.firewall.classes });
+        ruleset = renderRuleset({ classes: stack.plan.collectorHosts[0].firewall.classes });
     });
     after(() => {
         v6Listeners.forEach((s) => s.close());
@@ -116,7 +116,7 @@ describe("live: firewall with bridge netfilter on, IPv4 and IPv6", function () {
         for (const [key, value] of sysctlsBefore) run("sysctl", ["-w", `${key}=${value}`]);
     });
 
-    const ports = () => stack.plan.collector.ports;
+    const ports = () => stack.plan.collectorHosts[0].collector.ports;
     /** Every port the collector host publishes: OTLP gRPC and HTTP, exporter, internal metrics, health, Jaeger UI and metrics. */
     const allPorts = () => [
         ports().otlpGrpc,
@@ -226,12 +226,12 @@ describe("live: firewall with bridge netfilter on, IPv4 and IPv6", function () {
                         "--user",
                         "0",
                         "--network",
-                        stack.plan.collector.network,
+                        stack.plan.collectorHosts[0].collector.network,
                         "-v",
                         `${tools.telemetrygen}:/telemetrygen:ro`,
                         "--entrypoint",
                         "/telemetrygen",
-                        stack.plan.collector.image,
+                        stack.plan.collectorHosts[0].collector.image,
                         "traces",
                         "--otlp-endpoint",
                         `${clients.stranger.ip}:${port}`,

@@ -134,7 +134,7 @@ describe("live: development stack on local Podman", function () {
         const args = [
             "metrics",
             "--otlp-endpoint",
-            `localhost:${live().plan.collector.ports.otlpGrpc}`,
+            `localhost:${live().plan.collectorHosts[0].collector.ports.otlpGrpc}`,
             "--ca-cert",
             path.join(tlsStepOf(live().plan).caDir, "ca.crt"),
             "--otlp-header",
@@ -148,7 +148,9 @@ describe("live: development stack on local Podman", function () {
         assert.strictEqual(result.status, 0, result.stderr);
         const text = await waitFor("metric on :9464", async () => {
             const body = await (
-                await fetch(`http://127.0.0.1:${live().plan.collector.ports.prometheusExporter}/metrics`)
+                await fetch(
+                    `http://127.0.0.1:${live().plan.collectorHosts[0].collector.ports.prometheusExporter}/metrics`,
+                )
             ).text();
             return body.includes(name) ? body : undefined;
         });
@@ -261,7 +263,7 @@ describe("live: production sampling on local Podman", function () {
     const live = useLiveStack("production");
 
     it("keeps every error trace and samplingRatio of the others, within 4.5 standard deviations", async () => {
-        const ratio = live().plan.collector.config.samplingRatio;
+        const ratio = live().plan.collectorHosts[0].collector.config.samplingRatio;
         assert.strictEqual(ratio, 0.1);
         const sent = 2000;
         const errors = 150;

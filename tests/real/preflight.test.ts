@@ -25,12 +25,12 @@ describe("live: host preflight against this machine's Podman", () => {
         it(`passes for both hosts of Pulumi.${stack}.yaml on a host the toolchain set up`, () => {
             const plan = planFor(stack);
             // Room for the queue is checked below: test machines' disks vary, production's queue is 96 GiB.
-            const collector = { ...plan.hosts.collector, volumeRoom: undefined };
+            const collector = { ...plan.collectorHosts[0].requirements, volumeRoom: undefined };
             // Nothing is deployed here and this machine has no Grafana: the scrape targets, the running
             // Prometheus and Grafana's directories are checked below and on booted hosts
             // (tests/engine/hosts.test.ts), not against this machine.
             const prometheus = {
-                ...plan.hosts.prometheus,
+                ...plan.hosts.prometheus.requirements,
                 reaches: undefined,
                 prometheusReads: undefined,
                 directories: undefined,
@@ -49,7 +49,7 @@ describe("live: host preflight against this machine's Podman", () => {
     }
 
     it("refuses a queue limit larger than the disk under Podman's volumes, naming the key; passes one that fits", () => {
-        const collector = development().hosts.collector;
+        const collector = development().collectorHosts[0].requirements;
         const room = collector.volumeRoom;
         assert.ok(room, "the collector host checks room for its queue");
         const tooBig = preflightScript({ ...collector, volumeRoom: { ...room, bytes: 2 ** 60 } });
@@ -71,7 +71,7 @@ describe("live: host preflight against this machine's Podman", () => {
         try {
             const port = (target.address() as AddressInfo).port;
             const prometheus = {
-                ...planFor("production").hosts.prometheus,
+                ...planFor("production").hosts.prometheus.requirements,
                 prometheusReads: undefined,
                 directories: undefined,
             };
@@ -118,7 +118,7 @@ describe("live: host preflight against this machine's Podman", () => {
         const conf = path.join(dir, "cni.conf");
         fs.writeFileSync(conf, '[network]\nnetwork_backend = "cni"\n\n[engine]\nruntime = "runc"\n');
         const result = run("sh", ["-s"], {
-            input: preflightScript(development().hosts.collector),
+            input: preflightScript(development().collectorHosts[0].requirements),
             env: { ...process.env, CONTAINERS_CONF: conf },
         });
         assert.strictEqual(result.status, 1);
@@ -131,7 +131,7 @@ describe("live: host preflight against this machine's Podman", () => {
     it("refuses a host without nft while the firewall is on, naming every missing piece at once", () => {
         const conf = path.join(dir, "cni.conf");
         const result = run("sh", ["-s"], {
-            input: preflightScript(development().hosts.collector),
+            input: preflightScript(development().collectorHosts[0].requirements),
             env: { ...process.env, CONTAINERS_CONF: conf, PATH: "/usr/bin:/bin" },
         });
         assert.strictEqual(result.status, 1);

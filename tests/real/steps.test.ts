@@ -249,8 +249,8 @@ describe("live: host steps over SSH", function () {
     });
 
     it("firewall: create twice loads one table; delete removes table, ruleset and units", () => {
-        const ruleset = renderRuleset({ classes: plan.firewall.classes });
-        const rulesetPath = plan.firewall.rulesetPath;
+        const ruleset = renderRuleset({ classes: plan.collectorHosts[0].firewall.classes });
+        const rulesetPath = plan.collectorHosts[0].firewall.rulesetPath;
         try {
             assert.strictEqual(create(host, applyFirewallScript(ruleset, rulesetPath)).status, 0);
             const loaded = runOk("nft", ["list", "table", "inet", firewallTable]);

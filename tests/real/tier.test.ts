@@ -244,7 +244,7 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
         );
         assert.match(stored, /"name":"lookup \*\*\*\*"/, "the span name stays, masked");
 
-        const ratio = plan.collector.config.samplingRatio;
+        const ratio = plan.collectorHosts[0].collector.config.samplingRatio;
         const sampled = await settledTraces(ok, 1);
         const sigma = Math.sqrt(sent * ratio * (1 - ratio));
         console.log(`      kept ${sampled.size} of ${sent} (expected ${sent * ratio} ± ${(4.5 * sigma).toFixed(0)})`);

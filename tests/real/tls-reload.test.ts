@@ -19,7 +19,7 @@ function servedSerial(s: LiveStack): Promise<string> {
         const socket = tls.connect(
             {
                 host: "127.0.0.1",
-                port: s.plan.collector.ports.otlpGrpc,
+                port: s.plan.collectorHosts[0].collector.ports.otlpGrpc,
                 ca: s.ca,
                 servername: "localhost",
                 ALPNProtocols: ["h2"],
