@@ -71,96 +71,29 @@ export function receiverTls(s: Pick<CollectorConfigSettings, "tls">): Record<str
     };
 }
 
-export function collectorConfig(s: CollectorConfigSettings): Record<string, unknown> {
-    const tls = receiverTls(s);
-    const auth = { authenticator: "bearertokenauth/ingest" };
-    const protocol = (port: number) => ({ endpoint: `0.0.0.0:${port}`, ...(tls ? { tls } : {}), auth });
+// The pieces a collector's config is composed of. The single collector uses them all; a tier's
+// front and sampler (tier.ts) each take the ones their part needs.
 
+type Section = Record<string, unknown>;
+
+/** A config's sections; the service's extension list is the extensions' names, in order. */
+export interface ConfigParts {
+    extensions: Section;
+    receivers: Section;
+    processors: Section;
+    exporters: Section;
+    pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+}
+
+/** A config made of its parts, with the collector's own telemetry on the internal metrics port. */
+export function composeConfig(s: Pick<CollectorConfigSettings, "ports">, parts: ConfigParts): Record<string, unknown> {
     return {
-        extensions: {
-            health_check: { endpoint: `0.0.0.0:${s.ports.health}` },
-            "bearertokenauth/ingest": { filename: collectorPaths.bearerToken },
-            "file_storage/queue": {
-                directory: collectorPaths.queueDir,
-                create_directory: false,
-                compaction: { on_start: true, on_rebound: true, directory: collectorPaths.queueDir },
-            },
-        },
-        receivers: {
-            otlp: { protocols: { grpc: protocol(s.ports.otlpGrpc), http: protocol(s.ports.otlpHttp) } },
-        },
-        processors: {
-            // Refuses data (a retryable error for clients) before the container's limit is reached.
-            memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
-            // Masks e-mail addresses and credentials in resource, scope, span and event attribute values.
-            "redaction/pii": {
-                allow_all_keys: true,
-                blocked_values: [emailPattern, credentialPattern],
-                summary: "silent",
-            },
-            // Masks the same patterns in span names, status messages and event names, and removes
-            // span links, counting them as dropped: no processor can reach a link's attributes.
-            "transform/pii": {
-                error_mode: "ignore",
-                // One group per context: in a single group the processor would infer the event
-                // context for all of them and run them per event, so a span without events
-                // would keep its name and status message unmasked.
-                trace_statements: [
-                    { context: "span", statements: [...maskedSpanTexts.map(mask), ...linkRemoval] },
-                    { context: "spanevent", statements: maskedEventTexts.map(mask) },
-                ],
-            },
-            // Policies are OR-ed: every error trace, plus samplingRatio of the others.
-            tail_sampling: {
-                decision_wait: decisionWait,
-                decision_wait_after_root_received: decisionWaitAfterRoot,
-                // Both limits are shared out among the shards.
-                num_shards: s.samplingShards,
-                num_traces: tracesPerShard * s.samplingShards,
-                decision_cache: {
-                    sampled_cache_size: decisionsPerShard * s.samplingShards,
-                    non_sampled_cache_size: decisionsPerShard * s.samplingShards,
-                },
-                policies: [
-                    { name: "keep-every-error", type: "status_code", status_code: { status_codes: ["ERROR"] } },
-                    {
-                        name: "sample-the-rest",
-                        type: "probabilistic",
-                        probabilistic: { sampling_percentage: round(s.samplingRatio * 100) },
-                    },
-                ],
-            },
-            // ivatar's plan: 1 s or 1024 items, whichever comes first.
-            batch: { timeout: "1s", send_batch_size: 1024 },
-        },
-        exporters: {
-            "otlp_grpc/jaeger": {
-                endpoint: s.jaegerEndpoint,
-                // Jaeger is reached only on the private Podman network: no TLS, and no compression
-                // (gzip would cost collector CPU to save bandwidth on a local bridge).
-                tls: { insecure: true },
-                compression: "none",
-                // Retry until delivered; the persistent queue keeps the backlog across restarts.
-                retry_on_failure: {
-                    enabled: true,
-                    initial_interval: "5s",
-                    max_interval: "30s",
-                    max_elapsed_time: "0s",
-                },
-                sending_queue: {
-                    enabled: true,
-                    storage: "file_storage/queue",
-                    sizer: "bytes",
-                    queue_size: s.queueBytes,
-                },
-            },
-            prometheus: {
-                endpoint: `0.0.0.0:${s.ports.prometheusExporter}`,
-                resource_to_telemetry_conversion: { enabled: true },
-            },
-        },
+        extensions: parts.extensions,
+        receivers: parts.receivers,
+        processors: parts.processors,
+        exporters: parts.exporters,
         service: {
-            extensions: ["health_check", "bearertokenauth/ingest", "file_storage/queue"],
+            extensions: Object.keys(parts.extensions),
             telemetry: {
                 logs: { level: "info" },
                 metrics: {
@@ -180,22 +113,153 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
                     ],
                 },
             },
-            pipelines: {
-                traces: {
-                    receivers: ["otlp"],
-                    // Masking runs on what tail sampling keeps, in whole batches: nothing leaves the
-                    // collector unmasked, and the dropped share is never scanned (npm run bench).
-                    processors: ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"],
-                    exporters: ["otlp_grpc/jaeger"],
+            pipelines: parts.pipelines,
+        },
+    };
+}
+
+/** Health, the ingest token, and the disk the sending queue lives on. */
+export function baseExtensions(s: CollectorConfigSettings): Section {
+    return {
+        health_check: { endpoint: `0.0.0.0:${s.ports.health}` },
+        "bearertokenauth/ingest": { filename: collectorPaths.bearerToken },
+        "file_storage/queue": {
+            directory: collectorPaths.queueDir,
+            create_directory: false,
+            compaction: { on_start: true, on_rebound: true, directory: collectorPaths.queueDir },
+        },
+    };
+}
+
+/** OTLP over gRPC and HTTP from the apps, with TLS (when on) and the token. */
+export function appReceivers(s: CollectorConfigSettings): Section {
+    const tls = receiverTls(s);
+    const auth = { authenticator: "bearertokenauth/ingest" };
+    const protocol = (port: number) => ({ endpoint: `0.0.0.0:${port}`, ...(tls ? { tls } : {}), auth });
+    return { otlp: { protocols: { grpc: protocol(s.ports.otlpGrpc), http: protocol(s.ports.otlpHttp) } } };
+}
+
+/** Refuses data (a retryable error for clients) before the container's limit is reached. */
+export const memoryLimiter = {
+    memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
+};
+
+/** Masks e-mail addresses and credentials in resource, scope, span and event attribute values. */
+export const attributeMasking = {
+    "redaction/pii": {
+        allow_all_keys: true,
+        blocked_values: [emailPattern, credentialPattern],
+        summary: "silent",
+    },
+};
+
+/**
+ * Masks the same patterns in span names, status messages and event names, and removes span
+ * links, counting them as dropped: no processor can reach a link's attributes.
+ */
+export const textMasking = {
+    "transform/pii": {
+        error_mode: "ignore",
+        // One group per context: in a single group the processor would infer the event
+        // context for all of them and run them per event, so a span without events
+        // would keep its name and status message unmasked.
+        trace_statements: [
+            { context: "span", statements: [...maskedSpanTexts.map(mask), ...linkRemoval] },
+            { context: "spanevent", statements: maskedEventTexts.map(mask) },
+        ],
+    },
+};
+
+/** Policies are OR-ed: every error trace, plus samplingRatio of the others. */
+export function tailSampling(s: CollectorConfigSettings): Section {
+    return {
+        tail_sampling: {
+            decision_wait: decisionWait,
+            decision_wait_after_root_received: decisionWaitAfterRoot,
+            // Both limits are shared out among the shards.
+            num_shards: s.samplingShards,
+            num_traces: tracesPerShard * s.samplingShards,
+            decision_cache: {
+                sampled_cache_size: decisionsPerShard * s.samplingShards,
+                non_sampled_cache_size: decisionsPerShard * s.samplingShards,
+            },
+            policies: [
+                { name: "keep-every-error", type: "status_code", status_code: { status_codes: ["ERROR"] } },
+                {
+                    name: "sample-the-rest",
+                    type: "probabilistic",
+                    probabilistic: { sampling_percentage: round(s.samplingRatio * 100) },
                 },
-                metrics: {
-                    receivers: ["otlp"],
-                    processors: ["memory_limiter", "redaction/pii", "batch"],
-                    exporters: ["prometheus"],
-                },
+            ],
+        },
+    };
+}
+
+/** ivatar's plan: 1 s or 1024 items, whichever comes first. */
+export const batching = { batch: { timeout: "1s", send_batch_size: 1024 } };
+
+/**
+ * Jaeger's OTLP receiver: on the private Podman network with no TLS, or across the network with
+ * the TLS given. Retried until delivered; the persistent queue keeps the backlog across restarts.
+ */
+export function jaegerExporter(s: CollectorConfigSettings, tls: Section = { insecure: true }): Section {
+    return {
+        "otlp_grpc/jaeger": {
+            endpoint: s.jaegerEndpoint,
+            tls,
+            // No compression: gzip would cost collector CPU to save bandwidth on a local bridge.
+            compression: "none",
+            retry_on_failure: {
+                enabled: true,
+                initial_interval: "5s",
+                max_interval: "30s",
+                max_elapsed_time: "0s",
+            },
+            sending_queue: {
+                enabled: true,
+                storage: "file_storage/queue",
+                sizer: "bytes",
+                queue_size: s.queueBytes,
             },
         },
     };
+}
+
+/** The apps' OTLP metrics, for Prometheus to scrape. */
+export function metricsExporter(s: CollectorConfigSettings): Section {
+    return {
+        prometheus: {
+            endpoint: `0.0.0.0:${s.ports.prometheusExporter}`,
+            resource_to_telemetry_conversion: { enabled: true },
+        },
+    };
+}
+
+/**
+ * Masking runs on what tail sampling keeps, in whole batches: nothing leaves the collector
+ * unmasked, and the dropped share is never scanned (npm run bench).
+ */
+export const sampledTraceProcessors = ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"];
+
+/** The apps' metrics, masked, to the Prometheus exporter. */
+export const metricsPipeline = {
+    receivers: ["otlp"],
+    processors: ["memory_limiter", "redaction/pii", "batch"],
+    exporters: ["prometheus"],
+};
+
+/** The one collector of a single host: OTLP in, tail sampling and masking, Jaeger and Prometheus out. */
+export function collectorConfig(s: CollectorConfigSettings): Record<string, unknown> {
+    return composeConfig(s, {
+        extensions: baseExtensions(s),
+        receivers: appReceivers(s),
+        processors: { ...memoryLimiter, ...attributeMasking, ...textMasking, ...tailSampling(s), ...batching },
+        exporters: { ...jaegerExporter(s), ...metricsExporter(s) },
+        pipelines: {
+            traces: { receivers: ["otlp"], processors: sampledTraceProcessors, exporters: ["otlp_grpc/jaeger"] },
+            metrics: metricsPipeline,
+        },
+    });
 }
 
 function round(value: number): number {
