@@ -4,6 +4,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { OtelCollector } from "../components/collector";
 import { Firewall } from "../components/firewall";
+import { GrafanaDashboards } from "../components/grafana";
 import { PodmanHost } from "../components/host/podmanHost";
 import { Jaeger } from "../components/jaeger";
 import { PrometheusRules } from "../components/prometheus";
@@ -211,5 +212,53 @@ describe("OtelCollector and Jaeger", () => {
             collector?.secretPaths.some((p) => p.startsWith("uploads")),
             "the token upload is secret even when the caller's token was not",
         );
+    });
+});
+
+describe("every component", () => {
+    it("registers as outputs exactly its public fields", async () => {
+        // What each component passes to registerOutputs, noted as it is called (Pulumi calls it
+        // once more itself, with nothing, after the constructor).
+        type Registering = { registerOutputs(outputs?: Record<string, unknown>): void };
+        const prototype = pulumi.ComponentResource.prototype as unknown as Registering;
+        const registerOutputs = prototype.registerOutputs;
+        const registered = new Map<pulumi.ComponentResource, string[]>();
+        prototype.registerOutputs = function (this: pulumi.ComponentResource, outputs) {
+            registered.set(this, [...new Set([...(registered.get(this) ?? []), ...Object.keys(outputs ?? {})])].sort());
+            registerOutputs.call(this, outputs);
+        };
+        const components: pulumi.ComponentResource[] = [];
+        try {
+            await runComponents(() => {
+                const host = new PodmanHost("h", { host: sshHost, requirements });
+                const network = new docker.Network("n", { name: "ivatar-otel" }, { provider: host.provider });
+                const generated = plan.collectorHosts[0].tls;
+                if (generated.mode !== "generate") throw new Error("production generates its certificate");
+                components.push(
+                    host,
+                    new Firewall("fw", { host, settings: plan.collectorHosts[0].firewall }),
+                    new CollectorTls("tls", { host, settings: generated }),
+                    new Jaeger("jaeger", { host, settings: plan.jaeger, network }),
+                    new OtelCollector("collector", {
+                        host,
+                        settings: plan.collectorHosts[0].collector,
+                        network,
+                        bearerToken: pulumi.output("tok"),
+                    }),
+                    new PrometheusRules("rules", { host, settings: plan.prometheus }),
+                );
+                if (plan.grafana) components.push(new GrafanaDashboards("grafana", { host, settings: plan.grafana }));
+            });
+        } finally {
+            prototype.registerOutputs = registerOutputs;
+        }
+        assert.strictEqual(components.length, 7, "production places every kind of component");
+        for (const component of components) {
+            // Pulumi's own fields start with "__", and urn is every resource's.
+            const fields = Object.keys(component)
+                .filter((k) => !k.startsWith("__") && k !== "urn")
+                .sort();
+            assert.deepStrictEqual(registered.get(component), fields, component.constructor.name);
+        }
     });
 });

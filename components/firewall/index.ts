@@ -17,13 +17,14 @@ export interface FirewallArgs {
  * boot and load it again every minute (undoing any flush or edit). Removed with its units on destroy.
  */
 export class Firewall extends pulumi.ComponentResource {
-    readonly ruleset: string;
+    /** Where the ruleset file is placed on the collector host. */
+    readonly rulesetPath: string;
 
     constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:Firewall", name, {}, opts);
         const placement = firewallPlacement(args.settings);
-        this.ruleset = placement.ruleset;
+        this.rulesetPath = args.settings.rulesetPath;
         args.host.step(`${name}-table`, placement.step, { parent: this, dependsOn: dependenciesOf(opts) });
-        this.registerOutputs({ rulesetPath: args.settings.rulesetPath });
+        this.registerOutputs({ rulesetPath: this.rulesetPath });
     }
 }

@@ -17,14 +17,16 @@ export interface GrafanaDashboardsArgs {
  * they change. Grafana re-reads the dashboards on its own; the provider file at its next start.
  */
 export class GrafanaDashboards extends pulumi.ComponentResource {
-    /** Dashboard and provider file contents, by file name. */
-    readonly files: Record<string, string>;
+    /** Where the provider file and the dashboards are placed on the Grafana host. */
+    readonly providerPath: string;
+    readonly dashboardsDir: string;
 
     constructor(name: string, args: GrafanaDashboardsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:GrafanaDashboards", name, {}, opts);
         const placement = grafanaPlacement(args.settings);
-        this.files = placement.files;
+        this.providerPath = args.settings.providerPath;
+        this.dashboardsDir = args.settings.dashboardsDir;
         args.host.step(`${name}-files`, placement.step, { parent: this, dependsOn: dependenciesOf(opts) });
-        this.registerOutputs({ providerPath: args.settings.providerPath, dashboardsDir: args.settings.dashboardsDir });
+        this.registerOutputs({ providerPath: this.providerPath, dashboardsDir: this.dashboardsDir });
     }
 }

@@ -87,20 +87,20 @@ export type HostStep = Omit<StepScripts, "create"> & {
  */
 export class PodmanHost extends pulumi.ComponentResource {
     readonly address: string;
-    private readonly name: string;
-    private readonly settings: HostSettings;
-    private readonly sshPrivateKey?: pulumi.Input<string>;
+    readonly #name: string;
+    readonly #settings: HostSettings;
+    readonly #sshPrivateKey?: pulumi.Input<string>;
     /** The preflight step: every step and container on this host waits for it. */
     readonly preflight: pulumi.Resource;
-    private readonly podman?: docker.Provider;
-    private readonly everyAddress?: pulumi.Output<string>;
-    private readonly resolved?: pulumi.Output<Record<string, string>>;
+    readonly #podman?: docker.Provider;
+    readonly #everyAddress?: pulumi.Output<string>;
+    readonly #resolved?: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: PodmanHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:PodmanHost", name, {}, opts);
-        this.name = name;
-        this.settings = args.host;
-        this.sshPrivateKey = args.sshPrivateKey;
+        this.#name = name;
+        this.#settings = args.host;
+        this.#sshPrivateKey = args.sshPrivateKey;
         this.address = hostAddress(args.host);
         this.preflight = this.command(
             `${name}-preflight`,
@@ -109,7 +109,7 @@ export class PodmanHost extends pulumi.ComponentResource {
         );
         // Only a host that runs containers gets a docker provider (the Prometheus host runs steps only).
         if (args.requirements.podman) {
-            this.podman = new docker.Provider(
+            this.#podman = new docker.Provider(
                 `${name}-podman`,
                 {
                     host: dockerHostUri(args.host),
@@ -121,13 +121,13 @@ export class PodmanHost extends pulumi.ComponentResource {
                 `${name}-podman-facts`,
                 {
                     connection: this.connection,
-                    privateKey: this.sshPrivateKey,
+                    privateKey: this.#sshPrivateKey,
                     resolve: args.requirements.resolves ?? [],
                 },
                 { parent: this, dependsOn: [this.preflight] },
             );
-            this.everyAddress = facts.podmanVersion.apply(everyAddress);
-            this.resolved = facts.addresses;
+            this.#everyAddress = facts.podmanVersion.apply(everyAddress);
+            this.#resolved = facts.addresses;
         }
         this.registerOutputs({ address: this.address, preflight: this.preflight });
     }
@@ -147,38 +147,38 @@ export class PodmanHost extends pulumi.ComponentResource {
 
     /** The docker provider for this host's Podman. */
     get provider(): docker.Provider {
-        if (!this.podman) throw this.runsNoContainers();
-        return this.podman;
+        if (!this.#podman) throw this.runsNoContainers();
+        return this.#podman;
     }
 
     private runsNoContainers(): pulumi.InputPropertyError {
         return new pulumi.InputPropertyError({
             propertyPath: "requirements.podman",
-            reason: `${this.name}: this host runs no containers (its requirements say podman: false)`,
+            reason: `${this.#name}: this host runs no containers (its requirements say podman: false)`,
         });
     }
 
     /** The host address of ports published on every address, as this host's Podman reports it (everyAddress). */
     get publishAddress(): pulumi.Output<string> {
-        if (!this.everyAddress) throw this.runsNoContainers();
-        return this.everyAddress;
+        if (!this.#everyAddress) throw this.runsNoContainers();
+        return this.#everyAddress;
     }
 
     /** The addresses this host resolves the names in its requirements' `resolves` to (for its containers). */
     get addresses(): pulumi.Output<Record<string, string>> {
-        if (!this.resolved) throw this.runsNoContainers();
-        return this.resolved;
+        if (!this.#resolved) throw this.runsNoContainers();
+        return this.#resolved;
     }
 
     /** How the dynamic providers (KeptStep, PodmanFacts) reach this host: the docker provider's SSH, or locally. */
     private get connection(): HostConnection {
-        return isSsh(this.settings)
+        return isSsh(this.#settings)
             ? {
                   sshArgs: [
-                      ...sshOptions(this.settings),
+                      ...sshOptions(this.#settings),
                       "-p",
-                      String(this.settings.port),
-                      `${this.settings.user}@${this.settings.address}`,
+                      String(this.#settings.port),
+                      `${this.#settings.user}@${this.#settings.address}`,
                   ],
               }
             : {};
@@ -193,7 +193,12 @@ export class PodmanHost extends pulumi.ComponentResource {
         if (step.check !== undefined) {
             new KeptStep(
                 `${name}-kept`,
-                { connection: this.connection, privateKey: this.sshPrivateKey, check: step.check, repair: step.create },
+                {
+                    connection: this.connection,
+                    privateKey: this.#sshPrivateKey,
+                    check: step.check,
+                    repair: step.create,
+                },
                 { parent: opts.parent, dependsOn: [placed] },
             );
         }
@@ -214,7 +219,7 @@ export class PodmanHost extends pulumi.ComponentResource {
             triggers: step.rerunWhen,
             logging: "stdoutAndStderr" as const,
         };
-        if (!isSsh(this.settings)) {
+        if (!isSsh(this.#settings)) {
             return new command.local.Command(name, { ...common, interpreter: ["/bin/sh", "-c"] }, opts);
         }
         return new command.remote.Command(
@@ -222,11 +227,11 @@ export class PodmanHost extends pulumi.ComponentResource {
             {
                 ...common,
                 connection: {
-                    host: this.settings.address,
-                    port: this.settings.port,
-                    user: this.settings.user,
-                    hostKey: this.settings.hostKey,
-                    privateKey: this.sshPrivateKey,
+                    host: this.#settings.address,
+                    port: this.#settings.port,
+                    user: this.#settings.user,
+                    hostKey: this.#settings.hostKey,
+                    privateKey: this.#sshPrivateKey,
                 },
             },
             opts,

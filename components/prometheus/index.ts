@@ -18,15 +18,16 @@ export interface PrometheusRulesArgs {
  * Removed on destroy.
  */
 export class PrometheusRules extends pulumi.ComponentResource {
-    readonly rules: string;
-    readonly scrapeConfig: string;
+    /** Where the alert rules and the scrape jobs are placed on the Prometheus host. */
+    readonly rulesPath: string;
+    readonly scrapePath: string;
 
     constructor(name: string, args: PrometheusRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ivatar:otel:PrometheusRules", name, {}, opts);
         const placement = prometheusPlacement(args.settings);
-        this.rules = placement.rules;
-        this.scrapeConfig = placement.scrapeConfig;
+        this.rulesPath = args.settings.rulesPath;
+        this.scrapePath = args.settings.scrapePath;
         args.host.step(`${name}-files`, placement.step, { parent: this, dependsOn: dependenciesOf(opts) });
-        this.registerOutputs({ rulesPath: args.settings.rulesPath, scrapePath: args.settings.scrapePath });
+        this.registerOutputs({ rulesPath: this.rulesPath, scrapePath: this.scrapePath });
     }
 }
