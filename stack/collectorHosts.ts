@@ -47,6 +47,11 @@ export function collectorHostList(s: StackSettings): HostSettings[] {
     throw new Error("collectorHost: expected a host, or two or more in collectorHosts");
 }
 
+/** The stack's shape: several collector hosts make a tier (a front and a sampler on each). */
+export function shapeOf(s: StackSettings): "single" | "tier" {
+    return s.collectorHosts ? "tier" : "single";
+}
+
 /** The tier's hash ring and port; undefined with one host. */
 export function tierOf(s: StackSettings): TierSettings | undefined {
     if (!s.collectorHosts) return undefined;
@@ -57,7 +62,7 @@ export function tierOf(s: StackSettings): TierSettings | undefined {
 /** A collector's limits: the host's sizing, halved between front and sampler in a tier (as is the queue disk). */
 export function containerSize(s: StackSettings): { cpus: number; memoryMb: number } {
     const c = s.collector;
-    return s.collectorHosts
+    return shapeOf(s) === "tier"
         ? { cpus: c.cpus / 2, memoryMb: Math.floor(c.memoryMb / 2) }
         : { cpus: c.cpus, memoryMb: c.memoryMb };
 }

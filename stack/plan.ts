@@ -19,7 +19,7 @@ import {
     containerSize,
     planCollectorHosts,
     privateNetwork,
-    tierOf,
+    shapeOf,
 } from "./collectorHosts";
 
 /** Compiles only when the schema's output fits the component's own settings type. */
@@ -200,7 +200,7 @@ function outputsPlan(s: StackSettings, scrape: ScrapeSettings): StackPlan["outpu
     const scheme = s.tls.mode === "disabled" ? "http" : "https";
     const size = containerSize(s);
     const addresses = collectorHostList(s).map(hostAddress);
-    const tier = s.collectorHosts !== undefined;
+    const tier = shapeOf(s) === "tier";
     return {
         collectorEndpoints: {
             otlpGrpc: `${scheme}://${host}:${c.ports.otlpGrpc}`,
@@ -239,16 +239,12 @@ function outputsPlan(s: StackSettings, scrape: ScrapeSettings): StackPlan["outpu
     };
 }
 
-export function planStack(s: StackSettings): StackPlan {
+/** What Prometheus scrapes: each host of a tier by its name; a single host by the name Prometheus is given, or the apps'. */
+function scrapePlan(s: StackSettings): ScrapeSettings {
     const c = s.collector;
-    const tlsEnabled = s.tls.mode !== "disabled";
-    const tlsDir = `${c.hostDir}/tls`;
-    const tier = tierOf(s);
-    const size = containerSize(s);
-    const paths = servicePaths(s);
-    const scrape: ScrapeSettings = {
+    const tier = shapeOf(s) === "tier";
+    return {
         environment: s.environment,
-        // Each host of a tier by its name; a single host by the name Prometheus is given, or the apps'.
         addresses: tier ? collectorHostList(s).map(hostAddress) : [s.prometheus.scrapeAddress ?? c.endpointHost],
         ports: {
             prometheusExporter: c.ports.prometheusExporter,
@@ -257,12 +253,18 @@ export function planStack(s: StackSettings): StackPlan {
             ...(tier ? { samplerMetrics: c.samplerPorts.internalMetrics } : {}),
         },
     };
-    const config: CollectorConfigSettings = {
+}
+
+/** The settings every collector config of the stack is rendered from (the samplers' then point at Jaeger their own way). */
+function collectorConfigPlan(s: StackSettings): CollectorConfigSettings {
+    const c = s.collector;
+    const tlsEnabled = s.tls.mode !== "disabled";
+    return {
         samplingRatio: s.samplingRatio,
         ports: c.ports,
         // In a tier the host's queue disk is split too: the front's (for a sampler that is away) and the sampler's (for Jaeger).
-        queueBytes: Math.floor((c.queueDiskGiB * 2 ** 30) / (tier ? 2 : 1)),
-        samplingShards: Math.max(1, Math.ceil(size.cpus)),
+        queueBytes: Math.floor((c.queueDiskGiB * 2 ** 30) / (shapeOf(s) === "tier" ? 2 : 1)),
+        samplingShards: Math.max(1, Math.ceil(containerSize(s).cpus)),
         tls: {
             enabled: tlsEnabled,
             clientCa: tlsEnabled && s.tls.clientCa !== undefined,
@@ -270,36 +272,55 @@ export function planStack(s: StackSettings): StackPlan {
         },
         jaegerEndpoint: jaegerOtlpEndpoint,
     };
+}
+
+/** The alert rules and scrape jobs, and where they go on the Prometheus host. */
+function prometheusPlan(s: StackSettings, scrape: ScrapeSettings): PrometheusSettings {
+    const paths = servicePaths(s);
+    return {
+        rules: {
+            environment: s.environment,
+            ...containerSize(s),
+            runbookBaseUrl: s.prometheus.runbookBaseUrl,
+            ...(shapeOf(s) === "tier" ? { tier: { samplers: collectorHostList(s).length } } : {}),
+        },
+        scrape,
+        rulesPath: paths.rules,
+        scrapePath: paths.scrape,
+        ruleTestsFile: `${paths.stem}.rules.test.yml`,
+        reloadUrl: s.prometheus.reloadUrl,
+    };
+}
+
+/** The dashboards and where they go on the Grafana host; undefined when grafana.enabled is false. */
+function grafanaPlan(s: StackSettings): GrafanaSettings | undefined {
+    if (!s.grafana.enabled) return undefined;
+    const paths = servicePaths(s);
+    const size = containerSize(s);
+    return {
+        dashboards: {
+            environment: s.environment,
+            collector: { ...size, goMemLimitMiB: goMemLimitMiB(size.memoryMb) },
+            jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
+        },
+        folder: s.grafana.folder,
+        providerPath: paths.grafanaProvider,
+        dashboardsDir: `${s.grafana.dashboardsDir}/${paths.stem}`,
+    };
+}
+
+/** The stack's shape and every component's settings, from validated settings. */
+export function planStack(s: StackSettings): StackPlan {
+    const c = s.collector;
+    const tlsDir = `${c.hostDir}/tls`;
+    const scrape = scrapePlan(s);
     return {
         environment: s.environment,
-        shape: tier ? "tier" : "single",
-        collectorHosts: planCollectorHosts(s, config, tlsDir),
-        jaeger: jaegerPlan(s, tier !== undefined, tlsDir),
-        prometheus: {
-            rules: {
-                environment: s.environment,
-                ...size,
-                runbookBaseUrl: s.prometheus.runbookBaseUrl,
-                ...(tier ? { tier: { samplers: tier.samplers.length } } : {}),
-            },
-            scrape,
-            rulesPath: paths.rules,
-            scrapePath: paths.scrape,
-            ruleTestsFile: `${paths.stem}.rules.test.yml`,
-            reloadUrl: s.prometheus.reloadUrl,
-        },
-        grafana: s.grafana.enabled
-            ? {
-                  dashboards: {
-                      environment: s.environment,
-                      collector: { ...size, goMemLimitMiB: goMemLimitMiB(size.memoryMb) },
-                      jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
-                  },
-                  folder: s.grafana.folder,
-                  providerPath: paths.grafanaProvider,
-                  dashboardsDir: `${s.grafana.dashboardsDir}/${paths.stem}`,
-              }
-            : undefined,
+        shape: shapeOf(s),
+        collectorHosts: planCollectorHosts(s, collectorConfigPlan(s), tlsDir),
+        jaeger: jaegerPlan(s, shapeOf(s) === "tier", tlsDir),
+        prometheus: prometheusPlan(s, scrape),
+        grafana: grafanaPlan(s),
         hosts: serviceHosts(s, scrape),
         app: {
             environment: s.environment,
@@ -307,7 +328,7 @@ export function planStack(s: StackSettings): StackPlan {
             serviceVersion: s.serviceVersion,
             endpointHost: c.endpointHost,
             otlpGrpcPort: c.ports.otlpGrpc,
-            tlsEnabled,
+            tlsEnabled: s.tls.mode !== "disabled",
             selfIssuedCaPath: s.tls.mode === "generate" ? s.tls.appCaPath : undefined,
         },
         outputs: outputsPlan(s, scrape),
