@@ -8,6 +8,8 @@ export const environments: readonly Environment[] = ["production", "development"
 
 const common = {
     traceRetention: "168h",
+    // ivatar's users' addresses are personal data, like their e-mail addresses.
+    clientAddresses: "truncate",
     collector: {
         image: versions.collector.image,
         endpointHost: "collector.internal",

@@ -190,6 +190,8 @@ export const stackSchema = z.strictObject({
         .max(1, { error: "expected a number from 0 to 1" }),
     /** How long Jaeger keeps traces. */
     traceRetention: duration("the trace retention"),
+    /** Client IP address attributes: truncated before storage (IPv4 to /24, IPv6 to /48), or kept whole. */
+    clientAddresses: z.enum(["truncate", "keep"], { error: "expected truncate or keep" }),
     /** Where the collector and Jaeger run (one host; collectorHosts for several). */
     collectorHost: hostSchema.optional(),
     /** Two or more hosts, each running a front and a sampling collector; Jaeger runs on the first. */

@@ -271,6 +271,7 @@ function collectorConfigPlan(s: StackSettings): CollectorConfigSettings {
             reloadInterval: s.tls.reloadInterval,
         },
         jaegerEndpoint: jaegerOtlpEndpoint,
+        clientAddresses: s.clientAddresses,
     };
 }
 

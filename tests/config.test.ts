@@ -47,6 +47,12 @@ const badCases: BadCase[] = [
     },
     { what: "negative sampling ratio", set: { samplingRatio: "-0.1" }, names: ["samplingRatio"] },
     {
+        what: "client addresses neither truncated nor kept",
+        set: { clientAddresses: "hash" },
+        names: ["clientAddresses"],
+        mentions: ["expected truncate or keep", 'found "hash"'],
+    },
+    {
         what: "negative memory",
         set: { collector: json({ ...productionObject("collector"), memoryMb: -1 }) },
         names: ["collector.memoryMb"],

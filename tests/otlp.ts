@@ -1,7 +1,7 @@
 // OTLP clients for the live tests (the OpenTelemetry JS SDK's own exporters), and Jaeger's
 // /api/v3 query API.
 import * as grpc from "@grpc/grpc-js";
-import { ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { ExportResult, ExportResultCode } from "@opentelemetry/core";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
 import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
@@ -25,6 +25,8 @@ export interface SpanBatch {
     attributes?: Record<string, string>;
     /** Root span name (default "request <i>"). */
     name?: string;
+    /** Root span kind (default internal). */
+    kind?: SpanKind;
     /** Status message of error traces (default "test error"). */
     statusMessage?: string;
     /** An event on each root span. */
@@ -54,7 +56,7 @@ export function makeSpans(batch: SpanBatch): ReadableSpan[] {
             : [];
         const root = tracer.startSpan(
             batch.name ?? `request ${i}`,
-            { attributes: batch.attributes, links },
+            { attributes: batch.attributes, links, kind: batch.kind },
             ROOT_CONTEXT,
         );
         if (batch.event) root.addEvent(batch.event.name, batch.event.attributes);

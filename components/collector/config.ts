@@ -21,6 +21,8 @@ export interface CollectorConfigSettings {
     tls: { enabled: boolean; clientCa: boolean; reloadInterval: string };
     /** host:port of Jaeger's OTLP gRPC receiver on the private network. */
     jaegerEndpoint: string;
+    /** Client IP address attributes: truncated (IPv4 to /24, IPv6 to /48) before export, or kept whole. */
+    clientAddresses: "truncate" | "keep";
 }
 
 /** Values that look like e-mail addresses, anywhere in an attribute value. */
@@ -153,22 +155,55 @@ export const attributeMasking = {
     },
 };
 
+// Client IP addresses, under the old and the new semantic-convention names. The peer's address
+// is the client's only on a server span (on a client span it is the server called).
+const clientAddressKeys = ["client.address", "client.socket.address", "http.client_ip"];
+const serverPeerAddressKeys = ["network.peer.address", "net.peer.ip", "net.sock.peer.addr"];
+const hextet = "[0-9A-Fa-f]{1,4}";
+
 /**
- * Masks the same patterns in span names, status messages and event names, and removes span
- * links, counting them as dropped: no processor can reach a link's attributes.
+ * OTTL statements that truncate an address attribute: every IPv4 address in it to its /24 (so
+ * an X-Forwarded-For list too), and a value that is one IPv6 address to its /48 (the first three
+ * groups; where "::" comes sooner, what stands before it). Written without backslashes or quotes,
+ * as the masking patterns; "$$" is a literal "$" in the collector's config.
  */
-export const textMasking = {
-    "transform/pii": {
-        error_mode: "ignore",
-        // One group per context: in a single group the processor would infer the event
-        // context for all of them and run them per event, so a span without events
-        // would keep its name and status message unmasked.
-        trace_statements: [
-            { context: "span", statements: [...maskedSpanTexts.map(mask), ...linkRemoval] },
-            { context: "spanevent", statements: maskedEventTexts.map(mask) },
-        ],
-    },
-};
+function truncateAddress(key: string, condition = ""): string[] {
+    const value = `span.attributes["${key}"]`;
+    return [
+        `replace_pattern(${value}, "([0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3})[.][0-9]{1,3}", "$$1.0")${condition}`,
+        `replace_pattern(${value}, "^(${hextet}:${hextet}:${hextet}):[0-9A-Fa-f:.]*$", "$$1::")${condition}`,
+        `replace_pattern(${value}, "^([0-9A-Fa-f:]*?)::[0-9A-Fa-f:.]*$", "$$1::")${condition}`,
+    ];
+}
+
+/**
+ * Masks the same patterns in span names, status messages and event names, removes span links
+ * (counting them as dropped: no processor can reach a link's attributes), and truncates client
+ * addresses unless the stack keeps them whole.
+ */
+export function textMasking(s: Pick<CollectorConfigSettings, "clientAddresses">): Section {
+    const addresses =
+        s.clientAddresses === "truncate"
+            ? [
+                  ...clientAddressKeys.flatMap((key) => truncateAddress(key)),
+                  ...serverPeerAddressKeys.flatMap((key) =>
+                      truncateAddress(key, " where span.kind == SPAN_KIND_SERVER"),
+                  ),
+              ]
+            : [];
+    return {
+        "transform/pii": {
+            error_mode: "ignore",
+            // One group per context: in a single group the processor would infer the event
+            // context for all of them and run them per event, so a span without events
+            // would keep its name and status message unmasked.
+            trace_statements: [
+                { context: "span", statements: [...maskedSpanTexts.map(mask), ...linkRemoval, ...addresses] },
+                { context: "spanevent", statements: maskedEventTexts.map(mask) },
+            ],
+        },
+    };
+}
 
 /** Policies are OR-ed: every error trace, plus samplingRatio of the others. */
 export function tailSampling(s: CollectorConfigSettings): Section {
@@ -253,7 +288,7 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
     return composeConfig(s, {
         extensions: baseExtensions(s),
         receivers: appReceivers(s),
-        processors: { ...memoryLimiter, ...attributeMasking, ...textMasking, ...tailSampling(s), ...batching },
+        processors: { ...memoryLimiter, ...attributeMasking, ...textMasking(s), ...tailSampling(s), ...batching },
         exporters: { ...jaegerExporter(s), ...metricsExporter(s) },
         pipelines: {
             traces: { receivers: ["otlp"], processors: sampledTraceProcessors, exporters: ["otlp_grpc/jaeger"] },

@@ -131,7 +131,7 @@ export function samplerConfig(
                 },
             },
         },
-        processors: { ...memoryLimiter, ...attributeMasking, ...textMasking, ...tailSampling(s), ...batching },
+        processors: { ...memoryLimiter, ...attributeMasking, ...textMasking(s), ...tailSampling(s), ...batching },
         exporters: toJaeger,
         pipelines: {
             traces: { receivers: ["otlp/tier"], processors: sampledTraceProcessors, exporters: ["otlp_grpc/jaeger"] },

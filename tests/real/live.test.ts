@@ -1,6 +1,7 @@
 // Live, end to end on this machine's Podman: the collector and Jaeger from the components' own
 // specs and files, real OTLP clients, Jaeger's query API, the collector's metrics, Prometheus.
 import * as assert from "assert";
+import { SpanKind } from "@opentelemetry/api";
 import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -97,6 +98,48 @@ describe("live: development stack on local Podman", function () {
         assert.match(raw, /"message":"no avatar for \*\*\*\* \(\*\*\*\*\)"/, "the status message stays, masked");
         assert.match(raw, /"name":"lookup \*\*\*\*"/, "the event name stays, masked");
         assert.ok(!raw.includes("b7ad6b7169203331"), "the link was stored");
+    });
+
+    it("truncates client addresses before storage (IPv4 to /24, IPv6 to /48), a server span's peer too, and leaves a client span's peer whole", async () => {
+        const service = `live-addresses-${runId}`;
+        const sent = {
+            server: {
+                "client.address": "203.0.113.77",
+                "http.client_ip": "198.51.100.23, 203.0.113.77",
+                "client.socket.address": "2001:db8:85a3:8d3:1319:8a2e:370:7348",
+                "network.peer.address": "2001:db8::42",
+                "net.peer.ip": "192.0.2.201",
+                "net.sock.peer.addr": "::ffff:192.0.2.201",
+            },
+            client: { "network.peer.address": "10.20.30.40", "net.peer.ip": "2001:db8:1:2::7" },
+        };
+        const stored = {
+            server: {
+                "client.address": "203.0.113.0",
+                "http.client_ip": "198.51.100.0, 203.0.113.0",
+                "client.socket.address": "2001:db8:85a3::",
+                "network.peer.address": "2001:db8::",
+                "net.peer.ip": "192.0.2.0",
+                "net.sock.peer.addr": "::",
+            },
+            client: sent.client,
+        };
+        for (const [name, kind] of [
+            ["server", SpanKind.SERVER],
+            ["client", SpanKind.CLIENT],
+        ] as const) {
+            const spans = makeSpans({ service, traces: 1, error: true, kind, name, attributes: sent[name] });
+            assert.ok(succeeded(await exportSpans(live().target("grpc"), spans)));
+        }
+        assert.strictEqual(await tracesInJaeger(live(), service, 2), 2, live().logs());
+        const spans = await jaegerSpans(live().jaegerUrl, service);
+        for (const name of ["server", "client"] as const) {
+            const attributes = spans.find((s) => s.name === name)?.attributes ?? [];
+            const held = Object.fromEntries(
+                attributes.filter((a) => a.key in sent[name]).map((a) => [a.key, a.value.stringValue]),
+            );
+            assert.deepStrictEqual(held, stored[name], `${name} span`);
+        }
     });
 
     it("masks the name and status message of a span without events too", async () => {
