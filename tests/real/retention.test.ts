@@ -3,7 +3,6 @@
 // prefix's indices, delete some); the cleaner itself is the real one, in its pinned image, run
 // by the command line of the rendered systemd service with the files the retention step wrote.
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
@@ -15,22 +14,7 @@ import {
 } from "../../components/jaeger/retention";
 import { generateTlsScript, removeTlsScript } from "../../components/tls/steps";
 import { planFor } from "../../stack/plan";
-import { ensureToolchain, runOk, run, tempDir } from "../tools";
-
-/** Runs a command without blocking this process, which serves the cluster's answers meanwhile. */
-function runAsync(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
-    return new Promise((resolve) => {
-        const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-        let output = "";
-        child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-        child.on("close", (status) => {
-            clearTimeout(timer);
-            resolve({ status, output });
-        });
-    });
-}
+import { ensureToolchain, runAsync, runOk, run, tempDir } from "../tools";
 
 /** The podman arguments of the rendered service's ExecStart. */
 function serviceCommand(settings: RetentionSettings): { program: string; args: string[] } {
@@ -124,8 +108,9 @@ describe("live: Jaeger's index retention on a search cluster", function () {
     it("the service's command deletes exactly the days past the retention, with the user's credentials over the cluster's CA", async () => {
         const { program, args } = serviceCommand(settings);
         assert.strictEqual(program, "/usr/bin/podman");
+        // Without blocking this process, which serves the cluster's answers meanwhile.
         const result = await runAsync(program, args);
-        assert.strictEqual(result.status, 0, result.output);
+        assert.strictEqual(result.status, 0, result.stdout + result.stderr);
         assert.ok(requests.length >= 2 && requests.every((r) => r.authorized), JSON.stringify(requests));
         const deleted = requests
             .filter((r) => r.method === "DELETE")
