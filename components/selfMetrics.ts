@@ -8,6 +8,7 @@ export const prometheusNameStyle = { without_type_suffix: true, without_units: t
 export const collectorMetrics = {
     cpuSeconds: "otelcol_process_cpu_seconds",
     memoryRss: "otelcol_process_memory_rss",
+    acceptedSpans: "otelcol_receiver_accepted_spans",
     refusedSpans: "otelcol_receiver_refused_spans",
     sentSpans: "otelcol_exporter_sent_spans",
     sendFailedSpans: "otelcol_exporter_send_failed_spans",

@@ -38,6 +38,8 @@ const common = {
         reloadUrl: "http://localhost:9090/-/reload",
         // The runbook shipped with this project; point it at where your repository is browsable.
         runbookBaseUrl: "docs/runbook.md",
+        // ivatar's production takes requests all day; other stacks may be quiet for hours.
+        noSpansAlertAfter: "off",
     },
 };
 
@@ -46,6 +48,7 @@ const perEnvironment: Record<Environment, Plain> = {
     production: {
         serviceName: "ivatar-production",
         samplingRatio: 0.1,
+        prometheus: { noSpansAlertAfter: "15m" },
         // Over an hour of Jaeger outage at the rated load (README, Performance).
         collector: { cpus: 4, memoryMb: 8192, queueDiskGiB: 96 },
         firewall: { enabled: true },

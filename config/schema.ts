@@ -4,6 +4,7 @@ import { z } from "zod";
 import versions from "../versions.json";
 import { isCidr } from "../grammar/cidr";
 import {
+    durationHours,
     isDisplayName,
     isDnsName,
     isHostAddress,
@@ -14,6 +15,8 @@ import {
     isSearchServerUrl,
     isVersionLabel,
 } from "../grammar/text";
+
+export { durationHours };
 
 export { isCidr };
 
@@ -28,10 +31,6 @@ function isWholeHostKey(value: string): boolean {
 
 /** Go's durations overflow past about 2,562,047 hours; ten years is a sane ceiling for a retention. */
 const maxRetentionHours = 87_600;
-export function durationHours(value: string): number {
-    const part = (unit: string) => Number(value.match(new RegExp(`(\\d+)${unit}`))?.[1] ?? 0);
-    return part("h") + part("m") / 60 + part("s") / 3600;
-}
 
 /** Go duration as Jaeger and the collector read it: hours, minutes, seconds ("168h", "90m"). */
 const goDuration = /^(\d+h)?(\d+m)?(\d+s)?$/;
@@ -214,6 +213,12 @@ export const stackSchema = z.strictObject({
         runbookBaseUrl: text("the runbook's URL").refine((v) => isHttpUrl(v) || isRelativeLink(v), {
             error: "expected the runbook's http(s) URL or a relative link like docs/runbook.md (no spaces, quotes or braces)",
         }),
+        /** How long the apps may send no span before an alert says so, as a Go duration, or off (stacks whose apps may be quiet). */
+        noSpansAlertAfter: text("a Go duration like 15m, or off").refine(
+            (v) =>
+                v === "off" || (goDuration.test(v) && v !== "" && !/^(0+[hms])+$/.test(v) && durationHours(v) <= 168),
+            { error: "expected a Go duration in h/m/s of at most 168h, like 15m, or off" },
+        ),
         /** Host name Prometheus uses to scrape the collector; defaults to collector.endpointHost. */
         scrapeAddress: urlHost("a host name").optional(),
     }),

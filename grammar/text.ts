@@ -86,3 +86,9 @@ export function requireOwner(what: string, owner: string): void {
 export function requireSafePaths(what: string, ...paths: string[]): void {
     for (const path of paths) requireGrammar(isSafeAbsolutePath(path), what, path);
 }
+
+/** The hours in a Go duration of hours, minutes and seconds ("168h", "1h30m", "90s"). */
+export function durationHours(value: string): number {
+    const part = (unit: string) => Number(value.match(new RegExp(`(\\d+)${unit}`))?.[1] ?? 0);
+    return part("h") + part("m") / 60 + part("s") / 3600;
+}

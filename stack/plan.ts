@@ -284,6 +284,7 @@ function prometheusPlan(s: StackSettings, scrape: ScrapeSettings): PrometheusSet
             ...containerSize(s),
             runbookBaseUrl: s.prometheus.runbookBaseUrl,
             ...(shapeOf(s) === "tier" ? { tier: { samplers: collectorHostList(s).length } } : {}),
+            ...(s.prometheus.noSpansAlertAfter === "off" ? {} : { noSpansFor: s.prometheus.noSpansAlertAfter }),
         },
         scrape,
         rulesPath: paths.rules,

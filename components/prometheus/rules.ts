@@ -1,6 +1,6 @@
 // Alert rules for the collector, and the promtool unit tests that prove each one fires on a bad
 // series and stays quiet on a healthy one. Pure: thresholds come from the stack's sizing.
-import { isHttpUrl, isRelativeLink, requireGrammar } from "../../grammar/text";
+import { durationHours, isHttpUrl, isRelativeLink, requireGrammar } from "../../grammar/text";
 import { renderYaml } from "../yaml";
 import { collectorMetrics } from "../selfMetrics";
 import { scrapeJobs } from "./scrape";
@@ -14,6 +14,8 @@ export interface RuleSettings {
     runbookBaseUrl: string;
     /** The collector tier, when there is one: how many samplers every front must know. */
     tier?: { samplers: number };
+    /** How long the apps may send no span before OtelCollectorNoSpans fires (Go duration); none: no such alert. */
+    noSpansFor?: string;
 }
 
 interface AlertRule {
@@ -30,6 +32,8 @@ interface AlertCase {
     /** Labels the firing alert carries besides severity. */
     labels: Record<string, string>;
     firing: { series: string; values: string }[];
+    /** Another way the alert must fire, where its expression has two branches. */
+    alsoFiring?: { series: string; values: string }[];
     healthy: { series: string; values: string }[];
 }
 
@@ -215,6 +219,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
             ],
         },
         ...(s.tier ? tierCases(s.tier.samplers, rule) : []),
+        ...(s.noSpansFor ? [noSpansCase(s.noSpansFor, rule)] : []),
         {
             // More traces arrive than tail sampling holds: the oldest go undecided, errors included.
             rule: rule(
@@ -267,6 +272,38 @@ function tierCases(samplers: number, rule: MakeRule): AlertCase[] {
     ];
 }
 
+/**
+ * Silence from the apps while the collectors are up: a broken app config (endpoint, token, CA)
+ * looks like a quiet night otherwise. A counter that was never created (no span since the
+ * collector started) counts as silence too.
+ */
+function noSpansCase(after: string, rule: MakeRule): AlertCase {
+    const fromApps = `${collectorMetrics.acceptedSpans}{${selector}, receiver="otlp"}`;
+    const accepted = { receiver: "otlp", transport: "grpc" };
+    // Samples enough for the rate window, then the whole `for`, then a margin.
+    const samples = evalMinutes(after) + 5;
+    const up = { series: series("up"), values: `1x${samples}` };
+    return {
+        rule: rule(
+            "OtelCollectorNoSpans",
+            `(sum by (job) (rate(${fromApps}[5m])) == 0 or sum by (job) (absent(${fromApps}))) and on (job) sum by (job) (up{${selector}}) > 0`,
+            after,
+            "warning",
+            "No spans arrive from the apps",
+            `The collectors of {{ $labels.job }} are up but have taken in no span from the apps for ${after}: the apps' telemetry settings (endpoint, token, CA) may be broken, or the apps are not running.`,
+        ),
+        labels: { job: scrapeJobs.health },
+        firing: [{ series: series(collectorMetrics.acceptedSpans, accepted), values: `100+0x${samples}` }, up],
+        alsoFiring: [up],
+        healthy: [{ series: series(collectorMetrics.acceptedSpans, accepted), values: `0+60x${samples}` }, up],
+    };
+}
+
+/** When a promtool test evaluates an alert: once its 5-minute rate and its `for` have both passed. */
+function evalMinutes(forDuration: string): number {
+    return Math.max(10, Math.ceil(durationHours(forDuration) * 60) + 5);
+}
+
 function round(value: number): number {
     return Math.round(value * 1000) / 1000;
 }
@@ -283,10 +320,10 @@ export function renderRules(s: RuleSettings): string {
 
 /** `promtool test rules` suite for the rule file named ruleFile (relative to the test file). */
 export function renderRuleTests(s: RuleSettings, ruleFile: string): string {
-    // Ten minutes in, every "for" has elapsed; the firing test expects exactly one alert, the
-    // healthy test none.
-    const evalTime = "10m";
+    // Once every "for" has elapsed (ten minutes in for most), the firing test expects exactly one
+    // alert, the healthy test none.
     const tests = alertCases(s).flatMap((c) => {
+        const evalTime = `${evalMinutes(c.rule.for)}m`;
         const expand = (text: string) =>
             text.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, label: string) => c.labels[label] ?? "");
         const expected = {
@@ -297,13 +334,15 @@ export function renderRuleTests(s: RuleSettings, ruleFile: string): string {
                 runbook_url: c.rule.annotations.runbook_url,
             },
         };
+        const fires = (name: string, series: AlertCase["firing"]) => ({
+            name,
+            interval: "1m",
+            input_series: series,
+            alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [expected] }],
+        });
         return [
-            {
-                name: `${c.rule.alert} fires`,
-                interval: "1m",
-                input_series: c.firing,
-                alert_rule_test: [{ eval_time: evalTime, alertname: c.rule.alert, exp_alerts: [expected] }],
-            },
+            fires(`${c.rule.alert} fires`, c.firing),
+            ...(c.alsoFiring ? [fires(`${c.rule.alert} fires too`, c.alsoFiring)] : []),
             {
                 name: `${c.rule.alert} stays quiet`,
                 interval: "1m",
