@@ -207,6 +207,12 @@ const badCases: BadCase[] = [
         mentions: ["exact tag"],
     },
     {
+        what: "silence alert after days",
+        set: { prometheus: json({ ...productionObject("prometheus"), noSpansAlertAfter: "1d" }) },
+        names: ["prometheus.noSpansAlertAfter"],
+        mentions: ["like 15m, or off", 'found "1d"'],
+    },
+    {
         what: "relative rules directory",
         set: { prometheus: json({ ...productionObject("prometheus"), rulesDir: "rules.d" }) },
         names: ["prometheus.rulesDir"],
