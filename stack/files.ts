@@ -5,7 +5,7 @@ import { appEnvironment, renderEnvFile } from "../components/appEnvironment";
 import { collectorPaths } from "../components/collector/config";
 import { collectorContainer } from "../components/collector/container";
 import { ContainerSpec, fileIn } from "../components/container";
-import { firewallPlacement } from "../components/firewall/placement";
+import { FirewallPlacement, firewallPlacement } from "../components/firewall/placement";
 import { grafanaPlacement } from "../components/grafana/placement";
 import { preflightScript } from "../components/host/preflight";
 import { healthGateStep } from "../components/host/scripts";
@@ -13,7 +13,6 @@ import { jaegerContainer, jaegerPaths } from "../components/jaeger/jaeger";
 import { placeRetentionScript, removeRetentionScript, retentionUnits } from "../components/jaeger/retention";
 import { prometheusPlacement } from "../components/prometheus/placement";
 import { tlsPlacement } from "../components/tls/placement";
-import { CollectorHostPlan } from "./collectorHosts";
 import { StackPlan } from "./plan";
 import { walkStack } from "./walk";
 
@@ -59,24 +58,31 @@ function stepFiles(name: string, step: { create?: string; delete: string; check?
     };
 }
 
+/** A collector host as the files walk sees it: its names' suffix, and its firewall's placement. */
+interface HostFiles {
+    suffix: string;
+    firewall: FirewallPlacement;
+}
+
 export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArtifacts {
     const files: Record<string, string> = {};
     const add = (more: Record<string, string>) => Object.assign(files, more);
     let jaeger: ContainerSpec | undefined;
     // Each step's scripts as the components run them on the hosts, the preflights first.
-    const walked = walkStack<CollectorHostPlan, string, ContainerSpec | undefined, string, ContainerSpec>(plan, {
+    const walked = walkStack<HostFiles, string, ContainerSpec | undefined, string, ContainerSpec>(plan, {
         collectorHost: (name, h) => {
+            const firewall = firewallPlacement(h.firewall);
             add({ [`steps/${name}-preflight.sh`]: preflightScript(h.requirements) });
             // The ruleset is rendered for review even where the stack places no firewall.
-            add(inFolder(`firewall${h.suffix}`, firewallPlacement(h.firewall).files));
-            return h;
+            add(inFolder(`firewall${h.suffix}`, firewall.files));
+            return { suffix: h.suffix, firewall };
         },
         serviceHost: (name, { requirements }) => {
             add({ [`steps/${name}-preflight.sh`]: preflightScript(requirements) });
             return name;
         },
-        firewall: (name, h) => {
-            add(stepFiles(name, firewallPlacement(h.firewall).step));
+        firewall: (name, host) => {
+            add(stepFiles(name, host.firewall.step));
             return undefined;
         },
         tls: (_name, h, tls) => {

@@ -276,6 +276,11 @@ export function metricsExporter(s: CollectorConfigSettings): Section {
  */
 export const sampledTraceProcessors = ["memory_limiter", "tail_sampling", "batch", "redaction/pii", "transform/pii"];
 
+/** The processors sampledTraceProcessors names, as the single collector and a sampler configure them. */
+export function sampledTraceProcessing(s: CollectorConfigSettings): Section {
+    return { ...memoryLimiter, ...attributeMasking, ...textMasking(s), ...tailSampling(s), ...batching };
+}
+
 /** The apps' metrics, masked, to the Prometheus exporter. */
 export const metricsPipeline = {
     receivers: ["otlp"],
@@ -288,7 +293,7 @@ export function collectorConfig(s: CollectorConfigSettings): Record<string, unkn
     return composeConfig(s, {
         extensions: baseExtensions(s),
         receivers: appReceivers(s),
-        processors: { ...memoryLimiter, ...attributeMasking, ...textMasking(s), ...tailSampling(s), ...batching },
+        processors: sampledTraceProcessing(s),
         exporters: { ...jaegerExporter(s), ...metricsExporter(s) },
         pipelines: {
             traces: { receivers: ["otlp"], processors: sampledTraceProcessors, exporters: ["otlp_grpc/jaeger"] },

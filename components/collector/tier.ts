@@ -16,9 +16,8 @@ import {
     metricsExporter,
     metricsPipeline,
     receiverTls,
+    sampledTraceProcessing,
     sampledTraceProcessors,
-    tailSampling,
-    textMasking,
 } from "./config";
 
 /**
@@ -131,7 +130,7 @@ export function samplerConfig(
                 },
             },
         },
-        processors: { ...memoryLimiter, ...attributeMasking, ...textMasking(s), ...tailSampling(s), ...batching },
+        processors: sampledTraceProcessing(s),
         exporters: toJaeger,
         pipelines: {
             traces: { receivers: ["otlp/tier"], processors: sampledTraceProcessors, exporters: ["otlp_grpc/jaeger"] },

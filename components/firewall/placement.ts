@@ -21,7 +21,6 @@ export interface FirewallSettings {
 }
 
 export interface FirewallPlacement {
-    ruleset: string;
     /** The ruleset and the systemd units that load it and put it back after a flush, by file name. */
     files: Record<string, string>;
     /** Checks the ruleset with nft, places the files, loads the table, enables the units. */
@@ -31,7 +30,6 @@ export interface FirewallPlacement {
 export function firewallPlacement(s: FirewallSettings): FirewallPlacement {
     const ruleset = renderRuleset({ classes: s.classes });
     return {
-        ruleset,
         files: {
             "ruleset.nft": ruleset,
             [firewallUnit]: renderFirewallUnit(s.rulesetPath),

@@ -19,8 +19,6 @@ export interface PrometheusSettings {
 }
 
 export interface PrometheusPlacement {
-    rules: string;
-    scrapeConfig: string;
     /** Rule file, rule tests and scrape jobs, by file name. */
     files: Record<string, string>;
     /** Places the files (each checked by promtool first) and reloads Prometheus. */
@@ -40,8 +38,6 @@ export function prometheusPlacement(s: PrometheusSettings): PrometheusPlacement 
         reloadUrl: s.reloadUrl,
     };
     return {
-        rules,
-        scrapeConfig,
         files: {
             [basename(s.rulesPath)]: rules,
             [s.ruleTestsFile]: renderRuleTests(s.rules, basename(s.rulesPath)),

@@ -6,6 +6,7 @@ import * as assert from "assert";
 import { handoverScript } from "../../components/container";
 import { asRoot } from "../../components/host/scripts";
 import versions from "../../versions.json";
+import { containerLogs } from "../podman";
 import { ensureToolchain, run, runOk, waitFor } from "../tools";
 
 const runId = Date.now().toString(36);
@@ -22,10 +23,6 @@ const minimalConfig = JSON.stringify({
 
 /** The step as PodmanHost.step runs it on the local stack: the script on stdin to the root shell. */
 const handover = (name: string) => run("/bin/sh", ["-c", asRoot], { input: handoverScript(name) });
-const logs = (name: string) => {
-    const result = run("podman", ["logs", name]);
-    return result.stdout + result.stderr;
-};
 const state = (name: string) =>
     runOk("podman", ["container", "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]).trim();
 
@@ -53,7 +50,9 @@ describe("live: a container placed without a stop grace is stopped gracefully be
             ]);
         }
         for (const name of [legacy, current])
-            await waitFor(`${name} started`, () => (/Everything is ready/.test(logs(name)) ? true : undefined));
+            await waitFor(`${name} started`, () =>
+                /Everything is ready/.test(containerLogs(name)) ? true : undefined,
+            );
     });
     after(() => {
         for (const name of [legacy, current]) run("podman", ["rm", "-f", "-t", "0", name]);
@@ -63,8 +62,8 @@ describe("live: a container placed without a stop grace is stopped gracefully be
         const result = handover(legacy);
         assert.strictEqual(result.status, 0, result.stderr);
         assert.match(result.stderr, new RegExp(`stopping ${legacy} with a 30 s grace`));
-        assert.strictEqual(state(legacy), "exited 0", logs(legacy));
-        assert.match(logs(legacy), /Shutdown complete/);
+        assert.strictEqual(state(legacy), "exited 0", containerLogs(legacy));
+        assert.match(containerLogs(legacy), /Shutdown complete/);
     });
 
     it("leaves a container this version placed running, and passes over one that does not exist", () => {
