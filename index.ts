@@ -131,6 +131,7 @@ function main() {
     }
     return {
         appEnvironment: environment,
+        appInstances: plan.outputs.appInstances,
         collectorCaCertificate: walked.appsTrust,
         otlpBearerToken: token,
         collectorEndpoints: plan.outputs.collectorEndpoints,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Example for the apps' deploy: `pulumi stack output` of $STACK (secrets included) turned into
-# <dir>/ivatar-otel.env and, with a self-issued CA, <dir>/otel-ca.pem. Both are 0600; nothing
+# <dir>/ivatar-otel.env, one <dir>/ivatar-otel-<instance>.env per app instance the stack names
+# (apps.instances, for a gradual rollout) and, with a self-issued CA, <dir>/otel-ca.pem. All are 0600; nothing
 # secret reaches the job log (only file and variable names are printed).
 set -eu
 : "${STACK:?set by the job}"

@@ -1,6 +1,12 @@
 // The apps' OTEL_* environment, on literal settings.
 import * as assert from "assert";
-import { appEnvironment, AppEnvironmentSettings, renderEnvFile } from "./appEnvironment";
+import {
+    appEnvironment,
+    AppEnvironmentSettings,
+    instanceEnvironments,
+    instanceOverrides,
+    renderEnvFile,
+} from "./appEnvironment";
 
 const settings: AppEnvironmentSettings = {
     environment: "production",
@@ -24,5 +30,24 @@ describe("app environment", () => {
             undefined,
         );
         assert.match(renderEnvFile(env), /^OTEL_ENABLED=true\n/);
+    });
+
+    it("turns telemetry on only in the instances the rollout names, and names each instance on its spans", () => {
+        const first = instanceOverrides({ instances: ["web-1", "web-2", "web-3"], telemetryOn: ["web-2"] });
+        assert.deepStrictEqual(
+            Object.entries(first).map(([name, env]) => [name, env.OTEL_ENABLED, env.OTEL_SDK_DISABLED]),
+            [
+                ["web-1", "false", "true"],
+                ["web-2", "true", "false"],
+                ["web-3", "false", "true"],
+            ],
+        );
+        assert.strictEqual(first["web-3"].OTEL_RESOURCE_ATTRIBUTES, "service.instance.id=web-3");
+        const all = instanceOverrides({ instances: ["web-1", "web-2"], telemetryOn: "all" });
+        assert.ok(Object.values(all).every((env) => env.OTEL_ENABLED === "true"));
+        const whole = instanceEnvironments(appEnvironment(settings, "t0ken"), first);
+        assert.strictEqual(whole["web-1"].OTEL_ENABLED, "false");
+        assert.strictEqual(whole["web-1"].OTEL_EXPORTER_OTLP_HEADERS, "authorization=Bearer%20t0ken");
+        assert.throws(() => instanceOverrides({ instances: ["../etc"], telemetryOn: "all" }), /app instance name/);
     });
 });

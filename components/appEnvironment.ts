@@ -1,5 +1,5 @@
 // The environment ivatar's app containers need to send telemetry to this stack. Pure.
-import { requireGrammar } from "../grammar/text";
+import { isAppInstanceName, requireGrammar } from "../grammar/text";
 
 export interface AppEnvironmentSettings {
     environment: string;
@@ -40,6 +40,42 @@ export function appEnvironment(s: AppEnvironmentSettings, bearerToken: string): 
         OTEL_TRACES_SAMPLER_ARG: "1.0",
         IVATAR_VERSION: s.serviceVersion,
     };
+}
+
+/** ivatar's app containers by name, and those of them that send telemetry. */
+export interface RolloutSettings {
+    instances: string[];
+    telemetryOn: "all" | string[];
+}
+
+/**
+ * What each named app container changes in the stack's environment: telemetry on or off (ivatar
+ * reads OTEL_ENABLED; the OpenTelemetry SDK itself reads OTEL_SDK_DISABLED), and its name on its
+ * spans and metrics, so the first container can be watched beside the others.
+ */
+export function instanceOverrides(r: RolloutSettings): Record<string, Record<string, string>> {
+    return Object.fromEntries(
+        r.instances.map((name) => {
+            requireGrammar(isAppInstanceName(name), "an app instance name", name);
+            const on = r.telemetryOn === "all" || r.telemetryOn.includes(name);
+            return [
+                name,
+                {
+                    OTEL_ENABLED: String(on),
+                    OTEL_SDK_DISABLED: String(!on),
+                    OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${name}`,
+                },
+            ];
+        }),
+    );
+}
+
+/** Each named instance's whole environment: the stack's, with the instance's changes. */
+export function instanceEnvironments(
+    env: Record<string, string>,
+    overrides: Record<string, Record<string, string>>,
+): Record<string, Record<string, string>> {
+    return Object.fromEntries(Object.entries(overrides).map(([name, own]) => [name, { ...env, ...own }]));
 }
 
 /**

@@ -10,6 +10,7 @@ const common = {
     traceRetention: "168h",
     // ivatar's users' addresses are personal data, like their e-mail addresses.
     clientAddresses: "truncate",
+    apps: { instances: [], telemetryOn: "all" },
     collector: {
         image: versions.collector.image,
         endpointHost: "collector.internal",

@@ -14,6 +14,7 @@ import {
     isSafeAbsolutePath,
     isSearchServerUrl,
     isVersionLabel,
+    isAppInstanceName,
 } from "../grammar/text";
 
 export { durationHours };
@@ -55,6 +56,10 @@ const cidr = () =>
         error: "expected a network in CIDR form with no host bits, like 10.0.1.0/24 (not 10.0.1.7/24, no IPv6 zone id)",
     });
 const networks = () => z.array(cidr(), { error: "expected a list of networks in CIDR form" });
+/** An app container's name: it names the container's env file, so no path characters. */
+const appInstanceName = text("an app instance name").refine(isAppInstanceName, {
+    error: "expected an app instance name of at most 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+});
 const duration = (what: string) =>
     text(`${what} as a Go duration, like 168h`)
         .regex(goDuration, {
@@ -191,6 +196,30 @@ export const stackSchema = z.strictObject({
     traceRetention: duration("the trace retention"),
     /** Client IP address attributes: truncated before storage (IPv4 to /24, IPv6 to /48), or kept whole. */
     clientAddresses: z.enum(["truncate", "keep"], { error: "expected truncate or keep" }),
+    /** ivatar's app containers by name, and which of them send telemetry (a gradual rollout); no names: one env file for all. */
+    apps: z
+        .strictObject({
+            /** One env file per name (ci/app-env.sh). */
+            instances: z
+                .array(appInstanceName, { error: "expected a list of app instance names" })
+                .refine((names) => new Set(names).size === names.length, { error: "expected each name once" }),
+            /** The instances with OTEL_ENABLED true: all, or some of the names above. */
+            telemetryOn: z.union([z.literal("all"), z.array(appInstanceName)], {
+                error: "expected all, or a list of names from apps.instances",
+            }),
+        })
+        .superRefine((apps, ctx) => {
+            if (apps.telemetryOn === "all") return;
+            apps.telemetryOn.forEach((name, i) => {
+                if (!apps.instances.includes(name))
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["telemetryOn", i],
+                        message: "expected a name listed in apps.instances",
+                        input: name,
+                    });
+            });
+        }),
     /** Where the collector and Jaeger run (one host; collectorHosts for several). */
     collectorHost: hostSchema.optional(),
     /** Two or more hosts, each running a front and a sampling collector; Jaeger runs on the first. */

@@ -42,6 +42,11 @@ export function isVersionLabel(value: string): boolean {
     return /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(value);
 }
 
+/** An app container's name, as its env file's name: no path characters, never "." or "..". */
+export function isAppInstanceName(value: string): boolean {
+    return /^[a-z0-9][a-z0-9_.-]{0,62}$/.test(value);
+}
+
 /** A display name like a Grafana folder: letters, digits, spaces, '.', '_', '-'; at most 64. */
 export function isDisplayName(value: string): boolean {
     return /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(value);

@@ -1,7 +1,7 @@
 // Every file the program places on hosts for one stack, by relative path: what `npm run render`
 // writes for reviewers, and what the artifact and live tests feed to the real programs. Pure:
 // each component's own placement function, the same one the component runs.
-import { appEnvironment, renderEnvFile } from "../components/appEnvironment";
+import { appEnvironment, instanceEnvironments, renderEnvFile } from "../components/appEnvironment";
 import { collectorPaths } from "../components/collector/config";
 import { collectorContainer } from "../components/collector/container";
 import { ContainerSpec, fileIn } from "../components/container";
@@ -135,8 +135,11 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         ...(walked.samplers[i] ? { sampler: walked.samplers[i] } : {}),
     }));
     const collector = byHost[0].collector;
+    const env = appEnvironment(plan.app, secrets.bearerToken);
+    const instances = instanceEnvironments(env, plan.outputs.appInstances ?? {});
     add({
-        "app.env": renderEnvFile(appEnvironment(plan.app, secrets.bearerToken)),
+        "app.env": renderEnvFile(env),
+        ...Object.fromEntries(Object.entries(instances).map(([name, e]) => [`app-${name}.env`, renderEnvFile(e)])),
         "containers.json":
             JSON.stringify(byHost.length > 1 ? { byHost, jaeger } : { collector, jaeger }, null, 2) + "\n",
     });

@@ -1,6 +1,6 @@
 // Turns validated stack settings into each component's own settings (the types each component
 // exports). Pure, and the one mapping the program (index.ts), `npm run render` and the tests share.
-import { AppEnvironmentSettings } from "../components/appEnvironment";
+import { AppEnvironmentSettings, instanceOverrides } from "../components/appEnvironment";
 import { CollectorConfigSettings } from "../components/collector/config";
 import { goMemLimit, goMemLimitMiB } from "../components/collector/container";
 import { grafanaHostNeeds, GrafanaSettings } from "../components/grafana/placement";
@@ -66,6 +66,8 @@ export interface StackPlan {
     hosts: { prometheus: ServiceHostPlan; grafana?: ServiceHostPlan };
     app: AppEnvironmentSettings;
     outputs: {
+        /** With apps.instances: what each app container changes in appEnvironment (the rollout). */
+        appInstances?: Record<string, Record<string, string>>;
         collectorEndpoints: Record<string, string>;
         /** With several collector hosts: each host's front. */
         frontEndpoints?: FrontEndpoint[];
@@ -202,6 +204,7 @@ function outputsPlan(s: StackSettings, scrape: ScrapeSettings): StackPlan["outpu
     const addresses = collectorHostList(s).map(hostAddress);
     const tier = shapeOf(s) === "tier";
     return {
+        ...(s.apps.instances.length > 0 ? { appInstances: instanceOverrides(s.apps) } : {}),
         collectorEndpoints: {
             otlpGrpc: `${scheme}://${host}:${c.ports.otlpGrpc}`,
             otlpHttp: `${scheme}://${host}:${c.ports.otlpHttp}`,

@@ -53,6 +53,30 @@ const badCases: BadCase[] = [
         mentions: ["expected truncate or keep", 'found "hash"'],
     },
     {
+        what: "an app instance name with a slash",
+        set: { apps: json({ instances: ["web/1"], telemetryOn: "all" }) },
+        names: ["apps.instances[0]"],
+        mentions: ["app instance name", 'found "web/1"'],
+    },
+    {
+        what: "an app instance named twice",
+        set: { apps: json({ instances: ["web-1", "web-1"], telemetryOn: "all" }) },
+        names: ["apps.instances"],
+        mentions: ["each name once"],
+    },
+    {
+        what: "telemetry on in an instance the rollout does not name",
+        set: { apps: json({ instances: ["web-1", "web-2"], telemetryOn: ["web-3"] }) },
+        names: ["apps.telemetryOn[0]"],
+        mentions: ["listed in apps.instances", 'found "web-3"'],
+    },
+    {
+        what: "telemetry on as a word other than all",
+        set: { apps: json({ instances: ["web-1"], telemetryOn: "some" }) },
+        names: ["apps.telemetryOn"],
+        mentions: ["expected all, or a list of names"],
+    },
+    {
         what: "negative memory",
         set: { collector: json({ ...productionObject("collector"), memoryMb: -1 }) },
         names: ["collector.memoryMb"],

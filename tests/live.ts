@@ -29,6 +29,8 @@ export interface LiveStack {
     waitHealthy(): Promise<void>;
     /** The collector's own metrics now: name -> sum over all series. */
     internalMetrics(): Promise<Map<string, number>>;
+    /** The same page as Prometheus reads it, labels included. */
+    internalMetricsText(): Promise<string>;
     /** Replaces the collector with one whose Jaeger exporter has these settings changed; waits until healthy. */
     restartCollectorWithExporter(change: Record<string, unknown>): Promise<void>;
     /** Logs of both containers, for failure messages. */
@@ -127,9 +129,8 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
         ca,
     });
     const waitHealthy = () => waitForHealth(ports.health);
-    const internalMetrics = async () => {
-        return metricSums(await (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text());
-    };
+    const internalMetricsText = async () => (await fetch(`http://127.0.0.1:${ports.internalMetrics}/metrics`)).text();
+    const internalMetrics = async () => metricSums(await internalMetricsText());
     const restartCollectorWithExporter = async (change: Record<string, unknown>) => {
         const [config, ...others] = collector.files;
         const changed = parse(config.content) as { exporters: Record<string, Record<string, unknown>> };
@@ -153,6 +154,7 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
             target,
             waitHealthy,
             internalMetrics,
+            internalMetricsText,
             restartCollectorWithExporter,
             logs,
             stop,

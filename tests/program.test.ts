@@ -253,6 +253,24 @@ describe("program differences between stacks", () => {
         assert.strictEqual(off.ofType("ivatar:otel:GrafanaDashboards").length, 0);
     });
 
+    it("outputs each app instance's telemetry switch for the rollout, and nothing of the kind without apps", async () => {
+        const rollout = await runStack("production", {
+            "ivatar-otel:apps": JSON.stringify({ instances: ["web-1", "web-2"], telemetryOn: ["web-1"] }),
+        });
+        const outputs = (await resolveDeep(rollout.outputs)) as Record<string, unknown>;
+        const instances = outputs.appInstances as Record<string, Record<string, string>>;
+        assert.deepStrictEqual(
+            Object.entries(instances).map(([name, env]) => [name, env.OTEL_ENABLED]),
+            [
+                ["web-1", "true"],
+                ["web-2", "false"],
+            ],
+        );
+        assert.ok(!pulumi.Output.isInstance(rollout.outputs.appInstances), "plain: readable in `pulumi stack output`");
+        const plain = (await resolveDeep((await runStack("production")).outputs)) as Record<string, unknown>;
+        assert.strictEqual(plain.appInstances, undefined);
+    });
+
     it("adds the firewall on production and development only", async () => {
         for (const [stack, expected] of [
             ["production", 1],

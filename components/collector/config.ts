@@ -1,5 +1,5 @@
 // The collector's config.yaml as data: pure, settings in, config out (container.ts renders it).
-import { prometheusNameStyle } from "../selfMetrics";
+import { prometheusNameStyle, selfTelemetryViews } from "../selfMetrics";
 
 /** Where things live inside the collector container (same layout as the official image). */
 export const collectorPaths = {
@@ -99,7 +99,9 @@ export function composeConfig(s: Pick<CollectorConfigSettings, "ports">, parts: 
             telemetry: {
                 logs: { level: "info" },
                 metrics: {
-                    level: "normal",
+                    // Detailed only for the receivers' per-call status (refused tokens); the views drop the rest.
+                    level: "detailed",
+                    views: selfTelemetryViews,
                     readers: [
                         {
                             pull: {

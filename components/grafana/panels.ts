@@ -1,7 +1,7 @@
 // What each dashboard shows: titles, descriptions, PromQL and the limits drawn on them. Pure data
 // from the stack's sizing; dashboards.ts turns it into Grafana's JSON model.
 import { requireGrammar } from "../../grammar/text";
-import { collectorMetrics } from "../selfMetrics";
+import { collectorMetrics, refusedRequests } from "../selfMetrics";
 
 export interface DashboardSettings {
     environment: string;
@@ -21,7 +21,7 @@ export interface PanelSpec {
     title: string;
     /** One line an operator reads on the panel's info icon (also in README, Dashboards). */
     description: string;
-    /** Grafana unit id: "ops" (per second), "bytes", "short", "ms", "percentunit". */
+    /** Grafana unit id: "ops" (per second), "reqps" (requests per second), "bytes", "short", "ms", "percentunit". */
     unit: string;
     queries: PanelQuery[];
     /** Limits drawn as horizontal lines, lowest first. */
@@ -71,6 +71,30 @@ function collectorDashboard(s: DashboardSettings): DashboardSpec {
                         legend: "accepted {{transport}}",
                     },
                     { expr: rate(collectorMetrics.refusedSpans, own, "transport"), legend: "refused {{transport}}" },
+                ],
+            },
+            {
+                title: "Requests refused: no valid token",
+                description:
+                    "OTLP requests per second refused for a missing or wrong token (gRPC UNAUTHENTICATED, HTTP 401), by collector: an app with an old token, or a stranger on a trusted network.",
+                unit: "reqps",
+                queries: [
+                    {
+                        expr: rate(
+                            refusedRequests.grpc.metric,
+                            selector(s.jobs.collector, s.environment, refusedRequests.grpc.status),
+                            "instance",
+                        ),
+                        legend: "gRPC {{instance}}",
+                    },
+                    {
+                        expr: rate(
+                            refusedRequests.http.metric,
+                            selector(s.jobs.collector, s.environment, refusedRequests.http.status),
+                            "instance",
+                        ),
+                        legend: "HTTP {{instance}}",
+                    },
                 ],
             },
             {

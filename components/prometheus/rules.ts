@@ -2,7 +2,7 @@
 // series and stays quiet on a healthy one. Pure: thresholds come from the stack's sizing.
 import { durationHours, isHttpUrl, isRelativeLink, requireGrammar } from "../../grammar/text";
 import { renderYaml } from "../yaml";
-import { collectorMetrics } from "../selfMetrics";
+import { collectorMetrics, refusedRequests } from "../selfMetrics";
 import { scrapeJobs } from "./scrape";
 
 export interface RuleSettings {
@@ -151,6 +151,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
             firing: [{ series: series(collectorMetrics.refusedSpans, receiver), values: rising }],
             healthy: [{ series: series(collectorMetrics.refusedSpans, receiver), values: flat }],
         },
+        accessRefusedCase(rule),
         {
             // Counted only when an export fails for good (a permanent error): those spans are lost.
             rule: rule(
@@ -270,6 +271,39 @@ function tierCases(samplers: number, rule: MakeRule): AlertCase[] {
             healthy: [{ series: series(collectorMetrics.loadBalancerOutcome, failing), values: "100+0x30" }],
         },
     ];
+}
+
+/**
+ * Requests refused for want of a valid token, over either transport: an app with a missing or old
+ * token, a front whose token the samplers do not take, or someone on a trusted network probing.
+ */
+function accessRefusedCase(rule: MakeRule): AlertCase {
+    const { grpc, http } = refusedRequests;
+    const refused = (r: { metric: string; status: string }) => `rate(${r.metric}{${selector}, ${r.status}}[5m])`;
+    const grpcLabels = { rpc_response_status_code: "UNAUTHENTICATED" };
+    const grpcOk = { rpc_response_status_code: "OK" };
+    const httpLabels = { http_response_status_code: "401" };
+    return {
+        rule: rule(
+            "OtelCollectorAccessRefused",
+            `sum by (job, instance) (${refused(grpc)} or ${refused(http)}) > 0`,
+            "5m",
+            "warning",
+            "Collector refuses requests without a valid token",
+            "The collector on {{ $labels.instance }} refuses OTLP requests for a missing or wrong token (gRPC UNAUTHENTICATED, HTTP 401): their spans are lost.",
+        ),
+        labels: base,
+        firing: [
+            { series: series(grpc.metric, grpcLabels), values: "0+60x30" },
+            { series: series(grpc.metric, grpcOk), values: "0+600x30" },
+        ],
+        alsoFiring: [{ series: series(http.metric, httpLabels), values: "0+60x30" }],
+        healthy: [
+            { series: series(grpc.metric, grpcLabels), values: "100+0x30" },
+            { series: series(grpc.metric, grpcOk), values: "0+600x30" },
+            { series: series(http.metric, httpLabels), values: "3+0x30" },
+        ],
+    };
 }
 
 /**

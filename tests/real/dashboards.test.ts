@@ -132,6 +132,10 @@ describe("live: dashboard panels against Prometheus scraping the live developmen
         // Then traces over both transports, error traces among them, app metrics, and Jaeger
         // queries. This collector holds one batch and gives up after 5 s, and its connection to
         // the restarted Jaeger may still be backing off: batches go on until some arrive.
+        // Requests refused for the token, over both transports.
+        const refused = makeSpans({ service: `${service}-refused`, traces: 1 });
+        assert.ok(!succeeded(await exportSpans({ ...live().target("grpc"), token: "not-the-token" }, refused)));
+        assert.ok(!succeeded(await exportSpans({ ...live().target("http"), token: undefined }, refused)));
         await exportAppMetrics(live().target("grpc"), "ivatar-development", [
             { status: 200, ms: 12 },
             { status: 200, ms: 40 },
@@ -167,7 +171,7 @@ describe("live: dashboard panels against Prometheus scraping the live developmen
         assert.deepStrictEqual(
             missing,
             [],
-            `Prometheus has: ${names.data.filter((n) => /^(otelcol|jaeger|http)_/.test(n)).join(", ")}`,
+            `Prometheus has: ${names.data.filter((n) => /^(otelcol|jaeger|http|rpc)_/.test(n)).join(", ")}`,
         );
     });
 

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { appEnvironment, renderEnvFile } from "../../components/appEnvironment";
+import { appEnvironment, instanceOverrides, renderEnvFile } from "../../components/appEnvironment";
 import { projectRoot } from "../../config/stackFile";
 import { copyProject, run, runOk, tempDir } from "../tools";
 
@@ -43,6 +43,8 @@ const outputs = {
         },
         token,
     ),
+    // The rollout's first step: telemetry on in one of two app containers.
+    appInstances: instanceOverrides({ instances: ["web-1", "web-2"], telemetryOn: ["web-1"] }),
     collectorCaCertificate: "-----BEGIN CERTIFICATE-----\nMIIBstandin\n-----END CERTIFICATE-----\n",
     otlpBearerToken: token,
 };
@@ -273,6 +275,22 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
                 outputs.collectorCaCertificate,
             );
             assert.strictEqual(fs.statSync(envFile).mode & 0o777, 0o600);
+            for (const [instance, enabled] of [
+                ["web-1", "true"],
+                ["web-2", "false"],
+            ]) {
+                const own = path.join(repo, "app-env", `ivatar-otel-${instance}.env`);
+                assert.strictEqual(
+                    fs.readFileSync(own, "utf8"),
+                    renderEnvFile({
+                        ...outputs.appEnvironment,
+                        OTEL_ENABLED: enabled,
+                        OTEL_SDK_DISABLED: String(enabled === "false"),
+                        OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${instance}`,
+                    }),
+                );
+                assert.strictEqual(fs.statSync(own).mode & 0o777, 0o600);
+            }
             assertNoSecret(p);
         });
     }

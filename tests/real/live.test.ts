@@ -8,6 +8,7 @@ import * as path from "path";
 import { LiveStack, startScrapingPrometheus, useLiveStack } from "../live";
 import { distinctTraces, exportSpans, jaegerSpans, makeSpans, succeeded, Target } from "../otlp";
 import { ensureToolchain, run, tempDir, waitFor } from "../tools";
+import { refusedRequests } from "../../components/selfMetrics";
 import { tlsStepOf } from "../deployed";
 
 const runId = Date.now().toString(36);
@@ -257,16 +258,36 @@ describe("live: alert rule metric names on the pinned collector", function () {
 
     it("exposes on :8888 every metric name the alert rules use, failure counters included", async () => {
         const rules = Object.entries(live().artifacts.files).find(([f]) => f.endsWith(".rules.yml"))?.[1] ?? "";
-        const used = [...new Set(rules.match(/\botelcol_[a-z_]+/g))];
-        assert.ok(used.length >= 7, used.join(", "));
+        const used = [...new Set(rules.match(/\b(?:otelcol|rpc_server|http_server)_[a-z_]+/g))];
+        assert.ok(used.length >= 9, used.join(", "));
         assert.ok(
             succeeded(
                 await exportSpans(live().target("grpc"), makeSpans({ service: `live-names-${runId}`, traces: 5 })),
             ),
         );
+        // Refused for the token: a wrong one over gRPC, none over HTTP.
+        const refusedSpans = makeSpans({ service: `live-names-refused-${runId}`, traces: 1 });
+        assert.ok(!succeeded(await exportSpans({ ...live().target("grpc"), token: "not-the-token" }, refusedSpans)));
+        assert.ok(!succeeded(await exportSpans({ ...live().target("http"), token: undefined }, refusedSpans)));
         await new Promise((resolve) => setTimeout(resolve, 13_000));
 
         const names = await exposedNames(live());
+        const text = await live().internalMetricsText();
+        for (const { metric, status } of Object.values(refusedRequests)) {
+            const counted = text.split("\n").filter((l) => l.startsWith(`${metric}{`) && l.includes(status));
+            assert.ok(
+                counted.some((l) => Number(l.split(" ").pop()) >= 1),
+                `no ${metric}{${status}} >= 1 on :8888:\n${counted.join("\n")}`,
+            );
+        }
+        // The detailed level adds the receivers' call counts; the views keep its costly size histograms out.
+        const families = [...names].map((n) => n.replace(/_(sum|count|bucket)$/, ""));
+        assert.deepStrictEqual([...new Set(families.filter((n) => /^(rpc|http)_/.test(n)))].sort(), [
+            "http_server_request_duration",
+            "rpc_server_call_duration",
+        ]);
+        for (const sized of ["otelcol_exporter_enqueue_size_bytes", "otelcol_processor_batch_batch_send_size_bytes"])
+            assert.ok(!families.includes(sized), `${sized} is exposed: the views no longer drop it`);
 
         // Failure counters appear only once something fails. Provoke both with Jaeger gone and
         // two variants of the rendered config that change only the exporter's retry and queue:
