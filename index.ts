@@ -12,6 +12,7 @@ import { PodmanHost } from "./components/host/podmanHost";
 import { healthGateStep } from "./components/host/scripts";
 import { Jaeger } from "./components/jaeger";
 import { PrometheusRules } from "./components/prometheus";
+import { DeployCheck } from "./components/verify";
 import { CollectorTls } from "./components/tls";
 import { GeneratedTls, ProvidedTls } from "./components/tls/placement";
 import { loadStackSettings } from "./config/load";
@@ -47,6 +48,7 @@ interface CollectorHost {
 /** The secrets the components need, kept secret in state. */
 interface ComponentSecrets {
     bearerToken: pulumi.Output<string>;
+    canaryKey: pulumi.Output<string>;
     sshPrivateKey?: pulumi.Output<string>;
     tlsPrivateKey?: string;
     storagePassword?: pulumi.Output<string>;
@@ -89,6 +91,7 @@ function componentPlacer(
                     settings: collectorSettings,
                     network: placed.network,
                     bearerToken: token,
+                    canaryKey: secrets.canaryKey,
                     tierCa,
                 },
                 { dependsOn: after },
@@ -103,6 +106,12 @@ function componentPlacer(
             new PrometheusRules(name, { host, settings: prometheus }, { dependsOn: after }),
         grafana: (name, host, grafana, after) =>
             new GrafanaDashboards(name, { host, settings: grafana }, { dependsOn: after }),
+        deployCheck: (name, plan, appsTrust, after) =>
+            new DeployCheck(
+                name,
+                { plan, settings: plan.check, token, canaryKey: secrets.canaryKey, ca: appsTrust },
+                { dependsOn: after },
+            ),
     };
 }
 
@@ -112,11 +121,15 @@ function main() {
     // Clients authenticate with this token; the random provider keeps it secret in state.
     const bearerToken = new random.RandomPassword("otlp-bearer-token", { length: 48, special: false });
     const token = pulumi.secret(bearerToken.result);
+    // The deploy check's canary carries it; letters only, which the collector config reads as a YAML string.
+    const canary = new random.RandomPassword("deploy-canary-key", { length: 40, special: false, numeric: false });
+    const canaryKey = pulumi.secret(canary.result);
     const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
     const walked = walkStack(
         plan,
         componentPlacer({
             bearerToken: token,
+            canaryKey,
             sshPrivateKey: secret(settings.sshPrivateKey),
             tlsPrivateKey: settings.tlsPrivateKey,
             storagePassword: secret(settings.jaegerStoragePassword),
@@ -132,6 +145,10 @@ function main() {
     return {
         appEnvironment: environment,
         appInstances: plan.outputs.appInstances,
+        // What `npm run check` follows, and what the deploy check printed at the last `up` that ran it.
+        deployCheck: plan.check,
+        deployCheckReport: walked.deployCheck instanceof DeployCheck ? walked.deployCheck.report : undefined,
+        canaryKey,
         collectorCaCertificate: walked.appsTrust,
         otlpBearerToken: token,
         collectorEndpoints: plan.outputs.collectorEndpoints,

@@ -30,6 +30,7 @@ export function relocate(config: Config, rendered: CollectorConfigSettings, plac
     const paths: [string, string][] = [
         [collectorPaths.tlsDir, `${places.dir}/tls`],
         [collectorPaths.bearerToken, `${places.dir}/token`],
+        [collectorPaths.canaryKey, `${places.dir}/canary-key`],
         [collectorPaths.queueDir, `${places.dir}/queue`],
     ];
     const ports = new Map(
@@ -39,6 +40,9 @@ export function relocate(config: Config, rendered: CollectorConfigSettings, plac
         if (typeof value === "string") {
             const path = paths.find(([from]) => value.startsWith(from));
             if (path) return path[1] + value.slice(path[0].length);
+            // A file the config reads a value from (the canary's key).
+            const read = value.match(/^\$\{file:(.*)\}$/);
+            if (read) return `\${file:${String(walk(read[1], ""))}}`;
             const endpoint = value.match(/^0\.0\.0\.0:(\d+)$/);
             if (endpoint) return `127.0.0.1:${ports.get(Number(endpoint[1]))}`;
             if (value === rendered.jaegerEndpoint) return places.sink;
@@ -81,6 +85,15 @@ function plaintext(config: Config): Config {
         ((copy.receivers as Config).otlp as Config).protocols as Record<string, Config>,
     ))
         delete protocol.tls;
+    return copy;
+}
+
+/** The collector's own metrics at the normal level: no per-call counts of refused requests. */
+function normalSelfTelemetry(config: Config): Config {
+    const copy = structuredClone(config);
+    const metrics = ((copy.service as Config).telemetry as Config).metrics as Config;
+    metrics.level = "normal";
+    delete metrics.views;
     return copy;
 }
 
@@ -168,5 +181,10 @@ export function benchPipelines(
         pipeline("production - tail sampling", "sampling (every span exported)", without(production, "tail_sampling")),
         pipeline("production - persistent queue", "the queue on disk", inMemoryQueue(production)),
         pipeline("production - TLS", "TLS on the receivers", plaintext(production)),
+        pipeline(
+            "production - refused-request counts",
+            "the receivers' per-call counts (self-metrics at the normal level)",
+            normalSelfTelemetry(production),
+        ),
     ];
 }

@@ -77,6 +77,7 @@ async function main(): Promise<boolean> {
         runOk("sh", ["-s"], { input: generateTlsScript(tlsStep) });
         const token = randomBytes(24).toString("hex");
         fs.writeFileSync(path.join(dir, "token"), token);
+        fs.writeFileSync(path.join(dir, "canary-key"), "benchCanaryKey");
         const plans = Object.fromEntries(stacks.map((stack) => [stack, planFor(stack)]));
         const pipelines = benchPipelines(
             Object.fromEntries(stacks.map((s) => [s, plans[s].collectorHosts[0].collector.config])),

@@ -11,6 +11,7 @@ const common = {
     // ivatar's users' addresses are personal data, like their e-mail addresses.
     clientAddresses: "truncate",
     apps: { instances: [], telemetryOn: "all" },
+    deployCheck: { enabled: true, trigger: "" },
     collector: {
         image: versions.collector.image,
         endpointHost: "collector.internal",

@@ -220,6 +220,14 @@ export const stackSchema = z.strictObject({
                     });
             });
         }),
+    /** The check at the end of every `pulumi up` that changed something (checks/run.ts). */
+    deployCheck: z.strictObject({
+        enabled: z.boolean({ error: "expected true or false" }),
+        /** Any new value runs the check on an `up` that changes nothing else. */
+        trigger: text("a short label").regex(/^[A-Za-z0-9._:-]{0,64}$/, {
+            error: "expected a label of at most 64 letters, digits, '.', '_', ':' or '-'",
+        }),
+    }),
     /** Where the collector and Jaeger run (one host; collectorHosts for several). */
     collectorHost: hostSchema.optional(),
     /** Two or more hosts, each running a front and a sampling collector; Jaeger runs on the first. */
@@ -248,6 +256,10 @@ export const stackSchema = z.strictObject({
                 v === "off" || (goDuration.test(v) && v !== "" && !/^(0+[hms])+$/.test(v) && durationHours(v) <= 168),
             { error: "expected a Go duration in h/m/s of at most 168h, like 15m, or off" },
         ),
+        /** Prometheus's HTTP API as the deploy check and `npm run check` reach it; empty: not checked. Default: reloadUrl's, by the host's address. */
+        apiUrl: text("an http(s) URL or an empty string")
+            .refine((v) => v === "" || isHttpUrl(v), { error: "expected an http(s) URL or an empty string" })
+            .optional(),
         /** Host name Prometheus uses to scrape the collector; defaults to collector.endpointHost. */
         scrapeAddress: urlHost("a host name").optional(),
     }),
@@ -319,7 +331,7 @@ export const stackSchema = z.strictObject({
         ingest: networks(),
         /** Prometheus hosts: exporter, internal metrics, health. */
         metrics: networks(),
-        /** Operators: the Jaeger UI. */
+        /** Operators (and the runner of `pulumi up`, for the deploy check): the Jaeger UI, health. */
         admin: networks(),
         /** The collector hosts (with collectorHosts): the samplers' port and Jaeger's OTLP. */
         collectors: networks(),

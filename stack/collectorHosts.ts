@@ -91,10 +91,10 @@ function publishedPorts(s: StackSettings, first: boolean, tier: boolean): Publis
         metrics: [
             c.ports.prometheusExporter,
             c.ports.internalMetrics,
-            c.ports.health,
             ...(first ? [j.metricsPort] : []),
-            ...(tier ? [sp.health, sp.internalMetrics] : []),
+            ...(tier ? [sp.internalMetrics] : []),
         ],
+        health: [c.ports.health, ...(tier ? [sp.health] : [])],
         admin: first ? [j.uiPort] : [],
         tier: tier ? [sp.otlpGrpc, ...(first ? [j.tierOtlpPort] : [])] : [],
     };

@@ -18,6 +18,8 @@ import { walkStack } from "./walk";
 
 export interface StackSecrets {
     bearerToken: string;
+    /** The deploy canary's key, which tail sampling keeps. */
+    canaryKey: string;
     /** The search cluster's password, where jaeger.storage has a username. */
     storagePassword?: string;
     /** With several collector hosts: every host's CA (the TLS steps' output), or a placeholder. */
@@ -27,6 +29,7 @@ export interface StackSecrets {
 /** Stand-ins for secrets in files people review. */
 export const placeholderSecrets: StackSecrets = {
     bearerToken: "secret:otlpBearerToken",
+    canaryKey: "secret:canaryKey",
     storagePassword: "secret:jaegerStoragePassword",
 };
 /** What stands for the hosts' CA bundle where no TLS step has run. */
@@ -107,7 +110,12 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
             return jaeger;
         },
         collector: (_name, h, settings, tierCa) => {
-            const spec = collectorContainer({ ...settings, bearerToken: secrets.bearerToken, tierCa });
+            const spec = collectorContainer({
+                ...settings,
+                bearerToken: secrets.bearerToken,
+                canaryKey: secrets.canaryKey,
+                tierCa,
+            });
             // The config files as the containers carry them: the first host's collector, and each sampler.
             const folder =
                 settings.tier?.role === "sampler" ? `sampler${h.suffix}` : h.suffix === "" ? "collector" : undefined;
@@ -121,6 +129,11 @@ export function stackArtifacts(plan: StackPlan, secrets: StackSecrets): StackArt
         prometheus: (_name, _host, settings) => {
             const prometheus = prometheusPlacement(settings);
             add({ ...inFolder("prometheus", prometheus.files), ...stepFiles("prometheus", prometheus.step) });
+            return undefined;
+        },
+        deployCheck: (_name, plan) => {
+            // What the check at the end of `up` follows (the deployCheck output); secrets stay out.
+            add({ "deploy-check.json": JSON.stringify(plan.check, null, 2) + "\n" });
             return undefined;
         },
         grafana: (_name, _host, settings) => {

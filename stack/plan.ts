@@ -8,6 +8,9 @@ import { HostRequirements } from "../components/host/preflight";
 import { hostAddress, HostSettings } from "../components/host/settings";
 import { JaegerSettings, jaegerOtlpEndpoint, JaegerStorage } from "../components/jaeger/jaeger";
 import { PrometheusSettings } from "../components/prometheus/placement";
+import { ruleGroupName } from "../components/prometheus/rules";
+import { renewalWindowDays } from "../components/tls/steps";
+import { CheckSettings } from "../checks/settings";
 import { prometheusApiUrl } from "../components/prometheus/preflight";
 import { ScrapeSettings, scrapeJobs, scrapeTargets } from "../components/prometheus/scrape";
 import { readStackValues, validateStack } from "../config/load";
@@ -65,6 +68,10 @@ export interface StackPlan {
      */
     hosts: { prometheus: ServiceHostPlan; grafana?: ServiceHostPlan };
     app: AppEnvironmentSettings;
+    /** The links the deploy check and `npm run check` follow (the deployCheck output). */
+    check: CheckSettings;
+    /** Whether every `up` that changes something ends with the check, and the label that reruns it. */
+    deployCheck: { enabled: boolean; trigger: string };
     outputs: {
         /** With apps.instances: what each app container changes in appEnvironment (the rollout). */
         appInstances?: Record<string, Record<string, string>>;
@@ -242,6 +249,46 @@ function outputsPlan(s: StackSettings, scrape: ScrapeSettings): StackPlan["outpu
     };
 }
 
+/**
+ * What the checks reach, as the apps and operators do: the apps' endpoint, the collector's health
+ * and Jaeger by the outputs' addresses, Prometheus's API by prometheus.apiUrl (by default the
+ * reload URL's, with a loopback host replaced by the Prometheus host's address).
+ */
+function checkPlan(s: StackSettings, scrape: ScrapeSettings): CheckSettings {
+    const outputs = outputsPlan(s, scrape);
+    const host = s.prometheus.host;
+    const fromReload = () => {
+        const api = prometheusApiUrl(s.prometheus.reloadUrl);
+        if (api === "" || "local" in host) return api;
+        const url = new URL(api);
+        if (["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) url.hostname = host.address;
+        return url.toString().replace(/\/$/, "");
+    };
+    const apiUrl = s.prometheus.apiUrl ?? fromReload();
+    return {
+        environment: s.environment,
+        runbookBaseUrl: s.prometheus.runbookBaseUrl,
+        endpoint: {
+            host: s.collector.endpointHost,
+            otlpGrpcPort: s.collector.ports.otlpGrpc,
+            tls: s.tls.mode !== "disabled",
+        },
+        // The renewal runs daily: a day short of its window means it has failed.
+        certificateDaysMinimum: renewalWindowDays - 1,
+        healthUrl: outputs.collectorEndpoints.health,
+        jaegerUrl: outputs.jaegerUiUrl,
+        ...(apiUrl
+            ? {
+                  prometheus: {
+                      apiUrl,
+                      ruleGroup: ruleGroupName(s.environment),
+                      targets: outputs.prometheusTargets,
+                  },
+              }
+            : {}),
+    };
+}
+
 /** What Prometheus scrapes: each host of a tier by its name; a single host by the name Prometheus is given, or the apps'. */
 function scrapePlan(s: StackSettings): ScrapeSettings {
     const c = s.collector;
@@ -336,6 +383,8 @@ export function planStack(s: StackSettings): StackPlan {
             tlsEnabled: s.tls.mode !== "disabled",
             selfIssuedCaPath: s.tls.mode === "generate" ? s.tls.appCaPath : undefined,
         },
+        check: checkPlan(s, scrape),
+        deployCheck: s.deployCheck,
         outputs: outputsPlan(s, scrape),
     };
 }

@@ -34,23 +34,27 @@ export interface StackPlacer<Host, ServiceHost, Part, Ca, Collector extends Part
     healthGate(name: string, host: Host, gate: NonNullable<CollectorHostPlan["healthGate"]>, placed: Collector[]): Part;
     prometheus(name: string, host: ServiceHost, settings: PrometheusSettings, after: Part[]): Part;
     grafana(name: string, host: ServiceHost, settings: GrafanaSettings, after: Part[]): Part;
+    /** The deploy check, after everything else: `appsTrust` is the CA the apps trust, if self-issued. */
+    deployCheck(name: string, plan: StackPlan, appsTrust: Ca | undefined, after: Part[]): Part;
 }
 
 /** What the walk placed that a consumer reports. */
-export interface Walked<Ca, Collector> {
+export interface Walked<Ca, Collector, Part> {
     /** Each collector host's collector (a tier's front), in host order. */
     collectors: Collector[];
     /** Each tier host's sampler. */
     samplers: Collector[];
     /** Generated TLS: the CA apps must trust (with several hosts, every host's in one bundle). */
     appsTrust?: Ca;
+    /** Unless deployCheck.enabled is false. */
+    deployCheck?: Part;
 }
 
 /** Places the stack's parts through `placer`, in deployment order. */
 export function walkStack<Host, ServiceHost, Part, Ca, Collector extends Part>(
     plan: StackPlan,
     placer: StackPlacer<Host, ServiceHost, Part, Ca, Collector>,
-): Walked<Ca, Collector> {
+): Walked<Ca, Collector, Part> {
     // Each collector host: its preflight, then the firewall before any port is published, and its certificate.
     const hosts = plan.collectorHosts.map((h) => {
         const host = placer.collectorHost(`collector-host${h.suffix}`, h);
@@ -102,11 +106,20 @@ export function walkStack<Host, ServiceHost, Part, Ca, Collector extends Part>(
         : prometheusHost;
     const rules = placer.prometheus("prometheus-rules", prometheusHost, plan.prometheus, collectors);
     // After the scrape jobs, so the panels have series to show.
-    if (plan.grafana) placer.grafana("grafana-dashboards", grafanaHost, plan.grafana, [rules]);
+    const grafana = plan.grafana ? placer.grafana("grafana-dashboards", grafanaHost, plan.grafana, [rules]) : undefined;
 
     // A provided certificate chains to a CA the apps already trust.
     const appsTrust = first.h.tls.mode === "generate" ? (tierCa ?? first.tls?.trusted) : undefined;
-    return { collectors, samplers, ...(appsTrust !== undefined ? { appsTrust } : {}) };
+    // Last: the check follows a canary through everything placed above.
+    const deployCheck = plan.deployCheck.enabled
+        ? placer.deployCheck("deploy-check", plan, appsTrust, [...placed, rules, ...(grafana ? [grafana] : [])])
+        : undefined;
+    return {
+        collectors,
+        samplers,
+        ...(appsTrust !== undefined ? { appsTrust } : {}),
+        ...(deployCheck !== undefined ? { deployCheck } : {}),
+    };
 }
 
 /** A tier always has TLS (the schema refuses a tier without it); this states it for the type. */

@@ -68,6 +68,10 @@ describe("benchmark pipelines", () => {
             "receivers.otlp.protocols.grpc.tls",
             "receivers.otlp.protocols.http.tls",
         ]);
+        assert.deepStrictEqual(differences(production, byName("production - refused-request counts").config).sort(), [
+            "service.telemetry.metrics.level",
+            "service.telemetry.metrics.views",
+        ]);
         assert.deepStrictEqual(traces(byName("contrib default")).processors, ["memory_limiter", "batch"]);
         // Clients use TLS and the token exactly where the config asks for them.
         assert.deepStrictEqual(
@@ -82,6 +86,7 @@ describe("benchmark pipelines", () => {
                 ["production - tail sampling", true, true],
                 ["production - persistent queue", true, true],
                 ["production - TLS", false, true],
+                ["production - refused-request counts", true, true],
             ],
         );
     });

@@ -7,6 +7,7 @@ import { Firewall } from "../components/firewall";
 import { GrafanaDashboards } from "../components/grafana";
 import { PodmanHost } from "../components/host/podmanHost";
 import { Jaeger } from "../components/jaeger";
+import { DeployCheck } from "../components/verify";
 import { PrometheusRules } from "../components/prometheus";
 import { CollectorTls } from "../components/tls";
 import { planFor } from "../stack/plan";
@@ -180,6 +181,7 @@ describe("OtelCollector and Jaeger", () => {
                 settings: plan.collectorHosts[0].collector,
                 network,
                 bearerToken: pulumi.output("tok"),
+                canaryKey: pulumi.output("canary"),
             });
         });
         for (const component of ["jaeger", "collector"]) {
@@ -244,15 +246,24 @@ describe("every component", () => {
                         settings: plan.collectorHosts[0].collector,
                         network,
                         bearerToken: pulumi.output("tok"),
+                        canaryKey: pulumi.output("canary"),
                     }),
                     new PrometheusRules("rules", { host, settings: plan.prometheus }),
                 );
                 if (plan.grafana) components.push(new GrafanaDashboards("grafana", { host, settings: plan.grafana }));
+                components.push(
+                    new DeployCheck("check", {
+                        plan,
+                        settings: plan.check,
+                        token: pulumi.output("tok"),
+                        canaryKey: pulumi.output("canary"),
+                    }),
+                );
             });
         } finally {
             prototype.registerOutputs = registerOutputs;
         }
-        assert.strictEqual(components.length, 7, "production places every kind of component");
+        assert.strictEqual(components.length, 8, "production places every kind of component");
         for (const component of components) {
             // Pulumi's own fields start with "__", and urn is every resource's.
             const fields = Object.keys(component)

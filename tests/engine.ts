@@ -172,13 +172,17 @@ export function changedSteps(steps: PreviewStep[]): string[] {
 
 /**
  * A one-key change to the collector's config (sampling ratio) touches the collector container
- * and nothing else: it is replaced, because a file uploaded into it changed.
+ * and nothing else: it is replaced, because a file uploaded into it changed. The deploy check,
+ * which follows every change, runs again.
  */
 export function assertOnlyCollectorReplaced(steps: PreviewStep[]): void {
     const changed = changedSteps(steps);
-    const resources = [...new Set(steps.filter((s) => s.op !== "same").map((s) => urnKey(s.urn)))];
-    if (resources.length !== 1 || resources[0] !== "docker:index/container:Container::collector-container") {
-        throw new Error(`expected only the collector container to change, found:\n${changed.join("\n")}`);
+    const resources = [...new Set(steps.filter((s) => s.op !== "same").map((s) => urnKey(s.urn)))].sort();
+    const expected = ["command:local:Command::deploy-check", "docker:index/container:Container::collector-container"];
+    if (JSON.stringify(resources) !== JSON.stringify(expected)) {
+        throw new Error(
+            `expected only the collector container to change (and the deploy check to run again), found:\n${changed.join("\n")}`,
+        );
     }
     if (!steps.some((s) => s.op === "replace" && (s.diffReasons ?? []).includes("uploads"))) {
         throw new Error(`expected the collector container replaced for its uploads, found:\n${changed.join("\n")}`);

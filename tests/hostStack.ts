@@ -99,7 +99,8 @@ export const sudoUser = "deploy";
 /**
  * What an operator has on the Prometheus host before the first `pulumi up`: Prometheus running
  * with the lifecycle API, reading the rule and scrape directories the stack writes to (unless
- * `readsScrapeDir` is false), Grafana's directories, and a deploy user with passwordless sudo.
+ * `readsScrapeDir` is false), its API open to where `pulumi up` runs (for the deploy check),
+ * Grafana's directories, and a deploy user with passwordless sudo.
  */
 export function setUpPrometheusHost(
     host: BootedHost,
@@ -125,6 +126,9 @@ export function setUpPrometheusHost(
             // Grafana beside Prometheus, as its package leaves its directories (the stack provisions dashboards there).
             "install -d -m 0755 /etc/grafana/provisioning/dashboards /var/lib/grafana",
             "systemctl enable prometheus.service >/dev/null 2>&1 && systemctl restart prometheus.service",
+            // The deploy check asks Prometheus's API from where `pulumi up` runs (this machine).
+            `firewall-cmd --quiet --permanent --add-rich-rule='rule family="ipv4" source address="${hostNetwork.gateway}/32" port port="9090" protocol="tcp" accept'`,
+            "firewall-cmd --quiet --reload",
             `id ${sudoUser} >/dev/null 2>&1 || useradd -m -s /bin/sh ${sudoUser}`,
             `echo '${sudoUser} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/${sudoUser} && chmod 0440 /etc/sudoers.d/${sudoUser}`,
             `install -d -m 0700 -o ${sudoUser} -g ${sudoUser} /home/${sudoUser}/.ssh`,
@@ -133,7 +137,7 @@ export function setUpPrometheusHost(
     );
 }
 
-/** Prometheus's API on its host, asked from the host itself (firewalld keeps 9090 closed to others). */
+/** Prometheus's API on its host, asked from the host itself (firewalld admits only this machine to 9090). */
 export function prometheusApi(host: BootedHost, path: string): unknown {
     return JSON.parse(host.sh(`curl -fsS 'http://localhost:9090${path}'`));
 }

@@ -10,7 +10,11 @@ import * as path from "path";
 import { run, tempDir } from "./tools";
 
 export const canary = path.join(os.tmpdir(), `ivatar-otel-canary-${process.pid}`);
-export const secrets = { bearerToken: "hostile-test-token-0123456789", storagePassword: "hostile-test-password-0123" };
+export const secrets = {
+    bearerToken: "hostile-test-token-0123456789",
+    canaryKey: "hostileTestCanaryKey",
+    storagePassword: "hostile-test-password-0123",
+};
 
 /**
  * fast-check run options: `runs` cases per property, scaled by HOSTILE_RUNS_SCALE for a longer

@@ -19,6 +19,8 @@ export interface LiveStack {
     plan: StackPlan;
     artifacts: StackArtifacts;
     token: string;
+    /** The key the deploy check's canary carries. */
+    canaryKey: string;
     /** The CA the TLS step printed, as apps would get it from collectorCaCertificate. */
     ca: string;
     hostDir: string;
@@ -109,7 +111,8 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
     const hostDir = tempDir(`live-${stack}`);
     const plan = livePlan(stack, hostDir, extra);
     const token = randomBytes(24).toString("hex");
-    const artifacts = stackArtifacts(plan, { bearerToken: token });
+    const canaryKey = "liveCanaryKey";
+    const artifacts = stackArtifacts(plan, { bearerToken: token, canaryKey });
     removeStackContainers(artifacts);
 
     // The program's TLS step, run as root here as it would run on the host.
@@ -148,6 +151,7 @@ export async function startLiveStack(stack: string, extra: Record<string, unknow
             plan,
             artifacts,
             token,
+            canaryKey,
             ca,
             hostDir,
             jaegerUrl,

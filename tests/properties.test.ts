@@ -176,7 +176,7 @@ describe("properties: the firewall covers every published port", () => {
                         },
                     };
                     const plan = planStack(validateStack(values));
-                    const { files, containers } = stackArtifacts(plan, { bearerToken: "t" });
+                    const { files, containers } = stackArtifacts(plan, { bearerToken: "t", canaryKey: "c" });
                     const ruleset = files["firewall/ruleset.nft"];
                     const chain = (name: string) => {
                         const start = ruleset.indexOf(`chain ${name} {`);

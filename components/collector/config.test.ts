@@ -1,7 +1,14 @@
 // The collector's config renderer, on literal settings (what the pinned collector makes of the
 // rendered file is tested in tests/real/artifacts.test.ts).
 import * as assert from "assert";
-import { collectorConfig, credentialPattern, emailPattern, sensitiveTextPattern } from "./config";
+import {
+    canaryAttribute,
+    collectorConfig,
+    collectorPaths,
+    credentialPattern,
+    emailPattern,
+    sensitiveTextPattern,
+} from "./config";
 import { productionCollectorSettings } from "../../tests/collectorSettings";
 import { goMemLimit } from "./container";
 import { collectorModules, ComponentKind } from "./distribution";
@@ -56,13 +63,21 @@ describe("collector config renderer", () => {
             const c = collectorConfig({ ...settings, samplingRatio: ratio }) as {
                 processors: {
                     tail_sampling: {
-                        policies: Record<string, { sampling_percentage?: number; status_codes?: string[] }>[];
+                        policies: Record<
+                            string,
+                            { sampling_percentage?: number; status_codes?: string[]; key?: string; values?: string[] }
+                        >[];
                     };
                 };
             };
-            const [errors, rest] = c.processors.tail_sampling.policies;
+            const [errors, rest, canaries] = c.processors.tail_sampling.policies;
             assert.deepStrictEqual(errors.status_code, { status_codes: ["ERROR"] });
             assert.strictEqual(rest.probabilistic.sampling_percentage, percent);
+            // The deploy canary: by the secret key in its file, never a value in the config itself.
+            assert.deepStrictEqual(canaries.string_attribute, {
+                key: canaryAttribute,
+                values: [`\${file:${collectorPaths.canaryKey}}`],
+            });
         }
     });
 

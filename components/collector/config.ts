@@ -5,6 +5,8 @@ import { prometheusNameStyle, selfTelemetryViews } from "../selfMetrics";
 export const collectorPaths = {
     config: "/etc/otelcol-contrib/config.yaml",
     bearerToken: "/etc/otelcol-contrib/secrets/bearer-token",
+    /** The deploy canary's key (see canaryAttribute): letters only, so the config's ${file:...} reads it as a YAML string. */
+    canaryKey: "/etc/otelcol-contrib/secrets/canary-key",
     tlsDir: "/etc/otelcol-contrib/tls",
     queueDir: "/var/lib/otelcol/queue",
 };
@@ -41,6 +43,13 @@ export const sensitiveTextPattern =
 const maskedSpanTexts = ["span.name", "span.status.message"];
 const maskedEventTexts = ["spanevent.name"];
 const mask = (path: string) => `replace_pattern(${path}, "${sensitiveTextPattern}", "****")`;
+
+/**
+ * The span attribute that marks the deploy check's canary (verify/canary.ts). Its value is the
+ * stack's secret canary key; masking deletes it after the sampling decision, so Jaeger never holds it.
+ */
+export const canaryAttribute = "ivatar_otel.canary";
+const canaryKeyRemoval = [`delete_key(span.attributes, "${canaryAttribute}")`];
 
 // Span links can carry attributes, and neither the redaction processor nor OTTL (collector 0.161)
 // reaches them. Links are removed after sampling; dropped_links_count keeps how many there were.
@@ -180,8 +189,8 @@ function truncateAddress(key: string, condition = ""): string[] {
 
 /**
  * Masks the same patterns in span names, status messages and event names, removes span links
- * (counting them as dropped: no processor can reach a link's attributes), and truncates client
- * addresses unless the stack keeps them whole.
+ * (counting them as dropped: no processor can reach a link's attributes) and the canary's key,
+ * and truncates client addresses unless the stack keeps them whole.
  */
 export function textMasking(s: Pick<CollectorConfigSettings, "clientAddresses">): Section {
     const addresses =
@@ -200,14 +209,17 @@ export function textMasking(s: Pick<CollectorConfigSettings, "clientAddresses">)
             // context for all of them and run them per event, so a span without events
             // would keep its name and status message unmasked.
             trace_statements: [
-                { context: "span", statements: [...maskedSpanTexts.map(mask), ...linkRemoval, ...addresses] },
+                {
+                    context: "span",
+                    statements: [...maskedSpanTexts.map(mask), ...linkRemoval, ...canaryKeyRemoval, ...addresses],
+                },
                 { context: "spanevent", statements: maskedEventTexts.map(mask) },
             ],
         },
     };
 }
 
-/** Policies are OR-ed: every error trace, plus samplingRatio of the others. */
+/** Policies are OR-ed: every error trace, every deploy canary, plus samplingRatio of the others. */
 export function tailSampling(s: CollectorConfigSettings): Section {
     return {
         tail_sampling: {
@@ -226,6 +238,13 @@ export function tailSampling(s: CollectorConfigSettings): Section {
                     name: "sample-the-rest",
                     type: "probabilistic",
                     probabilistic: { sampling_percentage: round(s.samplingRatio * 100) },
+                },
+                {
+                    // The deploy check's canary, whatever the ratio. Only a span that carries the
+                    // stack's secret key qualifies, so no app can opt out of sampling with it.
+                    name: "keep-deploy-canaries",
+                    type: "string_attribute",
+                    string_attribute: { key: canaryAttribute, values: [`\${file:${collectorPaths.canaryKey}}`] },
                 },
             ],
         },

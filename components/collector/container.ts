@@ -26,6 +26,8 @@ export interface CollectorSettings {
 export interface CollectorContainerSettings<Secret = string> extends CollectorSettings {
     /** The bearer token clients must send (a placeholder when rendering for review). */
     bearerToken: Secret;
+    /** The deploy canary's key, which tail sampling keeps (not needed by a front, which does not sample). */
+    canaryKey: Secret;
     /** Every collector host's CA, for a collector of the tier (from the hosts' TLS steps). */
     tierCa?: Secret;
 }
@@ -86,6 +88,9 @@ export function collectorContainer<Secret = string>(
         files: [
             { path: collectorPaths.config, content: renderCollectorConfigFor(s) },
             { path: collectorPaths.bearerToken, content: s.bearerToken, secret: true },
+            ...(s.tier?.role === "front"
+                ? []
+                : [{ path: collectorPaths.canaryKey, content: s.canaryKey, secret: true }]),
             ...tierCa,
         ],
         network: s.network,

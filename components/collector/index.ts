@@ -15,6 +15,8 @@ export interface OtelCollectorArgs {
     network: docker.Network;
     /** The token OTLP clients must send; kept secret. */
     bearerToken: pulumi.Input<string>;
+    /** The deploy canary's key (letters only); kept secret. */
+    canaryKey: pulumi.Input<string>;
     /** For a collector of the tier: every collector host's CA (from their TLS steps). */
     tierCa?: pulumi.Input<string>;
 }
@@ -34,6 +36,7 @@ export class OtelCollector extends pulumi.ComponentResource {
         const spec = collectorContainer<pulumi.Input<string>>({
             ...args.settings,
             bearerToken: pulumi.secret(args.bearerToken),
+            canaryKey: pulumi.secret(args.canaryKey),
             tierCa: args.tierCa,
         });
         this.config = fileIn(spec, collectorPaths.config);

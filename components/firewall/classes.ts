@@ -6,8 +6,10 @@ import { PortClass } from "./ruleset";
 export interface PublishedPorts {
     /** OTLP for the apps. */
     ingest: number[];
-    /** Metrics and health, for Prometheus. */
+    /** Metrics, for Prometheus. */
     metrics: number[];
+    /** Health, for Prometheus and for operators (the deploy check among them). */
+    health: number[];
     /** Jaeger's UI, for operators (on the host that runs Jaeger). */
     admin: number[];
     /** For the other collector hosts of a tier: the sampler, and Jaeger's OTLP on the first host. */
@@ -25,11 +27,12 @@ export interface TrustedNetworks {
 export function portClasses(ports: PublishedPorts, networks: TrustedNetworks): PortClass[] {
     const classes: PortClass[] = [
         { name: "ingest", purpose: "OTLP from the app networks", ports: ports.ingest, networks: networks.ingest },
+        { name: "metrics", purpose: "metrics for Prometheus", ports: ports.metrics, networks: networks.metrics },
         {
-            name: "metrics",
-            purpose: "metrics and health for Prometheus",
-            ports: ports.metrics,
-            networks: networks.metrics,
+            name: "health",
+            purpose: "health for Prometheus and operators",
+            ports: ports.health,
+            networks: [...new Set([...networks.metrics, ...networks.admin])],
         },
         { name: "admin", purpose: "Jaeger UI for operators", ports: ports.admin, networks: networks.admin },
         {

@@ -346,9 +346,12 @@ export function alertRules(s: RuleSettings): AlertRule[] {
     return alertCases(s).map((c) => c.rule);
 }
 
+/** The rule group Prometheus lists the stack's alerts under. */
+export const ruleGroupName = (environment: string) => `ivatar-otel-collector-${environment}`;
+
 export function renderRules(s: RuleSettings): string {
     return renderYaml("Rendered by ivatar-otel (components/prometheus/rules.ts); do not edit on the host.", {
-        groups: [{ name: `ivatar-otel-collector-${s.environment}`, rules: alertRules(s) }],
+        groups: [{ name: ruleGroupName(s.environment), rules: alertRules(s) }],
     });
 }
 

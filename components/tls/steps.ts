@@ -20,6 +20,9 @@ import {
 } from "../host/scripts";
 import { placeRenewal, removeRenewal, renewalFiles, renewalUnit } from "./renewal";
 
+/** A generated certificate is re-issued when it has fewer days left than this (the timer runs daily). */
+export const renewalWindowDays = 30;
+
 export interface TlsStepSettings {
     /** Host directory mounted into the collector as its tls/ directory. */
     dir: string;
@@ -110,9 +113,9 @@ function issueScript(s: TlsStepSettings): string {
             `  echo "tls: made a new CA" >&2`,
             "fi",
             `want=${shQuote(issuedFor)}`,
-            // Re-issue when the names changed, the certificate expires within 30 days, or it is not
+            // Re-issue when the names changed, the certificate expires within renewalWindowDays, or it is not
             // this CA's (a certificate left by tls.mode provided: apps trust only the CA output).
-            `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend 2592000 -noout -in "$dir/server.crt" >/dev/null 2>&1 \\`,
+            `if [ ! -s "$dir/server.key" ] || [ "$(cat "$dir/server.names" 2>/dev/null)" != "$want" ] || ! openssl x509 -checkend ${renewalWindowDays * 86_400} -noout -in "$dir/server.crt" >/dev/null 2>&1 \\`,
             `    || ! openssl verify -CAfile "$ca/ca.crt" "$dir/server.crt" >/dev/null 2>&1; then`,
             `  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${shQuote(`/CN=${s.serverNames[0]}`)} \\`,
             `    -keyout "$dir/server.key.new" -out "$ca/server.csr" 2>/dev/null`,

@@ -77,7 +77,7 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
             .filter((c) => c.endsWith(" running"))
             .map((c) => c.split(" ")[0]);
     const tableLoaded = (host: BootedHost) => host.exec(["nft", "list", "table", "inet", firewallTable]).status === 0;
-    /** The collector's health port, asked on the host (the metrics networks alone reach it from outside). */
+    /** The collector's health port, asked on the host (from outside, the metrics and admin networks alone reach it). */
     const waitForHealthyCollector = () =>
         waitFor(
             "the collector healthy",
@@ -144,7 +144,12 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
     it("with the hosts set up, pulumi up places the stack; spans flow through firewalld and the stack's table; Prometheus on its own host scrapes every target", async () => {
         setUpPrometheusHost(prometheusHost, lab);
         snapshots[prometheusHost.name] = hostSnapshot(prometheusHost);
-        upOk();
+        const output = upOk();
+        // The deploy check ran last, from this machine, and every link passed.
+        const check = output.split("\n").filter((l) => /^\s+(PASS|FAIL|SKIP|NOT TRIED) /.test(l));
+        console.log(`      the deploy check printed:\n${check.join("\n")}`);
+        assert.strictEqual(check.filter((l) => /^\s+PASS /.test(l)).length, 8, output);
+        assert.match(output, /canary trace [0-9a-f]{32}: http:\/\/collector\.ivotel\.test:16686\/trace\/[0-9a-f]{32}/);
         // The TLS directory, bind-mounted into the collector, gets a persistent container_file_t rule.
         const calls = collectorHost.sh(`cat ${selinuxLog}`);
         assert.match(calls, new RegExp(`^semanage fcontext -a -t container_file_t ${tlsDir}\\(/\\.\\*\\)\\?$`, "m"));
@@ -192,6 +197,34 @@ describe("engine: a stack on booted Podman 5 hosts (a collector host and a Prome
     it("pulumi up again changes nothing", () => {
         assert.deepStrictEqual(changedSteps(project.preview(stack, [], agentEnv)), []);
         upOk(["--expect-no-changes"]);
+    });
+
+    it("the deploy check fails an up whose trusted ingest network leaves out the apps, naming the link and its runbook section; the right network passes again", () => {
+        const ingest = (network: string) =>
+            project.pulumiOk([
+                "config",
+                "set",
+                "--path",
+                "--stack",
+                stack,
+                "ivatar-otel:trustedNetworks.ingest[0]",
+                network,
+            ]);
+        const right = (
+            singleHostValues(collectorHost, prometheusHost, "hosts-test").trustedNetworks as Record<string, string[]>
+        ).ingest[0];
+        ingest("192.0.2.0/24");
+        const result = up();
+        const output = `${result.stdout}${result.stderr}`;
+        assert.notStrictEqual(result.status, 0, "up must fail");
+        assert.match(
+            output,
+            /FAIL +TLS +no TLS handshake with collector\.ivotel\.test:4317.*\(runbook: docs\/runbook\.md#checktls\)/,
+        );
+        assert.match(output, /NOT TRIED|FAIL +token/);
+        ingest(right);
+        const restored = upOk();
+        assert.match(restored, /PASS +TLS +handshake with collector\.ivotel\.test:4317 succeeds/);
     });
 
     it("drift: a container removed by hand, the table flushed with its timer stopped, the certificate deleted: a refreshed preview shows each, and pulumi up --refresh restores them", async () => {

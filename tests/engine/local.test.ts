@@ -35,7 +35,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
 
     before(() => {
         plan = planFor(stack);
-        artifacts = stackArtifacts(plan, { bearerToken: "unused" });
+        artifacts = stackArtifacts(plan, { bearerToken: "unused", canaryKey: "unused" });
         removeLeftovers(artifacts, plan);
         stopPodman = startPodmanService();
         project = new EngineProject();
@@ -51,7 +51,10 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
     it("pulumi up places the containers, network, volumes and files the specs describe", () => {
         project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
         token = String(project.outputs(stack).otlpBearerToken);
-        const expected = stackArtifacts(plan, { bearerToken: token }).containers;
+        const expected = stackArtifacts(plan, {
+            bearerToken: token,
+            canaryKey: String(project.outputs(stack).canaryKey),
+        }).containers;
         assertPlacedAsSpecified(expected.jaeger);
         assertPlacedAsSpecified(expected.collector);
         assert.strictEqual(fileInContainer(expected.collector.name, collectorPaths.bearerToken), token);

@@ -106,7 +106,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         agentEnv = started.env;
         stopPodman = startPodmanService(podmanSocket);
         plan = planStack(validateStack(stackValues(host, host.hostKey, work)));
-        removeLeftovers(stackArtifacts(plan, { bearerToken: "unused" }), plan);
+        removeLeftovers(stackArtifacts(plan, { bearerToken: "unused", canaryKey: "unused" }), plan);
         run("nft", ["delete", "table", "inet", firewallTable]);
         project = new EngineProject();
         await waitFor(
@@ -137,7 +137,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
                 timeoutMs: 300_000,
                 env: agentEnv,
             });
-        if (plan) removeLeftovers(stackArtifacts(plan, { bearerToken: "unused" }), plan);
+        if (plan) removeLeftovers(stackArtifacts(plan, { bearerToken: "unused", canaryKey: "unused" }), plan);
         run("nft", ["delete", "table", "inet", firewallTable]);
         stopPodman?.();
         agent?.kill();
@@ -181,7 +181,10 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
 
         const outputs = project.outputs(stack);
-        const expected = stackArtifacts(plan, { bearerToken: String(outputs.otlpBearerToken) }).containers;
+        const expected = stackArtifacts(plan, {
+            bearerToken: String(outputs.otlpBearerToken),
+            canaryKey: String(outputs.canaryKey),
+        }).containers;
         assertPlacedAsSpecified(expected.jaeger);
         assertPlacedAsSpecified(expected.collector);
         assert.match(runOk("nft", ["list", "table", "inet", firewallTable]), /fib daddr type local/);
@@ -219,7 +222,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000, env: agentEnv });
         const config = parse(
             fileInContainer(
-                stackArtifacts(plan, { bearerToken: "unused" }).containers.collector.name,
+                stackArtifacts(plan, { bearerToken: "unused", canaryKey: "unused" }).containers.collector.name,
                 collectorPaths.config,
             ),
         );

@@ -4,6 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { collectorPaths } from "../../components/collector/config";
 import { StackArtifacts, stackArtifacts } from "../../stack/files";
 import { planFor, StackPlan } from "../../stack/plan";
 import { allStackNames } from "../harness";
@@ -13,10 +14,15 @@ import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from 
 import { collectorMetrics } from "../../components/selfMetrics";
 import { renderRules, renderRuleTests } from "../../components/prometheus/rules";
 
-const testSecrets = { bearerToken: "artifact-test-token-0123456789" };
+const testSecrets = { bearerToken: "artifact-test-token-0123456789", canaryKey: "artifactTestCanaryKey" };
 
-/** `otelcol validate` inside the pinned image, with the config and queue volume mounted as deployed. */
+/**
+ * `otelcol validate` inside the pinned image, with the config, the canary's key file (which the
+ * config reads) and the queue volume mounted as deployed.
+ */
 function validateCollectorConfig(configPath: string, image: string): ReturnType<typeof run> {
+    const canaryKeyFile = path.join(path.dirname(configPath), "canary-key");
+    fs.writeFileSync(canaryKeyFile, testSecrets.canaryKey, { mode: 0o644 });
     return run("podman", [
         "run",
         "--rm",
@@ -24,7 +30,9 @@ function validateCollectorConfig(configPath: string, image: string): ReturnType<
         "--user",
         "10001:10001",
         "-v",
-        `${configPath}:/etc/otelcol-contrib/config.yaml:ro`,
+        `${configPath}:${collectorPaths.config}:ro`,
+        "-v",
+        `${canaryKeyFile}:${collectorPaths.canaryKey}:ro`,
         "--mount",
         "type=tmpfs,destination=/var/lib/otelcol/queue,tmpfs-mode=1777",
         image,

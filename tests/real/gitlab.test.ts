@@ -16,6 +16,8 @@ const pipelineEntries = [
     ".gitlab-ci.yml",
     "ci",
     "scripts/app-env.ts",
+    "scripts/check.ts",
+    "checks",
     "components",
     "grammar",
     "versions.json",
@@ -47,6 +49,17 @@ const outputs = {
     appInstances: instanceOverrides({ instances: ["web-1", "web-2"], telemetryOn: ["web-1"] }),
     collectorCaCertificate: "-----BEGIN CERTIFICATE-----\nMIIBstandin\n-----END CERTIFICATE-----\n",
     otlpBearerToken: token,
+    canaryKey: "standInCanaryKey",
+    // A stack that answers nowhere: the verify job must fail, naming the first broken link.
+    deployCheck: {
+        environment: "production",
+        runbookBaseUrl: "docs/runbook.md",
+        endpoint: { host: "collector.invalid", otlpGrpcPort: 4317, tls: true },
+        certificateDaysMinimum: 29,
+        healthUrl: "http://127.0.0.1:9/",
+        jaegerUrl: "http://127.0.0.1:9/",
+        prometheus: { apiUrl: "http://127.0.0.1:9", ruleGroup: "ivatar-otel-collector-production", targets: [] },
+    },
 };
 
 // The stand-ins append one line per call to $STANDIN_LOG: the program and its arguments.
@@ -206,8 +219,8 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
         assert.deepStrictEqual(jobsFor(mergeRequest("master")), ["preview"]);
         assert.deepStrictEqual(jobsFor(mergeRequest("devel")), ["preview"]);
         assert.deepStrictEqual(jobsFor(mergeRequest("feature-x")), []);
-        assert.deepStrictEqual(jobsFor(push("master")), ["app-env:production", "up:production"]);
-        assert.deepStrictEqual(jobsFor(push("devel")), ["app-env:development", "up:development"]);
+        assert.deepStrictEqual(jobsFor(push("master")), ["app-env:production", "up:production", "verify:production"]);
+        assert.deepStrictEqual(jobsFor(push("devel")), ["app-env:development", "up:development", "verify:development"]);
         assert.deepStrictEqual(jobsFor(push("feature-x")), []);
     });
 
@@ -220,6 +233,7 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
             assert.strictEqual(expanded[`up:${stack}`].resource_group, stack);
             assert.strictEqual(expanded[`up:${stack}`].environment?.name, stack);
             assert.strictEqual(expanded[`app-env:${stack}`].resource_group, stack);
+            assert.strictEqual(expanded[`verify:${stack}`].resource_group, stack);
         }
     });
 
@@ -255,18 +269,30 @@ describe("GitLab pipeline under gitlab-ci-local", function () {
         ["master", "production"],
         ["devel", "development"],
     ]) {
-        it(`a push to ${branch} runs pulumi up on ${stack}, then writes the apps' env and CA files without printing a secret`, () => {
+        it(`a push to ${branch} runs pulumi up on ${stack}, then checks the stack (failing the pipeline on a broken link) and writes the apps' env and CA files without printing a secret`, () => {
             const p = runPipeline(push(branch));
-            assert.strictEqual(p.status, 0, p.log);
+            const calls = p.calls.filter((c) => !c.startsWith("pulumi version"));
+            assert.deepStrictEqual(calls.slice(0, 4), [
+                ...sshSetup(stack),
+                `pulumi up --yes --stack ${stack} --non-interactive --color never --suppress-progress`,
+            ]);
+            // After the up, in either order: the check's and app-env's reads of the outputs.
             assert.deepStrictEqual(
-                p.calls.filter((c) => !c.startsWith("pulumi version")),
+                calls.slice(4).sort(),
                 [
                     ...sshSetup(stack),
-                    `pulumi up --yes --stack ${stack} --non-interactive --color never --suppress-progress`,
-                    ...sshSetup(stack),
                     `pulumi stack output --json --show-secrets --stack ${stack} --non-interactive`,
-                ],
+                    ...sshSetup(stack),
+                    `pulumi stack output --json --show-secrets --non-interactive --stack ${stack}`,
+                ].sort(),
             );
+            // The stand-in stack answers nowhere: the verify job fails at its first link, and so does the pipeline.
+            assert.notStrictEqual(p.status, 0, p.log);
+            assert.match(
+                p.log,
+                /FAIL +endpoint name +collector\.invalid does not resolve.*\(runbook: docs\/runbook\.md#checkendpointname\)/,
+            );
+            assert.match(p.log, /NOT TRIED +canary stored/);
             assertKeyLoaded(p);
             const envFile = path.join(repo, "app-env", "ivatar-otel.env");
             assert.strictEqual(fs.readFileSync(envFile, "utf8"), renderEnvFile(outputs.appEnvironment));

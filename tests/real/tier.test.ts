@@ -97,7 +97,11 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
             return { ...h.tls.step, dir: path.join(hostDirs[i], "tls"), caDir: path.join(hostDirs[i], "ca") };
         });
         bundle = tlsSteps.map((step) => runOk("sh", ["-s"], { input: generateTlsScript(step) })).join("");
-        const { containers } = stackArtifacts(plan, { bearerToken: token, tierCa: bundle });
+        const { containers } = stackArtifacts(plan, {
+            bearerToken: token,
+            canaryKey: "tierTestCanaryKey",
+            tierCa: bundle,
+        });
         const ports = (spec: ContainerSpec) => spec.ports.map((p) => p.internal);
         const jaeger = {
             ...containers.jaeger,
