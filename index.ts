@@ -144,10 +144,10 @@ function main() {
     }
     return {
         appEnvironment: environment,
-        appInstances: plan.outputs.appInstances,
+        ...(plan.outputs.appInstances ? { appInstances: plan.outputs.appInstances } : {}),
         // What `npm run check` follows, and what the deploy check printed at the last `up` that ran it.
         deployCheck: plan.check,
-        deployCheckReport: walked.deployCheck instanceof DeployCheck ? walked.deployCheck.report : undefined,
+        ...(walked.deployCheck instanceof DeployCheck ? { deployCheckReport: walked.deployCheck.report } : {}),
         canaryKey,
         collectorCaCertificate: walked.appsTrust,
         otlpBearerToken: token,

@@ -33,7 +33,7 @@ const common = {
         folder: "ivatar-otel",
     },
     trustedNetworks: { ingest: [], metrics: [], admin: [], collectors: [] },
-    tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h" },
+    tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h", expiryMetricsDir: "" },
     prometheus: {
         rulesDir: "/etc/prometheus/rules.d",
         scrapeConfigDir: "/etc/prometheus/scrape.d",

@@ -355,6 +355,10 @@ export const stackSchema = z.strictObject({
         appCaPath: absolutePath("the CA path inside the app containers"),
         /** How often the collector re-reads its certificate, so a renewed one is served without a restart. */
         reloadInterval: duration("the certificate reload interval"),
+        /** node_exporter's textfile collector directory on the collector hosts, for the certificate's expiry; empty: not written. */
+        expiryMetricsDir: text("an absolute path or an empty string").refine((v) => v === "" || isSafeAbsolutePath(v), {
+            error: "expected an absolute path of letters, digits, '.', '_', '-' and '/', or an empty string",
+        }),
     }),
     /** Secret: PEM private key for tls.mode provided. */
     tlsPrivateKey: text("a PEM private key").regex(pemPrivateKey, { error: "expected a PEM private key" }).optional(),

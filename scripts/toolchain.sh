@@ -2,7 +2,7 @@
 # Installs and builds every real program the artifact and live tests run:
 #   Debian: podman with netavark + aardvark-dns (container names resolve on Podman networks;
 #           netavark sets up its firewall rules with iptables),
-#           runc, nftables, openssl, prometheus (promtool + server), openssh-server,
+#           runc, nftables, openssl, prometheus (promtool + server), prometheus-node-exporter, openssh-server,
 #           systemd (its systemd-analyze checks the rendered units; no systemd runs here)
 #   Go:     the collector (a builder-made distribution of exactly the components the program
 #           configures), Jaeger v2 and telemetrygen, at the versions pinned in versions.json
@@ -61,7 +61,8 @@ slow() {
 # --- Debian packages ---------------------------------------------------------------------
 # rsync: gitlab-ci-local copies the checkout with it (tests/real/gitlab.test.ts).
 # debootstrap: makes the test hosts' Debian 13 root (scripts/host-root.sh).
-packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus openssh-server openssh-client iproute2 uidmap curl systemd rsync debootstrap)
+# prometheus-node-exporter: reads the certificate expiry the TLS step writes (tls.expiryMetricsDir).
+packages=(podman podman-docker netavark aardvark-dns iptables runc nftables openssl prometheus prometheus-node-exporter openssh-server openssh-client iproute2 uidmap curl systemd rsync debootstrap)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -69,9 +70,10 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's prometheus package starts a server through its init script on install; the tests
-# start their own, so stop any that came up with the package.
+# Debian's prometheus packages start their servers through init scripts on install; the tests
+# start their own, so stop any that came up with the packages.
 pkill -x prometheus 2>/dev/null || true
+pkill -x prometheus-node-exporter 2>/dev/null || true
 
 # --- Podman defaults these machines need (see README, "Podman hosts") -------------------
 "$repo/scripts/podman-setup.sh"
@@ -216,12 +218,14 @@ fi
 
 promtool_bin=$(command -v promtool)
 prometheus_bin=$(command -v prometheus)
+node_exporter_bin=$(command -v prometheus-node-exporter)
 {
     echo "IVATAR_OTEL_COLLECTOR=$collector_bin"
     echo "IVATAR_OTEL_JAEGER=$jaeger_bin"
     echo "IVATAR_OTEL_TELEMETRYGEN=$telemetrygen_bin"
     echo "IVATAR_OTEL_PROMTOOL=$promtool_bin"
     echo "IVATAR_OTEL_PROMETHEUS=$prometheus_bin"
+    echo "IVATAR_OTEL_NODE_EXPORTER=$node_exporter_bin"
     echo "IVATAR_OTEL_PULUMI_BIN=$pulumi_bin"
     echo "IVATAR_OTEL_HOST_ROOT=$host_root"
     echo "IVATAR_OTEL_HOST_IMAGES=$host_images"

@@ -154,6 +154,9 @@ export function planCollectorHosts(
             serverNames: [...new Set([c.endpointHost, address, "localhost", "127.0.0.1"])],
             clientCa: s.tls.clientCa,
             ...(tier ? { clientAuth: true } : {}),
+            ...(s.tls.expiryMetricsDir
+                ? { expiryMetrics: { dir: s.tls.expiryMetricsDir, environment: s.environment } }
+                : {}),
         };
         return {
             suffix: first ? "" : `-${index + 1}`,

@@ -16,6 +16,9 @@ const projectEntries = [
     "config",
     "grammar",
     "stack",
+    // The deploy check's script, which the program runs as a local command.
+    "checks",
+    "scripts",
     "versions.json",
     "package.json",
     "tsconfig.json",
@@ -68,7 +71,8 @@ export class EngineProject {
      */
     useProgramFrom(root: string): void {
         for (const entry of projectEntries) fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
-        for (const entry of projectEntries)
+        // An older version may lack some (the deploy check's script came later).
+        for (const entry of projectEntries.filter((e) => fs.existsSync(path.join(root, e))))
             fs.cpSync(path.join(root, entry), path.join(this.dir, entry), { recursive: true });
     }
 

@@ -13,6 +13,8 @@ export interface Tools {
     telemetrygen: string;
     promtool: string;
     prometheus: string;
+    /** Debian's node_exporter, which reads the certificate expiry the TLS step writes. */
+    nodeExporter: string;
     /** Directory holding the Pulumi CLI, the Node.js language host and the provider plugins. */
     pulumiBin: string;
     /** The test hosts' root file system (scripts/host-root.sh). */
@@ -56,6 +58,7 @@ export function ensureToolchain(): Tools {
         telemetrygen: need("IVATAR_OTEL_TELEMETRYGEN"),
         promtool: need("IVATAR_OTEL_PROMTOOL"),
         prometheus: need("IVATAR_OTEL_PROMETHEUS"),
+        nodeExporter: need("IVATAR_OTEL_NODE_EXPORTER"),
         pulumiBin: need("IVATAR_OTEL_PULUMI_BIN"),
         hostRoot: need("IVATAR_OTEL_HOST_ROOT"),
         hostImages: need("IVATAR_OTEL_HOST_IMAGES"),

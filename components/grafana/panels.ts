@@ -1,7 +1,9 @@
 // What each dashboard shows: titles, descriptions, PromQL and the limits drawn on them. Pure data
 // from the stack's sizing; dashboards.ts turns it into Grafana's JSON model.
 import { requireGrammar } from "../../grammar/text";
+import { certificateAlertDays } from "../prometheus/rules";
 import { collectorMetrics, refusedRequests } from "../selfMetrics";
+import { certificateExpiryMetric } from "../tls/steps";
 
 export interface DashboardSettings {
     environment: string;
@@ -9,6 +11,8 @@ export interface DashboardSettings {
     collector: { cpus: number; memoryMb: number; goMemLimitMiB: number };
     /** Scrape job names of the collector's own metrics, the app metrics it exports, and Jaeger's. */
     jobs: { collector: string; exporter: string; jaeger: string };
+    /** The certificate's expiry reaches Prometheus through node_exporter (tls.expiryMetricsDir). */
+    certificateExpiry?: boolean;
 }
 
 export interface PanelQuery {
@@ -21,7 +25,7 @@ export interface PanelSpec {
     title: string;
     /** One line an operator reads on the panel's info icon (also in README, Dashboards). */
     description: string;
-    /** Grafana unit id: "ops" (per second), "reqps" (requests per second), "bytes", "short", "ms", "percentunit". */
+    /** Grafana unit id: "ops" (per second), "reqps" (requests per second), "bytes", "short", "ms", "d" (days), "percentunit". */
     unit: string;
     queries: PanelQuery[];
     /** Limits drawn as horizontal lines, lowest first. */
@@ -49,6 +53,27 @@ function selector(job: string, environment: string, extra = ""): string {
 const rate = (metric: string, sel: string, by: string) => `sum by (${by}) (rate(${metric}${sel}[${rateWindow}]))`;
 const quantile = (q: number, bucket: string, sel: string, by: string) =>
     `histogram_quantile(${q}, sum by (le, ${by}) (rate(${bucket}${sel}[${rateWindow}])))`;
+
+/**
+ * Days the served certificate has left, from node_exporter (the operator's scrape job, so by the
+ * environment label the TLS step writes); the line is where OtelCollectorCertificateExpiring fires.
+ */
+function certificatePanel(environment: string): PanelSpec {
+    requireGrammar(/^[a-z0-9][a-z0-9-]*$/.test(environment), "an environment name", environment);
+    return {
+        title: "Certificate: days left",
+        description:
+            "Days until the collector's TLS certificate expires, per name it serves; the daily renewal re-issues it from 30 days, so a line falling below that means the renewal fails.",
+        unit: "d",
+        queries: [
+            {
+                expr: `(min by (server) (${certificateExpiryMetric}{environment="${environment}"}) - time()) / 86400`,
+                legend: "{{server}}",
+            },
+        ],
+        limits: [{ value: certificateAlertDays, label: "alert" }],
+    };
+}
 
 function collectorDashboard(s: DashboardSettings): DashboardSpec {
     const own = selector(s.jobs.collector, s.environment);
@@ -194,6 +219,7 @@ function collectorDashboard(s: DashboardSettings): DashboardSpec {
                     { value: s.collector.memoryMb * mib, label: "container limit" },
                 ],
             },
+            ...(s.certificateExpiry ? [certificatePanel(s.environment)] : []),
         ],
     };
 }

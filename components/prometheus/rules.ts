@@ -3,6 +3,7 @@
 import { durationHours, isHttpUrl, isRelativeLink, requireGrammar } from "../../grammar/text";
 import { renderYaml } from "../yaml";
 import { collectorMetrics, refusedRequests } from "../selfMetrics";
+import { certificateExpiryMetric, renewalWindowDays } from "../tls/steps";
 import { scrapeJobs } from "./scrape";
 
 export interface RuleSettings {
@@ -16,7 +17,12 @@ export interface RuleSettings {
     tier?: { samplers: number };
     /** How long the apps may send no span before OtelCollectorNoSpans fires (Go duration); none: no such alert. */
     noSpansFor?: string;
+    /** The TLS step writes the certificate's expiry for node_exporter (tls.expiryMetricsDir). */
+    certificateExpiry?: boolean;
 }
+
+/** Days left under which OtelCollectorCertificateExpiring fires: three daily renewals missed. */
+export const certificateAlertDays = renewalWindowDays - 3;
 
 interface AlertRule {
     alert: string;
@@ -221,6 +227,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
         },
         ...(s.tier ? tierCases(s.tier.samplers, rule) : []),
         ...(s.noSpansFor ? [noSpansCase(s.noSpansFor, rule)] : []),
+        ...(s.certificateExpiry ? [certificateCase(s.environment, rule)] : []),
         {
             // More traces arrive than tail sampling holds: the oldest go undecided, errors included.
             rule: rule(
@@ -330,6 +337,35 @@ function noSpansCase(after: string, rule: MakeRule): AlertCase {
         firing: [{ series: series(collectorMetrics.acceptedSpans, accepted), values: `100+0x${samples}` }, up],
         alsoFiring: [up],
         healthy: [{ series: series(collectorMetrics.acceptedSpans, accepted), values: `0+60x${samples}` }, up],
+    };
+}
+
+/**
+ * A certificate that nears its expiry without being renewed: the daily renewal re-issues it from
+ * renewalWindowDays, so fewer days left than that, minus three, means three renewals failed (or
+ * a provided certificate nobody replaced). The metric comes from node_exporter's textfile
+ * collector, under the operator's own scrape job: it is selected by the stack's environment.
+ */
+function certificateCase(environment: string, rule: MakeRule): AlertCase {
+    const labels = { environment, server: "collector.internal" };
+    const metric = (extra: Record<string, string>) =>
+        `${certificateExpiryMetric}{${Object.entries(extra)
+            .map(([k, v]) => `${k}="${v}"`)
+            .join(",")}}`;
+    const day = 86_400;
+    // Test time starts at 0: an expiry 20 days on fires, 100 days on stays quiet.
+    return {
+        rule: rule(
+            "OtelCollectorCertificateExpiring",
+            `(min by (environment, server) (${certificateExpiryMetric}{environment="${environment}"}) - time()) / ${day} < ${certificateAlertDays}`,
+            "1h",
+            "warning",
+            "Collector certificate nears expiry without renewal",
+            `The collector certificate for {{ $labels.server }} expires in less than ${certificateAlertDays} days: its renewal has failed (or a provided certificate was not replaced). At expiry the apps can no longer send.`,
+        ),
+        labels,
+        firing: [{ series: metric({ ...labels, job: "node" }), values: `${20 * day}x80` }],
+        healthy: [{ series: metric({ ...labels, job: "node" }), values: `${100 * day}x80` }],
     };
 }
 

@@ -36,7 +36,14 @@ export interface TlsStepSettings {
     clientCa?: string;
     /** The certificate also serves as a client's (a sampler's, towards Jaeger on another host). */
     clientAuth?: boolean;
+    /** Where node_exporter's textfile collector reads the certificate's expiry (OtelCollectorCertificateExpiring). */
+    expiryMetrics?: { dir: string; environment: string };
 }
+
+/** The metric the TLS step writes for node_exporter: when the served certificate expires. */
+export const certificateExpiryMetric = "ivatar_otel_tls_certificate_expiry_timestamp_seconds";
+/** Its file in the textfile collector's directory. */
+export const expiryMetricsFile = "ivatar-otel-tls.prom";
 
 const tlsFiles = ["server.crt", "server.key", "server.names", "client-ca.crt"];
 const caFiles = ["ca.crt", "ca.key", "ca.srl"];
@@ -80,6 +87,29 @@ const unlabel = (dir: string) =>
 function requireTlsPlaces(s: Pick<TlsStepSettings, "dir" | "caDir" | "owner">): void {
     requireSafePaths("a TLS directory", s.dir, s.caDir);
     requireOwner("the TLS files' owner (uid:gid)", s.owner);
+}
+
+/**
+ * Writes the served certificate's expiry for node_exporter's textfile collector, whole or not at
+ * all (a temporary file, then a rename), after every issue or renewal run: a renewal that stops
+ * working leaves the expiry coming closer, which the alert sees. Refuses a missing directory.
+ */
+function writeExpiryMetric(s: TlsStepSettings): string {
+    const m = s.expiryMetrics;
+    if (!m) return "";
+    requireSafePaths("the expiry metrics directory", m.dir);
+    requireGrammar(/^[a-z0-9-]+$/.test(m.environment), "an environment name", m.environment);
+    requireGrammar(isHostAddress(s.serverNames[0]), "a certificate name", s.serverNames[0]);
+    const file = shQuote(`${m.dir}/${expiryMetricsFile}`);
+    const labels = `environment="${m.environment}",server="${s.serverNames[0]}"`;
+    return (
+        [
+            `[ -d ${shQuote(m.dir)} ] || { echo ${shQuote(`tls: ${m.dir} (tls.expiryMetricsDir) does not exist: is node_exporter's textfile collector set up there?`)} >&2; exit 1; }`,
+            `expiry=$(date -d "$(openssl x509 -enddate -noout -in ${shQuote(`${s.dir}/server.crt`)} | cut -d= -f2)" +%s)`,
+            `printf '# HELP ${certificateExpiryMetric} When the collector certificate expires (Unix time).\\n# TYPE ${certificateExpiryMetric} gauge\\n${certificateExpiryMetric}{${labels}} %s\\n' "$expiry" > ${file}.tmp`,
+            `chmod 0644 ${file}.tmp && mv -f ${file}.tmp ${file}`,
+        ].join("\n") + "\n"
+    );
 }
 
 /** The generate step: issue what is missing or stale, keep renewing on the host, print the CA. */
@@ -131,7 +161,8 @@ function issueScript(s: TlsStepSettings): string {
         ].join("\n") +
         "\n" +
         writeFiles(clientCaFile(s)) +
-        relabel(s.dir)
+        relabel(s.dir) +
+        writeExpiryMetric(s)
     );
 }
 
@@ -147,17 +178,19 @@ export function providedTlsScript(s: TlsStepSettings, certificate: string, priva
         `mkdir -p ${shQuote(s.dir)} && chown ${s.owner} ${shQuote(s.dir)} && chmod 0500 ${shQuote(s.dir)}\n` +
         writeFiles(files) +
         relabel(s.dir) +
+        writeExpiryMetric(s) +
         `cat ${shQuote(`${s.dir}/server.crt`)}\n`
     );
 }
 
-export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir">): string {
+export function removeTlsScript(s: Pick<TlsStepSettings, "dir" | "caDir" | "expiryMetrics">): string {
     requireSafePaths("a TLS directory", s.dir, s.caDir);
+    const metrics = s.expiryMetrics ? [`${s.expiryMetrics.dir}/${expiryMetricsFile}`] : [];
     return (
         preamble +
         removeRenewal(s.caDir) +
         unlabel(s.dir) +
-        removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`)]) +
+        removeFiles([...tlsFiles.map((f) => `${s.dir}/${f}`), ...caFiles.map((f) => `${s.caDir}/${f}`), ...metrics]) +
         removeOwnDirs([s.dir, s.caDir, parentDir(s.dir), parentDir(s.caDir)])
     );
 }
