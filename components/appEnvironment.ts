@@ -38,6 +38,9 @@ export function appEnvironment(s: AppEnvironmentSettings, bearerToken: string): 
         OTEL_SAMPLING_RATIO: "1.0",
         OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
         OTEL_TRACES_SAMPLER_ARG: "1.0",
+        // The Python SDK's logging instrumentation puts trace_id and span_id into every log record
+        // (and its default format), so Grafana finds a span's log lines in Loki by the trace ID.
+        OTEL_PYTHON_LOG_CORRELATION: "true",
         IVATAR_VERSION: s.serviceVersion,
     };
 }

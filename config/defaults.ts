@@ -31,6 +31,9 @@ const common = {
         provisioningDir: "/etc/grafana/provisioning/dashboards",
         dashboardsDir: "/var/lib/grafana/dashboards",
         folder: "ivatar-otel",
+        datasourcesDir: "/etc/grafana/provisioning/datasources",
+        lokiDatasourceUid: "loki",
+        lokiServiceLabel: "service_name",
     },
     trustedNetworks: { ingest: [], metrics: [], admin: [], collectors: [] },
     tls: { mode: "generate", appCaPath: "/etc/ivatar/otel-ca.pem", reloadInterval: "1h", expiryMetricsDir: "" },
@@ -88,6 +91,7 @@ const perEnvironment: Record<Environment, Plain> = {
             enabled: false,
             provisioningDir: "/tmp/ivatar-otel-local/grafana/provisioning/dashboards",
             dashboardsDir: "/tmp/ivatar-otel-local/grafana/dashboards",
+            datasourcesDir: "/tmp/ivatar-otel-local/grafana/provisioning/datasources",
         },
     },
 };

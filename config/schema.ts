@@ -324,6 +324,16 @@ export const stackSchema = z.strictObject({
         folder: text("a Grafana folder name").refine(isDisplayName, {
             error: "expected a folder name of at most 64 letters, digits, spaces, '.', '_' or '-'",
         }),
+        /** Directory Grafana reads data source files from (the stack's Jaeger data source goes there). */
+        datasourcesDir: absolutePath("Grafana's data source provisioning directory"),
+        /** uid of the existing Loki data source a span's logs link goes to; empty: no such link. */
+        lokiDatasourceUid: text("a Grafana data source uid").regex(/^[A-Za-z0-9_-]{0,40}$/, {
+            error: "expected a data source uid of at most 40 letters, digits, '_' or '-', or an empty string",
+        }),
+        /** The Loki label that carries the apps' service name (service.name). */
+        lokiServiceLabel: text("a Loki label name").regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+            error: "expected a label name of letters, digits and '_', not starting with a digit",
+        }),
     }),
     /** Who may reach which ports on the collector host. */
     trustedNetworks: z.strictObject({

@@ -137,6 +137,7 @@ function servicePaths(s: StackSettings) {
         rules: `${s.prometheus.rulesDir}/${stem}.rules.yml`,
         scrape: `${s.prometheus.scrapeConfigDir}/${stem}.scrape.yml`,
         grafanaProvider: `${s.grafana.provisioningDir}/${stem}.yaml`,
+        grafanaDatasource: `${s.grafana.datasourcesDir}/${stem}-datasources.yaml`,
     };
 }
 
@@ -146,7 +147,10 @@ function servicePaths(s: StackSettings) {
  */
 function serviceHosts(s: StackSettings, scrape: ScrapeSettings): StackPlan["hosts"] {
     const paths = servicePaths(s);
-    const grafanaNeeds = grafanaHostNeeds({ providerPath: paths.grafanaProvider });
+    const grafanaNeeds = grafanaHostNeeds({
+        providerPath: paths.grafanaProvider,
+        datasourcePath: paths.grafanaDatasource,
+    });
     const grafanaHere = s.grafana.enabled && s.grafana.host === undefined;
     const prometheusApi = prometheusApiUrl(s.prometheus.reloadUrl);
     const prometheus: ServiceHostPlan = {
@@ -360,6 +364,14 @@ function grafanaPlan(s: StackSettings): GrafanaSettings | undefined {
         folder: s.grafana.folder,
         providerPath: paths.grafanaProvider,
         dashboardsDir: `${s.grafana.dashboardsDir}/${paths.stem}`,
+        datasourcePath: paths.grafanaDatasource,
+        traces: {
+            environment: s.environment,
+            jaegerUrl: outputsPlan(s, scrapePlan(s)).jaegerUiUrl,
+            ...(s.grafana.lokiDatasourceUid
+                ? { loki: { uid: s.grafana.lokiDatasourceUid, serviceLabel: s.grafana.lokiServiceLabel } }
+                : {}),
+        },
     };
 }
 

@@ -124,7 +124,7 @@ export function setUpPrometheusHost(
             `echo 'ARGS="--web.enable-lifecycle"' > /etc/default/prometheus`,
             "mkdir -p /etc/prometheus/rules.d /etc/prometheus/scrape.d",
             // Grafana beside Prometheus, as its package leaves its directories (the stack provisions dashboards there).
-            "install -d -m 0755 /etc/grafana/provisioning/dashboards /var/lib/grafana",
+            "install -d -m 0755 /etc/grafana/provisioning/dashboards /etc/grafana/provisioning/datasources /var/lib/grafana",
             "systemctl enable prometheus.service >/dev/null 2>&1 && systemctl restart prometheus.service",
             // The deploy check asks Prometheus's API from where `pulumi up` runs (this machine).
             `firewall-cmd --quiet --permanent --add-rich-rule='rule family="ipv4" source address="${hostNetwork.gateway}/32" port port="9090" protocol="tcp" accept'`,

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { renderDashboard } from "./dashboards";
+import { jaegerDatasourceUid, renderDatasources } from "./datasources";
 import { dashboardSpecs, DashboardSettings } from "./panels";
 import { grafanaPlacement, GrafanaSettings } from "./placement";
 
@@ -18,6 +19,12 @@ const settings: GrafanaSettings = {
     folder: "ivatar-otel",
     providerPath: "/etc/grafana/provisioning/dashboards/ivatar-otel-production.yaml",
     dashboardsDir: "/var/lib/grafana/dashboards/ivatar-otel-production",
+    datasourcePath: "/etc/grafana/provisioning/datasources/ivatar-otel-production-datasources.yaml",
+    traces: {
+        environment: "production",
+        jaegerUrl: "http://collector.internal:16686/",
+        loki: { uid: "loki", serviceLabel: "service_name" },
+    },
 };
 
 interface RenderedPanel {
@@ -168,4 +175,53 @@ describe("Grafana provisioning", () => {
             assert.throws(() => grafanaPlacement({ ...settings, ...change }), /refusing to render/);
         });
     }
+});
+
+describe("Grafana's Jaeger data source", () => {
+    it("points at the stack's Jaeger, with each span's logs in the named Loki data source by service and trace ID", () => {
+        const file = parse(renderDatasources(settings.traces)) as {
+            apiVersion: number;
+            datasources: {
+                uid: string;
+                type: string;
+                url: string;
+                jsonData: {
+                    tracesToLogsV2?: {
+                        datasourceUid: string;
+                        tags: { key: string; value: string }[];
+                        filterByTraceID: boolean;
+                    };
+                };
+            }[];
+        };
+        assert.strictEqual(file.apiVersion, 1);
+        const [jaeger] = file.datasources;
+        assert.deepStrictEqual(
+            [jaeger.type, jaeger.uid, jaeger.url],
+            ["jaeger", jaegerDatasourceUid("production"), "http://collector.internal:16686/"],
+        );
+        assert.strictEqual(jaeger.jsonData.tracesToLogsV2?.datasourceUid, "loki");
+        assert.deepStrictEqual(jaeger.jsonData.tracesToLogsV2?.tags, [{ key: "service.name", value: "service_name" }]);
+        assert.strictEqual(jaeger.jsonData.tracesToLogsV2?.filterByTraceID, true);
+        const withoutLoki = parse(renderDatasources({ ...settings.traces, loki: undefined })) as typeof file;
+        assert.strictEqual(withoutLoki.datasources[0].jsonData.tracesToLogsV2, undefined);
+    });
+
+    it("refuses a value Grafana would expand as a variable, or a label Loki cannot have", () => {
+        assert.throws(
+            () => renderDatasources({ ...settings.traces, jaegerUrl: "http://$HOST:16686/" }),
+            /Jaeger's URL/,
+        );
+        assert.throws(
+            () => renderDatasources({ ...settings.traces, loki: { uid: "loki", serviceLabel: "service.name" } }),
+            /Loki label/,
+        );
+    });
+
+    it("is placed beside the dashboards and removed with them", () => {
+        const placed = grafanaPlacement(settings);
+        assert.ok("ivatar-otel-production-datasources.yaml" in placed.files);
+        assert.match(placed.step.create, /ivatar-otel-production-datasources\.yaml/);
+        assert.match(placed.step.delete, /ivatar-otel-production-datasources\.yaml/);
+    });
 });

@@ -4,6 +4,7 @@ import { isDisplayName, requireGrammar, requireSafePaths } from "../../grammar/t
 import { HostRequirements } from "../host/preflight";
 import { parentDir, preamble, removeFiles, removeOwnDirs, shQuote, StepScripts, writeFiles } from "../host/scripts";
 import { renderDashboard, renderProvider, rescanSeconds } from "./dashboards";
+import { renderDatasources, TracesDatasourceSettings } from "./datasources";
 import { dashboardSpecs, DashboardSettings } from "./panels";
 
 export interface GrafanaSettings {
@@ -14,6 +15,9 @@ export interface GrafanaSettings {
     providerPath: string;
     /** This stack's own directory of dashboard files (nothing else may live there). */
     dashboardsDir: string;
+    /** The Jaeger data source's file, in the directory Grafana reads data sources from. */
+    datasourcePath: string;
+    traces: TracesDatasourceSettings;
 }
 
 export interface GrafanaPlacement {
@@ -25,7 +29,7 @@ export interface GrafanaPlacement {
 
 /** What the Grafana host must offer for the step: its commands, and Grafana's own provisioning directory. */
 export function grafanaHostNeeds(
-    s: Pick<GrafanaSettings, "providerPath">,
+    s: Pick<GrafanaSettings, "providerPath" | "datasourcePath">,
 ): Pick<HostRequirements, "tools" | "directories"> {
     return {
         tools: [
@@ -38,6 +42,10 @@ export function grafanaHostNeeds(
                 neededFor:
                     "Grafana reads dashboard providers from it (grafana.provisioningDir): is Grafana installed on this host?",
             },
+            {
+                path: parentDir(s.datasourcePath),
+                neededFor: "Grafana reads data sources from it (grafana.datasourcesDir)",
+            },
         ],
     };
 }
@@ -45,12 +53,13 @@ export function grafanaHostNeeds(
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
-    requireSafePaths("a Grafana path", s.providerPath, s.dashboardsDir);
+    requireSafePaths("a Grafana path", s.providerPath, s.dashboardsDir, s.datasourcePath);
     requireGrammar(isDisplayName(s.folder), "the Grafana folder name", s.folder);
     const dashboards = Object.fromEntries(
         dashboardSpecs(s.dashboards).map((d) => [`${d.uid}.json`, renderDashboard(d)]),
     );
     const provider = renderProvider({ name: basename(s.dashboardsDir), folder: s.folder, path: s.dashboardsDir });
+    const datasources = renderDatasources(s.traces);
     const dir = shQuote(s.dashboardsDir);
     const keep = Object.keys(dashboards).map(shQuote).join("|");
     // Grafana runs as its own user: the directories must be searchable by it (the steps' umask is 077).
@@ -61,6 +70,7 @@ export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
         dirs +
         writeFiles([
             { path: s.providerPath, content: provider, mode: "0644" },
+            { path: s.datasourcePath, content: datasources, mode: "0644" },
             ...Object.entries(dashboards).map(([name, content]) => ({
                 path: `${s.dashboardsDir}/${name}`,
                 content,
@@ -73,15 +83,19 @@ export function grafanaPlacement(s: GrafanaSettings): GrafanaPlacement {
             `  [ -e "$f" ] || continue`,
             `  case "$(basename "$f")" in ${keep}) ;; *) rm -f "$f" && echo "removed $f" >&2 ;; esac`,
             "done",
-            `echo "grafana: ${Object.keys(dashboards).length} dashboards in ${s.dashboardsDir}, re-read every ${rescanSeconds} s; Grafana reads a new provider file at its next start" >&2`,
+            `echo "grafana: ${Object.keys(dashboards).length} dashboards in ${s.dashboardsDir}, re-read every ${rescanSeconds} s; Grafana reads a new provider or data source file at its next start" >&2`,
         ].join("\n") +
         "\n";
     const remove =
         preamble +
-        removeFiles([s.providerPath, ...Object.keys(dashboards).map((name) => `${s.dashboardsDir}/${name}`)]) +
+        removeFiles([
+            s.providerPath,
+            s.datasourcePath,
+            ...Object.keys(dashboards).map((name) => `${s.dashboardsDir}/${name}`),
+        ]) +
         removeOwnDirs([s.dashboardsDir, parentDir(s.dashboardsDir)]);
     return {
-        files: { [basename(s.providerPath)]: provider, ...dashboards },
+        files: { [basename(s.providerPath)]: provider, [basename(s.datasourcePath)]: datasources, ...dashboards },
         step: { create, delete: remove },
     };
 }

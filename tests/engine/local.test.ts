@@ -84,7 +84,7 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
         project.pulumiOk(["up", "--yes", "--expect-no-changes", "--stack", stack]);
     });
 
-    it("a changed sampling ratio replaces only the collector, and spans queued meanwhile all arrive", async () => {
+    it("a changed sampling ratio replaces only the collector, and spans queued meanwhile all arrive; the deploy check fails that up while Jaeger is away, and passes the next", async () => {
         const { target, jaegerUrl } = targetFromOutputs(project.outputs(stack));
         const jaeger = artifacts.containers.jaeger.name;
         const service = `engine-change-${runId}`;
@@ -105,10 +105,19 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
             assert.match(review, /~ sampling_percentage: 100 => 50/, review);
             assert.match(review, /~ samplingRatio *: 1 => 0\.5/, review);
             assert.ok(!review.includes(token), "the bearer token is not in the diff");
-            project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
+            // The up replaces the collector, then its deploy check finds Jaeger away and fails it.
+            const whileAway = project.pulumi(["up", "--yes", "--skip-preview", "--stack", stack], {
+                timeoutMs: 600_000,
+            });
+            const output = `${whileAway.stdout}${whileAway.stderr}`;
+            assert.notStrictEqual(whileAway.status, 0, output);
+            assert.match(output, /FAIL +Jaeger .*\(runbook: docs\/runbook\.md#checkjaeger\)/);
         } finally {
             runOk("podman", ["start", jaeger]);
         }
+        // With Jaeger back, the next up runs the check again, and it passes.
+        const again = project.pulumiOk(["up", "--yes", "--skip-preview", "--stack", stack], { timeoutMs: 600_000 });
+        assert.match(again, /PASS +canary stored +Jaeger holds the canary/);
         const config = parse(fileInContainer(artifacts.containers.collector.name, collectorPaths.config));
         assert.strictEqual(config.processors.tail_sampling.policies[1].probabilistic.sampling_percentage, 50);
         const held = await spansInJaeger(jaegerUrl, service, 1000, 180_000);

@@ -65,6 +65,7 @@ function stackValues(host: TestHost, hostKey: string, work: string): Record<stri
         grafana: {
             provisioningDir: path.join(work, "grafana/provisioning"),
             dashboardsDir: path.join(work, "grafana/dashboards"),
+            datasourcesDir: path.join(work, "grafana/datasources"),
         },
         trustedNetworks: { ingest: ["127.0.0.0/8"], metrics: ["127.0.0.0/8"], admin: ["127.0.0.0/8"] },
         firewall: { enabled: true },
@@ -99,6 +100,7 @@ describe("engine: a stack on a remote Podman host over SSH", function () {
         work = tempDir("engine-ssh");
         // Grafana's provisioning directory, as its package would have made it.
         fs.mkdirSync(path.join(work, "grafana/provisioning"), { recursive: true, mode: 0o755 });
+        fs.mkdirSync(path.join(work, "grafana/datasources"), { recursive: true, mode: 0o755 });
         // The Docker CLI's `system dial-stdio` on the host connects to DOCKER_HOST: Podman's socket.
         host = startSshd(sshPort, { DOCKER_HOST: `unix://${podmanSocket}` });
         const started = await startAgent(work, host.clientKey);

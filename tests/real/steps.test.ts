@@ -70,6 +70,7 @@ describe("live: host steps over SSH", function () {
             grafana: {
                 provisioningDir: path.join(work, "grafana/provisioning/dashboards"),
                 dashboardsDir: path.join(work, "grafana/dashboards"),
+                datasourcesDir: path.join(work, "grafana/provisioning/datasources"),
             },
         });
         await waitFor("sshd", () => (ssh(host, "true").status === 0 ? true : undefined), 15_000);
@@ -367,16 +368,18 @@ describe("live: host steps over SSH", function () {
         });
     });
 
-    it("Grafana: create places the provider and dashboards readable by Grafana's user, changes nothing the second time, removes a stale dashboard; delete leaves nothing", () => {
+    it("Grafana: create places the provider, the Jaeger data source and the dashboards readable by Grafana's user, changes nothing the second time, removes a stale dashboard; delete leaves nothing", () => {
         const grafana = plan.grafana;
         assert.ok(grafana);
         const step = grafanaPlacement(grafana).step;
         const stale = path.join(grafana.dashboardsDir, "ivatar-otel-old-development.json");
         // Grafana's own provisioning directory, as its package makes it: the step writes into it, never makes or removes it.
         fs.mkdirSync(path.dirname(grafana.providerPath), { recursive: true, mode: 0o755 });
+        fs.mkdirSync(path.dirname(grafana.datasourcePath), { recursive: true, mode: 0o755 });
         const first = create(host, step.create);
         assert.strictEqual(first.status, 0, first.stderr);
-        assert.strictEqual((first.stderr.match(/^changed /gm) ?? []).length, 4, first.stderr);
+        assert.strictEqual((first.stderr.match(/^changed /gm) ?? []).length, 5, first.stderr);
+        assert.strictEqual(fs.statSync(grafana.datasourcePath).mode & 0o777, 0o644);
         // The steps' umask is 077; Grafana runs as another user and must search and read them.
         for (const dir of [path.dirname(grafana.providerPath), grafana.dashboardsDir])
             assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o755, dir);
@@ -394,7 +397,9 @@ describe("live: host steps over SSH", function () {
         const removed = destroy(host, step.delete);
         assert.strictEqual(removed.status, 0, removed.stderr);
         assert.ok(
-            !fs.existsSync(grafana.providerPath) && !fs.existsSync(path.dirname(grafana.dashboardsDir)),
+            !fs.existsSync(grafana.providerPath) &&
+                !fs.existsSync(grafana.datasourcePath) &&
+                !fs.existsSync(path.dirname(grafana.dashboardsDir)),
             listTree(path.join(work, "grafana")).join(", "),
         );
         assert.ok(fs.existsSync(path.dirname(grafana.providerPath)), "Grafana's provisioning directory stays");

@@ -1,0 +1,59 @@
+// The Jaeger data source for the existing Grafana, provisioned from a file beside the dashboards:
+// traces of this stack, and from a span the logs of its service around it (traces to logs, to the
+// existing Loki data source). Pure.
+import { isHttpUrl, requireGrammar } from "../../grammar/text";
+import { renderYaml } from "../yaml";
+
+export interface TracesDatasourceSettings {
+    environment: string;
+    /** Jaeger's query API as the Grafana host reaches it. */
+    jaegerUrl: string;
+    /** The existing Loki data source, and the label its streams carry the service name in; absent: no links to logs. */
+    loki?: { uid: string; serviceLabel: string };
+}
+
+/** Stable across renders: Grafana keys provisioned data sources by it, and links may name it. */
+export const jaegerDatasourceUid = (environment: string) => `ivatar-otel-jaeger-${environment}`;
+
+/** How far around a span the logs are searched: the apps log a request's lines within it. */
+const logWindow = { spanStartTimeShift: "-5m", spanEndTimeShift: "5m" };
+
+/**
+ * Grafana expands $VAR and ${VAR} in provisioning files, so no value may hold a "$": the grammar
+ * of each value keeps them out.
+ */
+export function renderDatasources(s: TracesDatasourceSettings): string {
+    requireGrammar(/^[a-z0-9][a-z0-9-]*$/.test(s.environment), "an environment name", s.environment);
+    requireGrammar(isHttpUrl(s.jaegerUrl) && !s.jaegerUrl.includes("$"), "Jaeger's URL for Grafana", s.jaegerUrl);
+    if (s.loki) {
+        requireGrammar(/^[A-Za-z0-9_-]{1,40}$/.test(s.loki.uid), "a Grafana data source uid", s.loki.uid);
+        requireGrammar(/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.loki.serviceLabel), "a Loki label name", s.loki.serviceLabel);
+    }
+    const tracesToLogs = s.loki
+        ? {
+              tracesToLogsV2: {
+                  datasourceUid: s.loki.uid,
+                  ...logWindow,
+                  // The span's service.name as the Loki stream's label; the lines carry the trace ID
+                  // (the apps' log correlation, OTEL_PYTHON_LOG_CORRELATION).
+                  tags: [{ key: "service.name", value: s.loki.serviceLabel }],
+                  filterByTraceID: true,
+                  filterBySpanID: false,
+              },
+          }
+        : {};
+    return renderYaml("Rendered by ivatar-otel (components/grafana/datasources.ts); do not edit on the host.", {
+        apiVersion: 1,
+        datasources: [
+            {
+                name: `Jaeger ivatar-otel ${s.environment}`,
+                uid: jaegerDatasourceUid(s.environment),
+                type: "jaeger",
+                access: "proxy",
+                url: s.jaegerUrl,
+                editable: false,
+                jsonData: tracesToLogs,
+            },
+        ],
+    });
+}
