@@ -99,6 +99,11 @@ export class EngineProject {
         });
     }
 
+    /** Runs another command in the project copy, with the CLI and its state in reach (as a deploy job does). */
+    command(program: string, args: string[], timeoutMs = 300_000): RunResult {
+        return run(program, args, { cwd: this.dir, env: this.env, input: "", timeout: timeoutMs });
+    }
+
     /** Runs the CLI and fails with its output unless it exits 0. */
     pulumiOk(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): string {
         const result = this.pulumi(args, opts);

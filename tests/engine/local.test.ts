@@ -79,6 +79,17 @@ describe("engine: pulumi up / up again / change / destroy on the local stack", f
         assert.strictEqual(await spansInJaeger(jaegerUrl, service, 60), 60);
     });
 
+    it("npm run check -- --stack local reads the stack outputs and passes every link (Prometheus skipped: none on this stack)", () => {
+        const check = project.command("npm", ["run", "--silent", "check", "--", "--stack", stack]);
+        console.log(check.stdout.replace(/^/gm, "      "));
+        assert.strictEqual(check.status, 0, `${check.stdout}${check.stderr}`);
+        const lines = check.stdout.split("\n");
+        assert.strictEqual(lines.filter((l) => l.startsWith("PASS")).length, 6, check.stdout);
+        assert.strictEqual(lines.filter((l) => l.startsWith("SKIP")).length, 2, check.stdout);
+        assert.match(check.stdout, /^canary trace [0-9a-f]{32}: http:\/\/localhost:16686\/trace\//m);
+        assert.ok(!check.stdout.includes(token) && !check.stderr.includes(token), "no secret printed");
+    });
+
     it("pulumi up again changes nothing", () => {
         assert.deepStrictEqual(changedSteps(project.preview(stack)), []);
         project.pulumiOk(["up", "--yes", "--expect-no-changes", "--stack", stack]);
