@@ -41,6 +41,8 @@ export function appEnvironment(s: AppEnvironmentSettings, bearerToken: string): 
         // The Python SDK's logging instrumentation puts trace_id and span_id into every log record
         // (and its default format), so Grafana finds a span's log lines in Loki by the trace ID.
         OTEL_PYTHON_LOG_CORRELATION: "true",
+        // Measurements made inside a sampled span keep its trace ID as an exemplar.
+        OTEL_METRICS_EXEMPLAR_FILTER: "trace_based",
         IVATAR_VERSION: s.serviceVersion,
     };
 }

@@ -371,8 +371,15 @@ function grafanaPlan(s: StackSettings): GrafanaSettings | undefined {
             ...(s.grafana.lokiDatasourceUid
                 ? { loki: { uid: s.grafana.lokiDatasourceUid, serviceLabel: s.grafana.lokiServiceLabel } }
                 : {}),
+            ...(grafanaPrometheusUrl(s) ? { prometheusUrl: grafanaPrometheusUrl(s) } : {}),
         },
     };
+}
+
+/** Prometheus as Grafana reaches it: on its own host by the reload URL's address, from another host as the checks do. */
+function grafanaPrometheusUrl(s: StackSettings): string {
+    if (s.grafana.host === undefined) return prometheusApiUrl(s.prometheus.reloadUrl);
+    return checkPlan(s, scrapePlan(s)).prometheus?.apiUrl ?? "";
 }
 
 /** The stack's shape and every component's settings, from validated settings. */

@@ -121,7 +121,7 @@ export function setUpPrometheusHost(
             "    static_configs:",
             "      - targets: ['localhost:9090']",
             "YAML",
-            `echo 'ARGS="--web.enable-lifecycle"' > /etc/default/prometheus`,
+            `echo 'ARGS="--web.enable-lifecycle --enable-feature=exemplar-storage"' > /etc/default/prometheus`,
             "mkdir -p /etc/prometheus/rules.d /etc/prometheus/scrape.d",
             // Grafana beside Prometheus, as its package leaves its directories (the stack provisions dashboards there).
             "install -d -m 0755 /etc/grafana/provisioning/dashboards /etc/grafana/provisioning/datasources /var/lib/grafana",

@@ -73,13 +73,13 @@ export async function waitForHealth(port: number, what = "collector health"): Pr
 
 /**
  * Debian's Prometheus in `dir`, scraping the stack's rendered jobs every 2 s (inline: it predates
- * scrape_config_files), and evaluating the rendered rule file every 2 s when asked to.
+ * scrape_config_files), and evaluating the rendered rule file every 2 s when asked to, storing exemplars when asked to.
  */
 export function startScrapingPrometheus(
     artifacts: StackArtifacts,
     dir: string,
     port: number,
-    opts: { rules?: boolean } = {},
+    opts: { rules?: boolean; exemplars?: boolean } = {},
 ): ChildProcess {
     const files = artifacts.files;
     const scrape = Object.keys(files).find((f) => f.endsWith(".scrape.yml"));
@@ -102,6 +102,7 @@ export function startScrapingPrometheus(
             `--storage.tsdb.path=${path.join(dir, "data")}`,
             `--web.listen-address=127.0.0.1:${port}`,
             "--web.enable-lifecycle",
+            ...(opts.exemplars ? ["--enable-feature=exemplar-storage"] : []),
         ],
         { stdio: "ignore" },
     );

@@ -287,6 +287,9 @@ export function metricsExporter(s: CollectorConfigSettings): Section {
         prometheus: {
             endpoint: `0.0.0.0:${s.ports.prometheusExporter}`,
             resource_to_telemetry_conversion: { enabled: true },
+            // The apps' exemplars (a trace ID on a latency bucket) reach Prometheus only in
+            // OpenMetrics, which Prometheus asks for first.
+            enable_open_metrics: true,
         },
     };
 }

@@ -45,6 +45,7 @@ function panel(spec: PanelSpec, index: number): Panel {
             expr: q.expr,
             legendFormat: q.legend,
             range: true,
+            ...(q.exemplar ? { exemplar: true } : {}),
         })),
         fieldConfig: {
             defaults: {

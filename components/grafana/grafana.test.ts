@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { renderDashboard } from "./dashboards";
-import { jaegerDatasourceUid, renderDatasources } from "./datasources";
+import { exemplarTraceLabel, jaegerDatasourceUid, renderDatasources } from "./datasources";
 import { dashboardSpecs, DashboardSettings } from "./panels";
 import { grafanaPlacement, GrafanaSettings } from "./placement";
 
@@ -205,6 +205,30 @@ describe("Grafana's Jaeger data source", () => {
         assert.strictEqual(jaeger.jsonData.tracesToLogsV2?.filterByTraceID, true);
         const withoutLoki = parse(renderDatasources({ ...settings.traces, loki: undefined })) as typeof file;
         assert.strictEqual(withoutLoki.datasources[0].jsonData.tracesToLogsV2, undefined);
+    });
+
+    it("adds a Prometheus data source whose exemplars open their traces in the stack's Jaeger, where Grafana reaches Prometheus", () => {
+        type Prometheus = {
+            datasources: {
+                type: string;
+                url: string;
+                jsonData: { exemplarTraceIdDestinations?: { name: string; datasourceUid: string }[] };
+            }[];
+        };
+        const file = parse(
+            renderDatasources({ ...settings.traces, prometheusUrl: "http://localhost:9090" }),
+        ) as Prometheus;
+        const prometheus = file.datasources.find((d) => d.type === "prometheus");
+        assert.strictEqual(prometheus?.url, "http://localhost:9090");
+        assert.deepStrictEqual(prometheus?.jsonData.exemplarTraceIdDestinations, [
+            { name: exemplarTraceLabel, datasourceUid: jaegerDatasourceUid("production") },
+        ]);
+        const none = parse(renderDatasources(settings.traces)) as Prometheus;
+        assert.ok(!none.datasources.some((d) => d.type === "prometheus"), "none without a URL");
+        assert.throws(
+            () => renderDatasources({ ...settings.traces, prometheusUrl: "http://${HOST}:9090" }),
+            /Prometheus's URL/,
+        );
     });
 
     it("refuses a value Grafana would expand as a variable, or a label Loki cannot have", () => {

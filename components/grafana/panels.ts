@@ -19,6 +19,8 @@ export interface PanelQuery {
     expr: string;
     /** Grafana's legend template, like "{{transport}}". */
     legend: string;
+    /** Show the series' exemplars (their traces open in Jaeger with the stack's Prometheus data source). */
+    exemplar?: boolean;
 }
 
 export interface PanelSpec {
@@ -328,6 +330,7 @@ function appDashboard(s: DashboardSettings): DashboardSpec {
                     {
                         expr: quantile(0.95, `${appMetrics.durationMs}_bucket`, app, "service_name"),
                         legend: "p95 {{service_name}}",
+                        exemplar: true,
                     },
                 ],
             },

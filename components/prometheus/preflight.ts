@@ -60,6 +60,8 @@ export function prometheusReadsCheck(r: PrometheusReads): string[] {
             const message = `Prometheus at ${r.apiUrl} does not read ${f.path}: none of its ${f.list} matches it, so the file would be placed and never loaded; add ${dir}/*.yml to ${f.list} in its config and reload it, or set ${f.setBy} to a directory it reads (its ${f.list}: `;
             return `  prom_reads ${f.list} ${shQuote(f.path)} || problem ${shQuote(message)}"$(prom_list ${f.list} | tr '\\n' ' '))"`;
         }),
+        // The apps' exemplars (trace IDs on latency buckets) are dropped without exemplar storage: worth saying, not refusing.
+        `  case "$prom_flags" in *exemplar-storage*) ;; *) warn ${shQuote(`Prometheus at ${r.apiUrl} runs without --enable-feature=exemplar-storage: the apps' exemplars are dropped, and the dashboards cannot link latency to traces`)} ;; esac`,
         `else`,
         `  problem ${shQuote(`Prometheus does not answer at ${r.apiUrl} (the server of prometheus.reloadUrl), so its config could not be checked: start it, or correct prometheus.reloadUrl`)}`,
         `fi`,
