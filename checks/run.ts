@@ -101,138 +101,126 @@ function handshake(
     });
 }
 
-/** Runs every check in order; a link that depends on a failed one is reported as not tried. */
-export async function runChecks(input: CheckInput, timeouts: CheckTimeouts = defaultTimeouts): Promise<CheckReport> {
-    const { settings: s, secrets } = input;
-    const lines: CheckLine[] = [];
-    const add: AddLine = (section, what, status, detail) => lines.push({ section, what, status, detail });
-    const host = s.endpoint.host;
-    const address = `${host}:${s.endpoint.otlpGrpcPort}`;
+/** What one link's check found. */
+type Verdict = Pick<CheckLine, "status" | "detail">;
+const verdict = (status: CheckStatus, detail: string): Verdict => ({ status, detail });
+const failure = (what: string, error: unknown) =>
+    verdict("fail", `${what}: ${(error as Error).message}${causeOf(error as Error)}`);
 
-    // 1. The apps' endpoint name.
-    let resolves = false;
-    if (net.isIP(host)) {
-        resolves = true;
-        add("CheckEndpointName", "endpoint name", "pass", `${host} is an address`);
-    } else {
-        try {
-            const found = await dns.lookup(host, { all: true });
-            resolves = true;
-            add(
-                "CheckEndpointName",
-                "endpoint name",
-                "pass",
-                `${host} resolves to ${found.map((a) => a.address).join(", ")}`,
-            );
-        } catch (error) {
-            add("CheckEndpointName", "endpoint name", "fail", `${host} does not resolve: ${(error as Error).message}`);
-        }
-    }
-
-    // 2. TLS, as the apps see it.
-    if (!s.endpoint.tls) add("CheckTls", "TLS", "skip", "TLS is off on this stack");
-    else if (!resolves) add("CheckTls", "TLS", "not tried", "the endpoint name does not resolve");
-    else {
-        try {
-            const h = await handshake(host, s.endpoint.otlpGrpcPort, secrets.ca);
-            const days = Math.floor((h.validTo.getTime() - Date.now()) / day);
-            const until = `valid ${days} more days (until ${h.validTo.toISOString().slice(0, 10)})`;
-            if (!h.authorized)
-                add("CheckTls", "TLS", "fail", `the certificate of ${address} is not trusted: ${h.error}`);
-            else if (days < s.certificateDaysMinimum)
-                add(
-                    "CheckTls",
-                    "TLS",
-                    "fail",
-                    `handshake with ${address} succeeds, but the certificate is ${until}: its renewal is overdue`,
-                );
-            else add("CheckTls", "TLS", "pass", `handshake with ${address} succeeds; certificate ${until}`);
-        } catch (error) {
-            add("CheckTls", "TLS", "fail", `no TLS handshake with ${address}: ${(error as Error).message}`);
-        }
-    }
-
-    // 3. The token: a canary with it is taken, a request without it refused.
-    let canary: { traceId: string } | undefined;
-    if (!resolves) add("CheckToken", "token", "not tried", "the endpoint name does not resolve");
-    else {
-        const endpoint = { address, tls: s.endpoint.tls, ca: secrets.ca };
-        const span = canarySpan(s.environment, secrets.canaryKey);
-        const withToken = await sendSpan({ ...endpoint, token: secrets.token }, span);
-        const without = await sendSpan(endpoint, canarySpan(s.environment));
-        if (!accepted(withToken))
-            add(
-                "CheckToken",
-                "token",
-                "fail",
-                `the canary sent with the token was refused: ${String(withToken.error)}`,
-            );
-        else if (!refusedForToken(without))
-            add(
-                "CheckToken",
-                "token",
-                "fail",
-                accepted(without)
-                    ? "a request without the token was taken: the receivers do not ask for it"
-                    : `a request without the token failed, but not for the token: ${String(without.error)}`,
-            );
-        else {
-            canary = { traceId: span.spanContext().traceId };
-            add(
-                "CheckToken",
-                "token",
-                "pass",
-                `canary ${canary.traceId} taken with the token; a request without it refused (UNAUTHENTICATED)`,
-            );
-        }
-    }
-
-    // 4. The collector's health.
+/** The apps' endpoint name resolves (an address needs nothing). */
+async function endpointName(host: string): Promise<Verdict> {
+    if (net.isIP(host)) return verdict("pass", `${host} is an address`);
     try {
-        const health = (await getJson(s.healthUrl)) as { status?: string };
-        add("CheckCollectorHealth", "collector health", "pass", `${s.healthUrl}: ${health.status ?? "answers"}`);
+        const found = await dns.lookup(host, { all: true });
+        return verdict("pass", `${host} resolves to ${found.map((a) => a.address).join(", ")}`);
     } catch (error) {
-        add(
-            "CheckCollectorHealth",
-            "collector health",
-            "fail",
-            `${s.healthUrl}: ${(error as Error).message}${causeOf(error as Error)}`,
-        );
+        return verdict("fail", `${host} does not resolve: ${(error as Error).message}`);
     }
+}
 
-    // 5. and 6. Jaeger answers, and holds the canary.
-    const jaeger = s.jaegerUrl.replace(/\/$/, "");
-    let jaegerAnswers = false;
+/** The TLS handshake, as the apps make it, and the days the certificate has left. */
+async function tlsLink(input: CheckInput): Promise<Verdict> {
+    const { settings: s, secrets } = input;
+    const address = `${s.endpoint.host}:${s.endpoint.otlpGrpcPort}`;
+    try {
+        const h = await handshake(s.endpoint.host, s.endpoint.otlpGrpcPort, secrets.ca);
+        const days = Math.floor((h.validTo.getTime() - Date.now()) / day);
+        const until = `valid ${days} more days (until ${h.validTo.toISOString().slice(0, 10)})`;
+        if (!h.authorized) return verdict("fail", `the certificate of ${address} is not trusted: ${h.error}`);
+        if (days < s.certificateDaysMinimum)
+            return verdict(
+                "fail",
+                `handshake with ${address} succeeds, but the certificate is ${until}: its renewal is overdue`,
+            );
+        return verdict("pass", `handshake with ${address} succeeds; certificate ${until}`);
+    } catch (error) {
+        return verdict("fail", `no TLS handshake with ${address}: ${(error as Error).message}`);
+    }
+}
+
+/** A canary sent with the token is taken, and a request without it is refused for the token. */
+async function tokenLink(input: CheckInput): Promise<Verdict & { traceId?: string }> {
+    const { settings: s, secrets } = input;
+    const endpoint = { address: `${s.endpoint.host}:${s.endpoint.otlpGrpcPort}`, tls: s.endpoint.tls, ca: secrets.ca };
+    const span = canarySpan(s.environment, secrets.canaryKey);
+    const withToken = await sendSpan({ ...endpoint, token: secrets.token }, span);
+    const without = await sendSpan(endpoint, canarySpan(s.environment));
+    if (!accepted(withToken))
+        return verdict("fail", `the canary sent with the token was refused: ${String(withToken.error)}`);
+    if (accepted(without))
+        return verdict("fail", "a request without the token was taken: the receivers do not ask for it");
+    if (!refusedForToken(without))
+        return verdict("fail", `a request without the token failed, but not for the token: ${String(without.error)}`);
+    const traceId = span.spanContext().traceId;
+    return {
+        ...verdict("pass", `canary ${traceId} taken with the token; a request without it refused (UNAUTHENTICATED)`),
+        traceId,
+    };
+}
+
+async function collectorHealth(url: string): Promise<Verdict> {
+    try {
+        const health = (await getJson(url)) as { status?: string };
+        return verdict("pass", `${url}: ${health.status ?? "answers"}`);
+    } catch (error) {
+        return failure(url, error);
+    }
+}
+
+async function jaegerAnswers(jaeger: string): Promise<Verdict> {
     try {
         const services = (await getJson(`${jaeger}/api/v3/services`)) as { services?: string[] };
-        jaegerAnswers = true;
-        add("CheckJaeger", "Jaeger", "pass", `${jaeger} answers queries (${services.services?.length ?? 0} services)`);
+        return verdict("pass", `${jaeger} answers queries (${services.services?.length ?? 0} services)`);
     } catch (error) {
-        add(
-            "CheckJaeger",
-            "Jaeger",
-            "fail",
-            `${jaeger} does not answer queries: ${(error as Error).message}${causeOf(error as Error)}`,
-        );
+        return failure(`${jaeger} does not answer queries`, error);
     }
+}
+
+/** Jaeger holds the canary's trace within the time tail sampling and the export take. */
+async function canaryStored(jaeger: string, traceId: string, ms: number): Promise<Verdict & { url?: string }> {
+    const found = await poll(ms, async () => {
+        const response = await fetch(`${jaeger}/api/v3/traces/${traceId}`, { signal: AbortSignal.timeout(10_000) });
+        return response.ok ? true : `not in Jaeger after ${ms / 1000} s (last answer ${response.status})`;
+    });
+    if (found !== true) return verdict("fail", `canary ${traceId} ${found}`);
+    const url = `${jaeger}/trace/${traceId}`;
+    return { ...verdict("pass", `Jaeger holds the canary: ${url}`), url };
+}
+
+/** Runs every check in order; a link that depends on a failed one is reported as not tried. */
+export async function runChecks(input: CheckInput, timeouts: CheckTimeouts = defaultTimeouts): Promise<CheckReport> {
+    const s = input.settings;
+    const lines: CheckLine[] = [];
+    const add: AddLine = (section, what, status, detail) => lines.push({ section, what, status, detail });
+    const record = (section: CheckSection, what: string, v: Verdict) => add(section, what, v.status, v.detail);
+    const notTried = (section: CheckSection, what: string, why: string) => add(section, what, "not tried", why);
+
+    const name = await endpointName(s.endpoint.host);
+    record("CheckEndpointName", "endpoint name", name);
+    const resolves = name.status === "pass";
+
+    if (!s.endpoint.tls) add("CheckTls", "TLS", "skip", "TLS is off on this stack");
+    else if (!resolves) notTried("CheckTls", "TLS", "the endpoint name does not resolve");
+    else record("CheckTls", "TLS", await tlsLink(input));
+
+    const token = resolves ? await tokenLink(input) : undefined;
+    if (token) record("CheckToken", "token", token);
+    else notTried("CheckToken", "token", "the endpoint name does not resolve");
+
+    record("CheckCollectorHealth", "collector health", await collectorHealth(s.healthUrl));
+
+    const jaeger = s.jaegerUrl.replace(/\/$/, "");
+    const answers = await jaegerAnswers(jaeger);
+    record("CheckJaeger", "Jaeger", answers);
     let stored: CheckReport["canary"];
-    if (!canary) add("CheckCanaryStored", "canary stored", "not tried", "no canary was taken");
-    else if (!jaegerAnswers) add("CheckCanaryStored", "canary stored", "not tried", "Jaeger does not answer");
+    if (!token?.traceId) notTried("CheckCanaryStored", "canary stored", "no canary was taken");
+    else if (answers.status !== "pass") notTried("CheckCanaryStored", "canary stored", "Jaeger does not answer");
     else {
-        const traceId = canary.traceId;
-        const found = await poll(timeouts.canaryMs, async () => {
-            const response = await fetch(`${jaeger}/api/v3/traces/${traceId}`, { signal: AbortSignal.timeout(10_000) });
-            return response.ok
-                ? true
-                : `not in Jaeger after ${timeouts.canaryMs / 1000} s (last answer ${response.status})`;
-        });
-        if (found === true) {
-            stored = { traceId, url: `${jaeger}/trace/${traceId}` };
-            add("CheckCanaryStored", "canary stored", "pass", `Jaeger holds the canary: ${stored.url}`);
-        } else add("CheckCanaryStored", "canary stored", "fail", `canary ${traceId} ${found}`);
+        const found = await canaryStored(jaeger, token.traceId, timeouts.canaryMs);
+        record("CheckCanaryStored", "canary stored", found);
+        if (found.url) stored = { traceId: token.traceId, url: found.url };
     }
 
-    // 7. and 8. Prometheus: the rules loaded, every target up, and what fires.
     if (s.prometheus) await checkPrometheus(s.prometheus, timeouts, add);
     else {
         add(
