@@ -97,6 +97,18 @@ export function tlsStepOf(plan: StackPlan): TlsStepSettings {
     return plan.collectorHosts[0].tls.step;
 }
 
+/**
+ * A host's TLS step run on this machine: its directories moved under `root`, and the expiry
+ * metric (where the stack writes one) into a directory made there for it.
+ */
+export function tlsStepUnder(step: TlsStepSettings, root: string): TlsStepSettings {
+    const moved = { ...step, dir: path.join(root, "tls"), caDir: path.join(root, "ca") };
+    if (!step.expiryMetrics) return moved;
+    const metrics = path.join(root, "textfile");
+    fs.mkdirSync(metrics, { recursive: true });
+    return { ...moved, expiryMetrics: { ...step.expiryMetrics, dir: metrics } };
+}
+
 /** The provider file and dashboards the Grafana step places (none when Grafana is off). */
 export function grafanaFiles(plan: StackPlan): string[] {
     if (!plan.grafana) return [];

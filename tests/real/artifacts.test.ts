@@ -11,6 +11,7 @@ import { allStackNames } from "../harness";
 import { generateTlsScript, removeTlsScript, TlsStepSettings } from "../../components/tls/steps";
 import { containerAddress, containerLogs, removeContainer, removeVolume, startContainer } from "../podman";
 import { ensureToolchain, run, runOk, tempDir, Tools, waitFor, writeTree } from "../tools";
+import { tlsStepUnder } from "../deployed";
 import { collectorMetrics } from "../../components/selfMetrics";
 import { renderRules, renderRuleTests } from "../../components/prometheus/rules";
 
@@ -64,7 +65,7 @@ for (const stack of allStackNames) {
             dir = tempDir(`artifacts-${stack}`);
             const first = plan.collectorHosts[0].tls;
             if (plan.jaeger.tier && first.mode === "generate") {
-                tierTls = { ...first.step, dir: path.join(dir, "host-tls"), caDir: path.join(dir, "host-ca") };
+                tierTls = tlsStepUnder(first.step, path.join(dir, "host"));
                 artifacts = stackArtifacts(plan, {
                     ...testSecrets,
                     tierCa: runOk("sh", ["-s"], { input: generateTlsScript(tierTls) }),

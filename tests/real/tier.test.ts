@@ -27,6 +27,7 @@ import {
 } from "../otlp";
 import { containerLogs, removeContainersAndVolumes, startContainer } from "../podman";
 import { ensureToolchain, metricSums, runOk, run, tempDir, waitFor } from "../tools";
+import { tlsStepUnder } from "../deployed";
 
 const metricSum = (text: string, name: string) => metricSums(text).get(name) ?? 0;
 
@@ -94,7 +95,7 @@ describe("live: the three-host example's tier, two fronts and three samplers on 
         const hostDirs = plan.collectorHosts.map((_, i) => path.join(dir, `host-${i + 1}`));
         tlsSteps = plan.collectorHosts.map((h, i) => {
             if (h.tls.mode !== "generate") throw new Error("the example generates its certificates");
-            return { ...h.tls.step, dir: path.join(hostDirs[i], "tls"), caDir: path.join(hostDirs[i], "ca") };
+            return tlsStepUnder(h.tls.step, hostDirs[i]);
         });
         bundle = tlsSteps.map((step) => runOk("sh", ["-s"], { input: generateTlsScript(step) })).join("");
         const { containers } = stackArtifacts(plan, {
