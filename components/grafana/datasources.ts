@@ -25,19 +25,15 @@ export const prometheusDatasourceUid = (environment: string) => `ivatar-otel-pro
 /** How far around a span the logs are searched: the apps log a request's lines within it. */
 const logWindow = { spanStartTimeShift: "-5m", spanEndTimeShift: "5m" };
 
-/**
- * Grafana expands $VAR and ${VAR} in provisioning files, so no value may hold a "$": the grammar
- * of each value keeps them out.
- */
+/** Grafana expands $VAR and ${VAR} in provisioning files; "$$" is its literal "$". */
+const grafanaLiteral = (value: string) => value.replace(/\$/g, "$$$$");
+
+/** The data source file; the URLs are written so that Grafana's expansion gives them back unchanged. */
 export function renderDatasources(s: TracesDatasourceSettings): string {
     requireGrammar(/^[a-z0-9][a-z0-9-]*$/.test(s.environment), "an environment name", s.environment);
-    requireGrammar(isHttpUrl(s.jaegerUrl) && !s.jaegerUrl.includes("$"), "Jaeger's URL for Grafana", s.jaegerUrl);
+    requireGrammar(isHttpUrl(s.jaegerUrl), "Jaeger's URL for Grafana", s.jaegerUrl);
     if (s.prometheusUrl !== undefined)
-        requireGrammar(
-            isHttpUrl(s.prometheusUrl) && !s.prometheusUrl.includes("$"),
-            "Prometheus's URL for Grafana",
-            s.prometheusUrl,
-        );
+        requireGrammar(isHttpUrl(s.prometheusUrl), "Prometheus's URL for Grafana", s.prometheusUrl);
     if (s.loki) {
         requireGrammar(/^[A-Za-z0-9_-]{1,40}$/.test(s.loki.uid), "a Grafana data source uid", s.loki.uid);
         requireGrammar(/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.loki.serviceLabel), "a Loki label name", s.loki.serviceLabel);
@@ -63,7 +59,7 @@ export function renderDatasources(s: TracesDatasourceSettings): string {
                 uid: jaegerDatasourceUid(s.environment),
                 type: "jaeger",
                 access: "proxy",
-                url: s.jaegerUrl,
+                url: grafanaLiteral(s.jaegerUrl),
                 editable: false,
                 jsonData: tracesToLogs,
             },
@@ -75,7 +71,7 @@ export function renderDatasources(s: TracesDatasourceSettings): string {
                           uid: prometheusDatasourceUid(s.environment),
                           type: "prometheus",
                           access: "proxy",
-                          url: s.prometheusUrl,
+                          url: grafanaLiteral(s.prometheusUrl),
                           editable: false,
                           jsonData: {
                               exemplarTraceIdDestinations: [

@@ -72,7 +72,7 @@ function proveChanged(tools: Tools, plan: StackPlan, artifacts: StackArtifacts, 
                 assert.deepStrictEqual(doc.errors, [], name);
                 decoded.push(...leaves(doc.toJS()));
             }
-            if (name === "containers.json" || /^grafana\/.*\.json$/.test(name))
+            if (name === "containers.json" || name === "deploy-check.json" || /^grafana\/.*\.json$/.test(name))
                 decoded.push(...leaves(JSON.parse(artifacts.files[name])));
             if (name.endsWith(".nft")) {
                 ok(run("nft", ["-c", "-f", file]));
@@ -197,6 +197,9 @@ const targets: {
     { key: ["prometheus", "reloadUrl"], base: "http://localhost:9090/-/reload", more: fc.webUrl() },
     { key: ["prometheus", "runbookBaseUrl"], base: "https://wiki.internal/ivatar/runbook", more: fc.webUrl() },
     { key: ["prometheus", "scrapeAddress"], base: "collector.internal", more: fc.domain() },
+    { key: ["prometheus", "apiUrl"], base: "http://prometheus.internal:9090", more: fc.webUrl() },
+    { key: ["grafana", "lokiDatasourceUid"], base: "loki" },
+    { key: ["grafana", "lokiServiceLabel"], base: "service_name" },
     // The ruleset writes IPv6 networks in the one form nft always parses.
     { key: ["trustedNetworks", "ingest", 0], base: "10.10.1.0/24", more: networks, landsAs: canonicalCidr },
     { key: ["trustedNetworks", "admin", 0], base: "fd00:10:8::/48", more: networks, landsAs: canonicalCidr },
