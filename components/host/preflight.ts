@@ -155,12 +155,17 @@ export function preflightScript(r: HostRequirements): string {
     }
     // Only with curl (a tool named above) can an endpoint be found unreachable.
     const endpointChecks: string[] = [];
+    if (r.reaches?.length)
+        endpointChecks.push(
+            // Any HTTP answer will do: only a host that cannot be reached at all is a problem here.
+            // A container placed moments ago may still be starting: it gets 30 s to answer.
+            `answers() { tries=0; until curl -s -o /dev/null --max-time 5 "$1"; do tries=$((tries + 1)); [ "$tries" -lt 15 ] || return 1; sleep 2; done; }`,
+        );
     for (const t of r.reaches ?? []) {
         endpointChecks.push(
             `if ! getent hosts ${shQuote(t.host)} >/dev/null 2>&1; then`,
             `  problem ${shQuote(`${t.host} does not resolve here (${t.neededFor}): add it to DNS or /etc/hosts`)}`,
-            // Any HTTP answer will do: only a host that cannot be reached at all is a problem here.
-            `elif ! curl -s -o /dev/null --max-time 5 ${shQuote(t.url)}; then`,
+            `elif ! answers ${shQuote(t.url)}; then`,
             `  problem ${shQuote(`${t.url} does not answer from here (${t.neededFor}): check that it runs and that the firewall's trustedNetworks.metrics admits this host`)}" (this host's addresses: $(hostname -I 2>/dev/null))"`,
             `fi`,
         );
