@@ -77,6 +77,30 @@ const badCases: BadCase[] = [
         mentions: ["expected all, or a list of names"],
     },
     {
+        what: "a Prometheus API URL that is not http(s)",
+        set: { prometheus: json({ ...productionObject("prometheus"), apiUrl: "ftp://prometheus.internal" }) },
+        names: ["prometheus.apiUrl"],
+        mentions: ["expected an http(s) URL or an empty string"],
+    },
+    {
+        what: "a deploy check trigger with a space",
+        set: { deployCheck: json({ enabled: true, trigger: "run again" }) },
+        names: ["deployCheck.trigger"],
+        mentions: ['found "run again"'],
+    },
+    {
+        what: "a relative expiry metrics directory",
+        set: { tls: json({ mode: "generate", expiryMetricsDir: "var/lib/node_exporter" }) },
+        names: ["tls.expiryMetricsDir"],
+        mentions: ["expected an absolute path"],
+    },
+    {
+        what: "a Loki label with a dot",
+        set: { grafana: json({ lokiServiceLabel: "service.name" }) },
+        names: ["grafana.lokiServiceLabel"],
+        mentions: ["expected a label name"],
+    },
+    {
         what: "negative memory",
         set: { collector: json({ ...productionObject("collector"), memoryMb: -1 }) },
         names: ["collector.memoryMb"],
