@@ -112,7 +112,8 @@ describe("live: host preflight against this machine's Podman", () => {
         } finally {
             target.close();
         }
-    });
+        // A target that refuses connections is given 30 s to start answering.
+    }).timeout(120_000);
 
     it("refuses a host whose Podman uses the CNI backend, naming the backend and the fix", () => {
         const conf = path.join(dir, "cni.conf");
