@@ -107,11 +107,7 @@ function componentPlacer(
         grafana: (name, host, grafana, after) =>
             new GrafanaDashboards(name, { host, settings: grafana }, { dependsOn: after }),
         deployCheck: (name, plan, appsTrust, after) =>
-            new DeployCheck(
-                name,
-                { plan, settings: plan.check, token, canaryKey: secrets.canaryKey, ca: appsTrust },
-                { dependsOn: after },
-            ),
+            new DeployCheck(name, { plan, token, canaryKey: secrets.canaryKey, ca: appsTrust }, { dependsOn: after }),
     };
 }
 

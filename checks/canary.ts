@@ -36,8 +36,12 @@ export interface Endpoint {
     token?: string;
 }
 
-/** Exports the span once over OTLP gRPC; resolves with the exporter's verdict (never rejects). */
-export async function sendSpan(endpoint: Endpoint, span: ReadableSpan): Promise<ExportResult> {
+/** Exports the spans once over OTLP gRPC, as an app's SDK does; resolves with the exporter's verdict (never rejects). */
+export async function sendSpans(
+    endpoint: Endpoint,
+    spans: ReadableSpan[],
+    timeoutMillis = 15_000,
+): Promise<ExportResult> {
     const metadata = new grpc.Metadata();
     if (endpoint.token) metadata.set("authorization", `Bearer ${endpoint.token}`);
     const exporter = new OTLPTraceExporter({
@@ -46,10 +50,10 @@ export async function sendSpan(endpoint: Endpoint, span: ReadableSpan): Promise<
             ? grpc.credentials.createSsl(endpoint.ca ? Buffer.from(endpoint.ca) : null)
             : grpc.credentials.createInsecure(),
         metadata,
-        timeoutMillis: 15_000,
+        timeoutMillis,
     });
     try {
-        return await new Promise<ExportResult>((resolve) => exporter.export([span], resolve));
+        return await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
     } finally {
         await exporter.shutdown().catch(() => undefined);
     }

@@ -3,7 +3,8 @@
 import { promises as dns } from "dns";
 import * as net from "net";
 import * as tls from "tls";
-import { accepted, canarySpan, refusedForToken, sendSpan } from "./canary";
+import { runbookLink } from "../components/prometheus/rules";
+import { accepted, canarySpan, refusedForToken, sendSpans } from "./canary";
 import { CheckInput } from "./settings";
 
 export type CheckStatus = "pass" | "fail" | "skip" | "not tried";
@@ -143,8 +144,8 @@ async function tokenLink(input: CheckInput): Promise<Verdict & { traceId?: strin
     const { settings: s, secrets } = input;
     const endpoint = { address: `${s.endpoint.host}:${s.endpoint.otlpGrpcPort}`, tls: s.endpoint.tls, ca: secrets.ca };
     const span = canarySpan(s.environment, secrets.canaryKey);
-    const withToken = await sendSpan({ ...endpoint, token: secrets.token }, span);
-    const without = await sendSpan(endpoint, canarySpan(s.environment));
+    const withToken = await sendSpans({ ...endpoint, token: secrets.token }, [span]);
+    const without = await sendSpans(endpoint, [canarySpan(s.environment)]);
     if (!accepted(withToken))
         return verdict("fail", `the canary sent with the token was refused: ${String(withToken.error)}`);
     if (accepted(without))
@@ -221,8 +222,7 @@ export async function runChecks(input: CheckInput, timeouts: CheckTimeouts = def
         if (found.url) stored = { traceId: token.traceId, url: found.url };
     }
 
-    if (s.prometheus) await checkPrometheus(s.prometheus, timeouts, add);
-    else {
+    if (!s.prometheus) {
         add(
             "CheckPrometheusRules",
             "Prometheus rules",
@@ -230,51 +230,49 @@ export async function runChecks(input: CheckInput, timeouts: CheckTimeouts = def
             "no Prometheus API for this stack (prometheus.apiUrl is empty)",
         );
         add("CheckPrometheusTargets", "Prometheus targets", "skip", "no Prometheus API for this stack");
+    } else {
+        const rules = await prometheusRules(s.prometheus);
+        record("CheckPrometheusRules", "Prometheus rules", rules);
+        if (!rules.answers) notTried("CheckPrometheusTargets", "Prometheus targets", "Prometheus does not answer");
+        else
+            record(
+                "CheckPrometheusTargets",
+                "Prometheus targets",
+                await prometheusTargets(s.prometheus, timeouts.targetsMs),
+            );
     }
     return { lines, ...(stored ? { canary: stored } : {}) };
 }
 
 type AddLine = (section: CheckSection, what: string, status: CheckStatus, detail: string) => void;
+type PrometheusLinks = NonNullable<CheckInput["settings"]["prometheus"]>;
+const apiOf = (p: PrometheusLinks) => p.apiUrl.replace(/\/$/, "");
 
-/** The stack's rule group loaded and evaluating, what of it fires, and every scrape target up. */
-async function checkPrometheus(
-    p: NonNullable<CheckInput["settings"]["prometheus"]>,
-    timeouts: CheckTimeouts,
-    add: AddLine,
-): Promise<void> {
-    const api = p.apiUrl.replace(/\/$/, "");
+/** The stack's rule group loaded and evaluating, and which of its alerts fire. */
+async function prometheusRules(p: PrometheusLinks): Promise<Verdict & { answers: boolean }> {
     type Rules = { data: { groups: { name: string; rules: { name: string; state?: string; health: string }[] }[] } };
     let rules: Rules;
     try {
-        rules = (await getJson(`${api}/api/v1/rules`)) as Rules;
+        rules = (await getJson(`${apiOf(p)}/api/v1/rules`)) as Rules;
     } catch (error) {
-        add(
-            "CheckPrometheusRules",
-            "Prometheus rules",
-            "fail",
-            `${api}: ${(error as Error).message}${causeOf(error as Error)}`,
-        );
-        add("CheckPrometheusTargets", "Prometheus targets", "not tried", "Prometheus does not answer");
-        return;
+        return { ...failure(apiOf(p), error), answers: false };
     }
     const group = rules.data.groups.find((g) => g.name === p.ruleGroup);
     if (!group)
-        add("CheckPrometheusRules", "Prometheus rules", "fail", `${api} has not loaded the rule group ${p.ruleGroup}`);
-    else {
-        const broken = group.rules.filter((r) => r.health === "err").map((r) => r.name);
-        const firing = group.rules.filter((r) => r.state === "firing").map((r) => r.name);
-        add(
-            "CheckPrometheusRules",
-            "Prometheus rules",
-            broken.length ? "fail" : "pass",
-            `${group.rules.length} rules of ${p.ruleGroup} loaded` +
-                (broken.length ? `, failing to evaluate: ${broken.join(", ")}` : "") +
-                `; firing: ${firing.length ? firing.join(", ") : "none"}`,
-        );
-    }
-    // A target not scraped yet is "unknown": wait for one scrape of each.
-    const up = await poll(timeouts.targetsMs, async () => {
-        const targets = (await getJson(`${api}/api/v1/targets?state=active`)) as {
+        return { ...verdict("fail", `${apiOf(p)} has not loaded the rule group ${p.ruleGroup}`), answers: true };
+    const broken = group.rules.filter((r) => r.health === "err").map((r) => r.name);
+    const firing = group.rules.filter((r) => r.state === "firing").map((r) => r.name);
+    const detail =
+        `${group.rules.length} rules of ${p.ruleGroup} loaded` +
+        (broken.length ? `, failing to evaluate: ${broken.join(", ")}` : "") +
+        `; firing: ${firing.length ? firing.join(", ") : "none"}`;
+    return { ...verdict(broken.length ? "fail" : "pass", detail), answers: true };
+}
+
+/** Every scrape target of the stack up; a target not scraped yet is "unknown", so each gets one scrape. */
+async function prometheusTargets(p: PrometheusLinks, ms: number): Promise<Verdict> {
+    const up = await poll(ms, async () => {
+        const targets = (await getJson(`${apiOf(p)}/api/v1/targets?state=active`)) as {
             data: { activeTargets: { labels: { instance: string }; health: string; lastError: string }[] };
         };
         const down = p.targets.flatMap((target) => {
@@ -284,19 +282,7 @@ async function checkPrometheus(
         });
         return down.length === 0 ? true : down.join("; ");
     });
-    if (up === true)
-        add(
-            "CheckPrometheusTargets",
-            "Prometheus targets",
-            "pass",
-            `all ${p.targets.length} up: ${p.targets.join(", ")}`,
-        );
-    else add("CheckPrometheusTargets", "Prometheus targets", "fail", up);
-}
-
-/** The runbook link of a check's section. */
-export function checkRunbookLink(base: string, section: string): string {
-    return `${base}#${section.toLowerCase()}`;
+    return up === true ? verdict("pass", `all ${p.targets.length} up: ${p.targets.join(", ")}`) : verdict("fail", up);
 }
 
 /** One line per check; a failure names its runbook section. */
@@ -304,7 +290,7 @@ export function formatReport(report: CheckReport, runbookBaseUrl: string): strin
     const width = Math.max(...report.lines.map((l) => l.what.length));
     return report.lines.map((l) => {
         const status = l.status.toUpperCase().padEnd(9);
-        const link = l.status === "fail" ? ` (runbook: ${checkRunbookLink(runbookBaseUrl, l.section)})` : "";
+        const link = l.status === "fail" ? ` (runbook: ${runbookLink(runbookBaseUrl, l.section)})` : "";
         return `${status} ${l.what.padEnd(width)}  ${l.detail}${link}`;
     });
 }

@@ -5,15 +5,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import { instanceEnvironments, renderEnvFile } from "../components/appEnvironment";
+import { isPlainObject } from "../config/keyPaths";
 import { isAppInstanceName } from "../grammar/text";
 
 /** A map of instance names to KEY=value variables, as the appInstances output holds. */
 function isEnvMap(value: unknown): value is Record<string, Record<string, string>> {
-    const isObject = (v: unknown): v is Record<string, unknown> =>
-        typeof v === "object" && v !== null && !Array.isArray(v);
     return (
-        isObject(value) &&
-        Object.values(value).every((vars) => isObject(vars) && Object.values(vars).every((v) => typeof v === "string"))
+        isPlainObject(value) &&
+        Object.values(value).every(
+            (vars) => isPlainObject(vars) && Object.values(vars).every((v) => typeof v === "string"),
+        )
     );
 }
 

@@ -258,8 +258,7 @@ function outputsPlan(s: StackSettings, scrape: ScrapeSettings): StackPlan["outpu
  * and Jaeger by the outputs' addresses, Prometheus's API by prometheus.apiUrl (by default the
  * reload URL's, with a loopback host replaced by the Prometheus host's address).
  */
-function checkPlan(s: StackSettings, scrape: ScrapeSettings): CheckSettings {
-    const outputs = outputsPlan(s, scrape);
+function checkPlan(s: StackSettings, outputs: StackPlan["outputs"]): CheckSettings {
     const host = s.prometheus.host;
     const fromReload = () => {
         const api = prometheusApiUrl(s.prometheus.reloadUrl);
@@ -291,6 +290,11 @@ function checkPlan(s: StackSettings, scrape: ScrapeSettings): CheckSettings {
               }
             : {}),
     };
+}
+
+/** Whether the TLS step writes the certificate's expiry for node_exporter, so rules and dashboards watch it. */
+function certificateExpiryWatched(s: StackSettings): boolean {
+    return s.tls.expiryMetricsDir !== "" && s.tls.mode !== "disabled";
 }
 
 /** What Prometheus scrapes: each host of a tier by its name; a single host by the name Prometheus is given, or the apps'. */
@@ -339,7 +343,7 @@ function prometheusPlan(s: StackSettings, scrape: ScrapeSettings): PrometheusSet
             runbookBaseUrl: s.prometheus.runbookBaseUrl,
             ...(shapeOf(s) === "tier" ? { tier: { samplers: collectorHostList(s).length } } : {}),
             ...(s.prometheus.noSpansAlertAfter === "off" ? {} : { noSpansFor: s.prometheus.noSpansAlertAfter }),
-            ...(s.tls.expiryMetricsDir && s.tls.mode !== "disabled" ? { certificateExpiry: true } : {}),
+            ...(certificateExpiryWatched(s) ? { certificateExpiry: true } : {}),
         },
         scrape,
         rulesPath: paths.rules,
@@ -350,16 +354,23 @@ function prometheusPlan(s: StackSettings, scrape: ScrapeSettings): PrometheusSet
 }
 
 /** The dashboards and where they go on the Grafana host; undefined when grafana.enabled is false. */
-function grafanaPlan(s: StackSettings): GrafanaSettings | undefined {
+function grafanaPlan(
+    s: StackSettings,
+    outputs: StackPlan["outputs"],
+    check: CheckSettings,
+): GrafanaSettings | undefined {
     if (!s.grafana.enabled) return undefined;
     const paths = servicePaths(s);
     const size = containerSize(s);
+    // Prometheus as Grafana reaches it: on its own host by the reload URL's address, from another host as the checks do.
+    const prometheusUrl =
+        s.grafana.host === undefined ? prometheusApiUrl(s.prometheus.reloadUrl) : (check.prometheus?.apiUrl ?? "");
     return {
         dashboards: {
             environment: s.environment,
             collector: { ...size, goMemLimitMiB: goMemLimitMiB(size.memoryMb) },
             jobs: { collector: scrapeJobs.health, exporter: scrapeJobs.exporter, jaeger: scrapeJobs.jaeger },
-            ...(s.tls.expiryMetricsDir && s.tls.mode !== "disabled" ? { certificateExpiry: true } : {}),
+            ...(certificateExpiryWatched(s) ? { certificateExpiry: true } : {}),
         },
         folder: s.grafana.folder,
         providerPath: paths.grafanaProvider,
@@ -367,19 +378,13 @@ function grafanaPlan(s: StackSettings): GrafanaSettings | undefined {
         datasourcePath: paths.grafanaDatasource,
         traces: {
             environment: s.environment,
-            jaegerUrl: outputsPlan(s, scrapePlan(s)).jaegerUiUrl,
+            jaegerUrl: outputs.jaegerUiUrl,
             ...(s.grafana.lokiDatasourceUid
                 ? { loki: { uid: s.grafana.lokiDatasourceUid, serviceLabel: s.grafana.lokiServiceLabel } }
                 : {}),
-            ...(grafanaPrometheusUrl(s) ? { prometheusUrl: grafanaPrometheusUrl(s) } : {}),
+            ...(prometheusUrl ? { prometheusUrl } : {}),
         },
     };
-}
-
-/** Prometheus as Grafana reaches it: on its own host by the reload URL's address, from another host as the checks do. */
-function grafanaPrometheusUrl(s: StackSettings): string {
-    if (s.grafana.host === undefined) return prometheusApiUrl(s.prometheus.reloadUrl);
-    return checkPlan(s, scrapePlan(s)).prometheus?.apiUrl ?? "";
 }
 
 /** The stack's shape and every component's settings, from validated settings. */
@@ -387,13 +392,15 @@ export function planStack(s: StackSettings): StackPlan {
     const c = s.collector;
     const tlsDir = `${c.hostDir}/tls`;
     const scrape = scrapePlan(s);
+    const outputs = outputsPlan(s, scrape);
+    const check = checkPlan(s, outputs);
     return {
         environment: s.environment,
         shape: shapeOf(s),
         collectorHosts: planCollectorHosts(s, collectorConfigPlan(s), tlsDir),
         jaeger: jaegerPlan(s, shapeOf(s) === "tier", tlsDir),
         prometheus: prometheusPlan(s, scrape),
-        grafana: grafanaPlan(s),
+        grafana: grafanaPlan(s, outputs, check),
         hosts: serviceHosts(s, scrape),
         app: {
             environment: s.environment,
@@ -404,9 +411,9 @@ export function planStack(s: StackSettings): StackPlan {
             tlsEnabled: s.tls.mode !== "disabled",
             selfIssuedCaPath: s.tls.mode === "generate" ? s.tls.appCaPath : undefined,
         },
-        check: checkPlan(s, scrape),
+        check,
         deployCheck: s.deployCheck,
-        outputs: outputsPlan(s, scrape),
+        outputs,
     };
 }
 

@@ -254,7 +254,6 @@ describe("every component", () => {
                 components.push(
                     new DeployCheck("check", {
                         plan,
-                        settings: plan.check,
                         token: pulumi.output("tok"),
                         canaryKey: pulumi.output("canary"),
                     }),

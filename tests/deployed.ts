@@ -109,12 +109,13 @@ export function tlsStepUnder(step: TlsStepSettings, root: string): TlsStepSettin
     return { ...moved, expiryMetrics: { ...step.expiryMetrics, dir: metrics } };
 }
 
-/** The provider file and dashboards the Grafana step places (none when Grafana is off). */
+/** The provider file, the data sources and the dashboards the Grafana step places (none when Grafana is off). */
 export function grafanaFiles(plan: StackPlan): string[] {
     if (!plan.grafana) return [];
     const g = plan.grafana;
     return [
         g.providerPath,
+        g.datasourcePath,
         ...Object.keys(grafanaPlacement(g).files)
             .filter((f) => f.endsWith(".json"))
             .map((f) => `${g.dashboardsDir}/${f}`),

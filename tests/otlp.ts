@@ -4,7 +4,6 @@ import * as grpc from "@grpc/grpc-js";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { ExportResult, ExportResultCode } from "@opentelemetry/core";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
-import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { OTLPTraceExporter as HttpExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { Resource } from "@opentelemetry/resources";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
@@ -14,6 +13,7 @@ import {
     ReadableSpan,
     SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { sendSpans } from "../checks/canary";
 import { waitFor } from "./tools";
 
 export interface SpanBatch {
@@ -85,27 +85,19 @@ export async function exportSpans(
     spans: ReadableSpan[],
     timeoutMillis = 15_000,
 ): Promise<ExportResult> {
-    const headers: Record<string, string> = target.token ? { authorization: `Bearer ${target.token}` } : {};
-    let exporter: GrpcExporter | HttpExporter;
-    if (target.protocol === "grpc") {
-        const metadata = new grpc.Metadata();
-        for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
-        exporter = new GrpcExporter({
-            url: `${target.ca ? "https" : "http"}://${target.address}`,
-            credentials: target.ca
-                ? grpc.credentials.createSsl(Buffer.from(target.ca))
-                : grpc.credentials.createInsecure(),
-            metadata,
+    // gRPC as an app sends it: the deploy check's own client.
+    if (target.protocol === "grpc")
+        return sendSpans(
+            { address: target.address, tls: target.ca !== undefined, ca: target.ca, token: target.token },
+            spans,
             timeoutMillis,
-        });
-    } else {
-        exporter = new HttpExporter({
-            url: `${target.ca ? "https" : "http"}://${target.address}/v1/traces`,
-            headers,
-            httpAgentOptions: target.ca ? { ca: target.ca } : {},
-            timeoutMillis,
-        });
-    }
+        );
+    const exporter = new HttpExporter({
+        url: `${target.ca ? "https" : "http"}://${target.address}/v1/traces`,
+        headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+        httpAgentOptions: target.ca ? { ca: target.ca } : {},
+        timeoutMillis,
+    });
     try {
         return await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
     } finally {

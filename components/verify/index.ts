@@ -3,14 +3,13 @@
 // (checks/run.ts); a broken link fails the `up`, naming the link and its runbook section.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { CheckSettings } from "../../checks/settings";
 import { dependenciesOf } from "../container";
 import { StackPlan } from "../../stack/plan";
 import { deployCheckCommand, deployCheckInput, deployCheckTriggers } from "./check";
 
 export interface DeployCheckArgs {
+    /** The links to follow are its `check`; any change to it runs the check again. */
     plan: StackPlan;
-    settings: CheckSettings;
     token: pulumi.Input<string>;
     canaryKey: pulumi.Input<string>;
     /** The CA apps trust for a self-issued certificate. */
@@ -26,7 +25,7 @@ export class DeployCheck extends pulumi.ComponentResource {
         const input = pulumi
             .all([args.token, args.canaryKey, args.ca])
             .apply(([token, canaryKey, ca]) =>
-                deployCheckInput(args.settings, { token, canaryKey, ...(ca !== undefined ? { ca } : {}) }),
+                deployCheckInput(args.plan.check, { token, canaryKey, ...(ca !== undefined ? { ca } : {}) }),
             );
         const check = new command.local.Command(
             name,

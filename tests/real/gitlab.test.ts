@@ -16,6 +16,7 @@ const pipelineEntries = [
     ".gitlab-ci.yml",
     "ci",
     "scripts/app-env.ts",
+    "config/keyPaths.ts",
     "scripts/check.ts",
     "checks",
     "components",
