@@ -1,6 +1,7 @@
-// The comparison: each pipeline in turn on one CPU (GOMAXPROCS=1) under the same load, and one
-// table of spans accepted per second, spans per collector CPU-second, CPU per span against the
-// contrib default, peak memory, spans refused and exported, and traces evicted undecided.
+// The comparison: each pipeline in turn on one CPU (GOMAXPROCS=1) under the same load, for a
+// number of rounds, and one table of medians: spans accepted per second, spans per collector
+// CPU-second, CPU per span against the contrib default of the same round (and its range), peak
+// memory, spans refused and exported, and traces evicted undecided.
 import { BenchClient, startCollector, startLoad, sleep } from "./collector";
 import { cpuSeconds, peakRssMb, SpanCounts, spanCounts } from "./measure";
 import { BenchPipeline, BenchPlaces } from "./pipelines";
@@ -9,6 +10,8 @@ export interface CompareOptions {
     tps: number;
     seconds: number;
     warmup: number;
+    /** Times every pipeline is measured; the table shows medians. */
+    rounds: number;
 }
 
 interface Result {
@@ -84,29 +87,52 @@ export function markdownTable(header: string[], rows: string[][]): string {
     return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-function table(results: Result[]): string {
-    const base = results.find((r) => r.pipeline.name === "contrib default");
+const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/**
+ * One row per pipeline: medians over the rounds. Each round's ratio is taken against the contrib
+ * default of the same round (the machine drifts between rounds), and its range is shown.
+ */
+function table(rounds: Result[][]): string {
+    const names = rounds[0].map((r) => r.pipeline.name);
+    const baseOf = (round: Result[]) => round.find((r) => r.pipeline.name === "contrib default");
     return markdownTable(
         [
             "pipeline",
             "accepted spans/s",
             "spans per CPU-second",
             "CPU per span vs default",
+            "ratio range over rounds",
             "peak RSS MB",
             "refused",
             "exported",
             "traces evicted undecided",
         ],
-        results.map((r) => [
-            r.pipeline.name,
-            r.acceptedPerSecond.toFixed(0),
-            r.spansPerCpuSecond.toFixed(0),
-            base && r.spansPerCpuSecond > 0 ? `${(base.spansPerCpuSecond / r.spansPerCpuSecond).toFixed(2)}x` : "-",
-            r.peakRssMb.toFixed(0),
-            String(r.refused),
-            String(r.exported),
-            String(r.evictedTraces),
-        ]),
+        names.map((name, i) => {
+            const runs = rounds.map((round) => round[i]);
+            const ratios = rounds.flatMap((round) => {
+                const base = baseOf(round);
+                return base && round[i].spansPerCpuSecond > 0
+                    ? [base.spansPerCpuSecond / round[i].spansPerCpuSecond]
+                    : [];
+            });
+            const sum = (k: "refused" | "exported" | "evictedTraces") => runs.reduce((t, r) => t + r[k], 0);
+            return [
+                name,
+                median(runs.map((r) => r.acceptedPerSecond)).toFixed(0),
+                median(runs.map((r) => r.spansPerCpuSecond)).toFixed(0),
+                ratios.length ? `${median(ratios).toFixed(2)}x` : "-",
+                ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x` : "-",
+                Math.max(...runs.map((r) => r.peakRssMb)).toFixed(0),
+                String(sum("refused")),
+                String(sum("exported")),
+                String(sum("evictedTraces")),
+            ];
+        }),
     );
 }
 
@@ -118,14 +144,19 @@ export async function compare(
     client: BenchClient,
 ): Promise<void> {
     console.log(
-        `compare: ${opts.tps} traces/s offered (${opts.tps * 10} spans/s), ${opts.warmup} s warm-up, ${opts.seconds} s measured per pipeline;`,
+        `compare: ${opts.tps} traces/s offered (${opts.tps * 10} spans/s), ${opts.warmup} s warm-up, ${opts.seconds} s measured per pipeline, ${opts.rounds} round(s);`,
     );
     console.log(`collector on CPU ${cpus.collector} with GOMAXPROCS=1, load and sink on CPUs ${cpus.load}\n`);
-    const results: Result[] = [];
-    for (const pipeline of pipelines) {
-        process.stdout.write(`  ${pipeline.name} ...`);
-        results.push(await measure(pipeline, places, opts, cpus, client));
-        process.stdout.write(" done\n");
+    const rounds: Result[][] = [];
+    for (let round = 1; round <= opts.rounds; round++) {
+        // Every round measures each pipeline once, in the same order, so drift spreads over all of them.
+        const results: Result[] = [];
+        for (const pipeline of pipelines) {
+            process.stdout.write(`  round ${round}: ${pipeline.name} ...`);
+            results.push(await measure(pipeline, places, opts, cpus, client));
+            process.stdout.write(` ${results[results.length - 1].spansPerCpuSecond.toFixed(0)} spans per CPU-second\n`);
+        }
+        rounds.push(results);
     }
-    console.log(`\n${table(results)}`);
+    console.log(`\n${table(rounds)}`);
 }

@@ -83,7 +83,9 @@ async function main(): Promise<void> {
     const metadata = new grpc.Metadata();
     if (values.token) metadata.set("authorization", `Bearer ${values.token}`);
     const requestsPerSecond = Number(values["spans-per-second"]) / template.spans;
-    const deadline = Date.now() + Number(values.seconds) * 1000;
+    let deadline = Date.now() + Number(values.seconds) * 1000;
+    // Asked to stop: no new requests; those in flight finish and the counts are printed.
+    process.once("SIGTERM", () => (deadline = 0));
     const counts = {
         sentRequests: 0,
         okRequests: 0,

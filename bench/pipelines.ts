@@ -69,9 +69,10 @@ function without(config: Config, processor: string): Config {
     return copy;
 }
 
-function inMemoryQueue(config: Config): Config {
+/** The config with its exporter's queue (`exporter`'s) in memory: the file storage extension gone. */
+function inMemoryQueue(config: Config, exporterName = "otlp_grpc/jaeger"): Config {
     const copy = structuredClone(config);
-    const exporter = (copy.exporters as Record<string, Config>)["otlp_grpc/jaeger"];
+    const exporter = (copy.exporters as Record<string, Config>)[exporterName];
     delete (exporter.sending_queue as Config).storage;
     delete (copy.extensions as Config)["file_storage/queue"];
     const service = copy.service as { extensions: string[] };
@@ -177,6 +178,12 @@ export function benchPipelines(
             "the app metrics (kept by the fronts)",
             relocate(samplerConfig(settings, tier), settings, places),
         ),
+        pipeline(
+            "tier front - persistent queue",
+            "the front's queue on disk (held in memory: lost if the front restarts while a sampler is away)",
+            inMemoryQueue(front, "load_balancing"),
+        ),
+        pipeline("tier front - TLS", "TLS on the front's receivers", plaintext(front)),
         pipeline("production - masking", "masking", without(without(production, "redaction/pii"), "transform/pii")),
         pipeline("production - tail sampling", "sampling (every span exported)", without(production, "tail_sampling")),
         pipeline("production - persistent queue", "the queue on disk", inMemoryQueue(production)),

@@ -1,11 +1,12 @@
-// npm run bench -- [compare|sustain|outage|reboot] [--traces-per-second N] [--seconds S] [--warmup W] [--only <name>[,<name>...]] [--stack <name>]
+// npm run bench -- [compare|sustain|outage|reboot|e2e|recovery] [options: see README, Performance]
 // The collector benchmarks, with the toolchain's pinned collector and each stack's config as
 // rendered (paths and ports moved to a scratch directory), TLS and the token as apps send them:
 //   compare  each pipeline on one CPU, beside the contrib default and production with one guarantee
 //            removed at a time: CPU per span (the process's own accounting), memory, counts;
 //   sustain  one stack at its container size under a steady load for minutes (default development);
 //   outage   the export target down under load: queue bytes per span, then the drain;
-//   reboot   what brings containers back after a reboot of a booted Podman 5 host (bench/reboot.ts).
+//   reboot   what brings containers back after a reboot of a booted Podman 5 host (bench/reboot.ts);
+//   e2e, recovery  the stack's collector and Jaeger containers as deployed (bench/e2e.ts).
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -15,6 +16,7 @@ import { generateTlsScript, removeTlsScript } from "../components/tls/steps";
 import { planFor } from "../stack/plan";
 import { runOk, tempDir } from "../tests/tools";
 import { compare } from "./compare";
+import { e2e, recovery } from "./e2e";
 import { freePort } from "./measure";
 import { outage } from "./outage";
 import { reboot } from "./reboot";
@@ -37,11 +39,19 @@ async function main(): Promise<boolean> {
             only: { type: "string" },
             stack: { type: "string", default: "development" },
             reboots: { type: "string", default: "3" },
+            rounds: { type: "string" },
+            from: { type: "string" },
+            to: { type: "string" },
+            "step-seconds": { type: "string" },
+            hold: { type: "string" },
+            rate: { type: "string" },
+            "outage-seconds": { type: "string" },
+            "drain-seconds": { type: "string" },
         },
     });
     const mode = positionals[0] ?? "compare";
-    if (!["compare", "sustain", "outage", "reboot"].includes(mode))
-        throw new Error(`unknown mode ${mode}: expected compare, sustain, outage or reboot`);
+    const modes = ["compare", "sustain", "outage", "reboot", "e2e", "recovery"];
+    if (!modes.includes(mode)) throw new Error(`unknown mode ${mode}: expected one of ${modes.join(", ")}`);
     if (mode === "reboot") {
         const reboots = Number(values.reboots);
         if (!(Number.isInteger(reboots) && reboots > 0))
@@ -52,11 +62,36 @@ async function main(): Promise<boolean> {
     if (!stacks.includes(values.stack as string))
         throw new Error(`--stack: expected one of ${stacks.join(", ")}, found ${values.stack}`);
     if (lastCpu < 1) throw new Error("the benchmark needs two CPUs: one for the collector, one for the load");
-    const number = (key: "traces-per-second" | "seconds" | "warmup", fallback: number) => {
+    type NumberOption =
+        "traces-per-second" | "seconds" | "warmup" | "from" | "to" | "step-seconds" | "hold" | "rate" | "rounds";
+    const number = (key: NumberOption | "outage-seconds" | "drain-seconds", fallback: number) => {
         const value = Number(values[key] ?? fallback);
         if (!(value > 0)) throw new Error(`--${key}: expected a positive number, found ${values[key]}`);
         return value;
     };
+    const wholeNumber = (key: NumberOption, fallback: number) => {
+        const value = number(key, fallback);
+        if (!Number.isInteger(value)) throw new Error(`--${key}: expected a whole number, found ${values[key]}`);
+        return value;
+    };
+    const stack = values.stack as string;
+    if (mode === "e2e")
+        return await e2e({
+            stack,
+            from: number("from", 10_000),
+            to: number("to", 400_000),
+            stepSeconds: number("step-seconds", 60),
+            hold: number("hold", 600),
+            rate: values.rate === undefined ? undefined : number("rate", 0),
+        });
+    if (mode === "recovery")
+        return await recovery({
+            stack,
+            spansPerSecond: number("rate", 10_000),
+            warmup: number("warmup", 60),
+            outageSeconds: number("outage-seconds", 600),
+            drainBudget: number("drain-seconds", 1200),
+        });
     const dir = tempDir("bench");
     const tlsStep = { dir: `${dir}/tls`, caDir: `${dir}/ca`, owner: "0:0", serverNames: ["localhost"] };
     // In outage mode nothing listens where the sink would be until the drain.
@@ -99,6 +134,7 @@ async function main(): Promise<boolean> {
                     tps: number("traces-per-second", 4000),
                     seconds: number("seconds", 30),
                     warmup: number("warmup", 15),
+                    rounds: wholeNumber("rounds", 3),
                 },
                 { collector: String(lastCpu), load: otherCpus },
                 client,
@@ -106,7 +142,6 @@ async function main(): Promise<boolean> {
             return true;
         }
         if (mode === "sustain") {
-            const stack = values.stack as string;
             const size = plans[stack].collectorHosts[0].collector;
             const pipeline = pipelines.find((p) => p.name === stack);
             if (!pipeline) throw new Error(`no pipeline for ${stack}`);

@@ -3,7 +3,7 @@
 // load for minutes. Every interval prints what the collector took, refused, exported and held;
 // the run passes only with nothing refused, no trace evicted undecided, memory under the limit
 // and the export keeping up (the queue empty at the end).
-import { goMemLimit } from "../components/collector/container";
+import { goMemLimit } from "../components/container";
 import { BenchClient, startCollector, startLoad, sleep } from "./collector";
 import { markdownTable } from "./compare";
 import { cpuSeconds, peakRssMb, rssMb, spanCounts } from "./measure";

@@ -5,6 +5,15 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostStep, StepOptions } from "./host/podmanHost";
 import { preamble, shQuote } from "./host/scripts";
 
+/** GOMEMLIMIT at 80 % of a Go program's container limit, so its GC works hard before the kernel kills. */
+export function goMemLimitMiB(memoryMb: number): number {
+    return Math.floor((memoryMb * 80) / 100);
+}
+
+export function goMemLimit(memoryMb: number): string {
+    return `${goMemLimitMiB(memoryMb)}MiB`;
+}
+
 /** The content of a file a spec copies into its container ("" if it has none at that path). */
 export function fileIn<Content>(spec: ContainerSpec<Content>, path: string): Content | "" {
     return spec.files.find((f) => f.path === path)?.content ?? "";

@@ -55,14 +55,16 @@ const perEnvironment: Record<Environment, Plain> = {
         samplingRatio: 0.1,
         prometheus: { noSpansAlertAfter: "15m" },
         // Over an hour of Jaeger outage at the rated load (README, Performance).
-        collector: { cpus: 4, memoryMb: 8192, queueDiskGiB: 96 },
+        collector: { cpus: 4, memoryMb: 8192, queueDiskGiB: 10 },
+        jaeger: { storeDiskGiB: 34 },
         firewall: { enabled: true },
     },
     // 100 % sampling for debugging, the plan's minimum of 2 CPUs / 4 GB.
     development: {
         serviceName: "ivatar-development",
         samplingRatio: 1.0,
-        collector: { cpus: 2, memoryMb: 4096, queueDiskGiB: 32 },
+        collector: { cpus: 2, memoryMb: 4096, queueDiskGiB: 2 },
+        jaeger: { storeDiskGiB: 7 },
         firewall: { enabled: true },
     },
     // This machine's own Podman: small, no firewall, files under /tmp.
@@ -78,6 +80,7 @@ const perEnvironment: Record<Environment, Plain> = {
             endpointHost: "localhost",
             hostDir: "/tmp/ivatar-otel-local",
         },
+        jaeger: { storeDiskGiB: 1 },
         trustedNetworks: { ingest: ["127.0.0.0/8"], metrics: ["127.0.0.0/8"], admin: ["127.0.0.0/8"] },
         firewall: { enabled: false },
         prometheus: {

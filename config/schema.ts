@@ -309,6 +309,10 @@ export const stackSchema = z.strictObject({
         metricsPort: port(),
         /** Published port of Jaeger's OTLP for the other hosts' samplers (with collectorHosts only; TLS, client certificates). */
         tierOtlpPort: port(),
+        /** Disk badger's trace store may take on the first collector host, in GiB (badger only). */
+        storeDiskGiB: number("a size in GiB from 0.1 to 16384")
+            .min(0.1, { error: "expected a size in GiB of at least 0.1" })
+            .max(16_384, { error: "expected a size in GiB of at most 16384" }),
     }),
     /** The existing Grafana, and where the dashboards and their provider file go. */
     grafana: z.strictObject({

@@ -13,7 +13,7 @@ import { FirewallSettings } from "../components/firewall/placement";
 import { portClasses, PublishedPorts } from "../components/firewall/classes";
 import { HostRequirements } from "../components/host/preflight";
 import { hostAddress, HostSettings, isSsh } from "../components/host/settings";
-import { jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
+import { jaegerDataVolume, jaegerOtlpEndpoint } from "../components/jaeger/jaeger";
 import { TlsSettings } from "../components/tls/placement";
 import { TlsStepSettings } from "../components/tls/steps";
 import { StackSettings } from "../config/schema";
@@ -100,6 +100,29 @@ function publishedPorts(s: StackSettings, first: boolean, tier: boolean): Publis
     };
 }
 
+/** The queue's file takes this much more than the queue counts (npm run bench -- outage: 7 %). */
+export const queueFileOverhead = 1.1;
+
+/**
+ * What this host's volumes may take on disk: its queues with their file's overhead, and on the
+ * first host badger's store too (a search cluster keeps the traces elsewhere).
+ */
+function volumeRoom(
+    s: StackSettings,
+    queueBytes: number,
+    queueVolumes: string[],
+    first: boolean,
+): NonNullable<HostRequirements["volumeRoom"]> {
+    const queues = { volumes: queueVolumes, bytes: queueBytes * queueVolumes.length * queueFileOverhead };
+    if (!first || s.jaeger.storage.backend !== "badger")
+        return { ...queues, setBy: ["collector.queueDiskGiB"] };
+    return {
+        volumes: [...queueVolumes, jaegerDataVolume],
+        bytes: queues.bytes + s.jaeger.storeDiskGiB * 2 ** 30,
+        setBy: ["collector.queueDiskGiB", "jaeger.storeDiskGiB"],
+    };
+}
+
 export function planCollectorHosts(
     s: StackSettings,
     config: CollectorConfigSettings,
@@ -180,11 +203,7 @@ export function planCollectorHosts(
                         : []),
                 ],
                 optionalTools: [],
-                volumeRoom: {
-                    volumes: queueVolumes,
-                    bytes: config.queueBytes * queueVolumes.length,
-                    setBy: "collector.queueDiskGiB",
-                },
+                volumeRoom: volumeRoom(s, config.queueBytes, queueVolumes, first),
                 ...(tier ? { resolves: others } : {}),
             },
             collector,

@@ -2,7 +2,7 @@
 // exports). Pure, and the one mapping the program (index.ts), `npm run render` and the tests share.
 import { AppEnvironmentSettings, instanceOverrides } from "../components/appEnvironment";
 import { CollectorConfigSettings } from "../components/collector/config";
-import { goMemLimit, goMemLimitMiB } from "../components/collector/container";
+import { goMemLimit, goMemLimitMiB } from "../components/container";
 import { grafanaHostNeeds, GrafanaSettings } from "../components/grafana/placement";
 import { HostRequirements } from "../components/host/preflight";
 import { hostAddress, HostSettings } from "../components/host/settings";
@@ -344,6 +344,7 @@ function prometheusPlan(s: StackSettings, scrape: ScrapeSettings): PrometheusSet
             ...(shapeOf(s) === "tier" ? { tier: { samplers: collectorHostList(s).length } } : {}),
             ...(s.prometheus.noSpansAlertAfter === "off" ? {} : { noSpansFor: s.prometheus.noSpansAlertAfter }),
             ...(certificateExpiryWatched(s) ? { certificateExpiry: true } : {}),
+            ...(s.jaeger.storage.backend === "badger" ? { jaegerStoreBytes: s.jaeger.storeDiskGiB * 2 ** 30 } : {}),
         },
         scrape,
         rulesPath: paths.rules,

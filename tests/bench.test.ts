@@ -4,6 +4,7 @@ import * as assert from "assert";
 import { atContainerSize, BenchPipeline, benchPipelines, BenchPlaces } from "../bench/pipelines";
 import { errorShare, loadCommand, spansPerTrace } from "../bench/load";
 import { buildTemplate, stamp } from "../bench/loadgen";
+import { derivedRating, PathCounts, searchRates, stepFailures } from "../bench/rating";
 import { planFor } from "../stack/plan";
 
 const settingsOf = (stack: string) => planFor(stack).collectorHosts[0].collector.config;
@@ -72,6 +73,16 @@ describe("benchmark pipelines", () => {
             "service.telemetry.metrics.level",
             "service.telemetry.metrics.views",
         ]);
+        const front = byName("tier front").config;
+        assert.deepStrictEqual(differences(front, byName("tier front - persistent queue").config).sort(), [
+            "exporters.load_balancing.sending_queue.storage",
+            "extensions.file_storage/queue",
+            "service.extensions",
+        ]);
+        assert.deepStrictEqual(differences(front, byName("tier front - TLS").config).sort(), [
+            "receivers.otlp.protocols.grpc.tls",
+            "receivers.otlp.protocols.http.tls",
+        ]);
         assert.deepStrictEqual(traces(byName("contrib default")).processors, ["memory_limiter", "batch"]);
         // Clients use TLS and the token exactly where the config asks for them.
         assert.deepStrictEqual(
@@ -82,6 +93,8 @@ describe("benchmark pipelines", () => {
                 ["local", true, true],
                 ["tier front", true, true],
                 ["tier sampler", true, true],
+                ["tier front - persistent queue", true, true],
+                ["tier front - TLS", false, true],
                 ["production - masking", true, true],
                 ["production - tail sampling", true, true],
                 ["production - persistent queue", true, true],
@@ -152,5 +165,63 @@ describe("benchmark pipelines", () => {
             "all spans of a trace agree",
         );
         assert.strictEqual(template.bytes.toString("latin1").split("avatar lookup failed").length - 1, 40 * errorShare);
+    });
+});
+
+describe("end-to-end rating", () => {
+    const counts = (over: Partial<PathCounts> = {}): PathCounts => ({
+        accepted: 0,
+        refused: 0,
+        enqueueFailed: 0,
+        evictedTraces: 0,
+        sendFailed: 0,
+        sent: 0,
+        queuedBytes: 0,
+        stored: 0,
+        storeFailed: 0,
+        clientFailures: 0,
+        ...over,
+    });
+    const mib = 2 ** 20;
+    const held = { start: counts(), end: counts({ accepted: 600_000, stored: 600_000 }), queueSamples: [mib, 2 * mib, mib] };
+
+    it("a step holds with nothing lost and the queue within a few batches", () => {
+        assert.deepStrictEqual(stepFailures(held), []);
+    });
+
+    it("a step fails on anything refused, dropped, evicted or unstored, each named with its count", () => {
+        const failing = stepFailures({
+            ...held,
+            end: counts({ refused: 5, enqueueFailed: 6, evictedTraces: 7, storeFailed: 8, clientFailures: 9 }),
+        });
+        assert.deepStrictEqual(failing, [
+            "9 requests failed at the client",
+            "5 spans refused by the collector",
+            "6 spans the queue could not take",
+            "7 traces evicted undecided",
+            "8 spans Jaeger failed to store",
+        ]);
+    });
+
+    it("a step fails when the queue ends above twice its first quarter's peak and the slack", () => {
+        const growing = [1, 2, 3, 4, 6, 8, 10, 12].map((m) => m * mib);
+        assert.match(stepFailures({ ...held, queueSamples: growing }).join(), /the queue grew to 12\.0 MiB/);
+        // A backlog that shrinks is no failure, however large it started.
+        assert.deepStrictEqual(stepFailures({ ...held, queueSamples: [400 * mib, 300 * mib, 200 * mib, 100 * mib] }), []);
+    });
+
+    it("the search steps up by the factor to the ceiling, on round rates", () => {
+        assert.deepStrictEqual(searchRates(4000, 10_000, 1.25), [4000, 5000, 6500, 8000, 10_000]);
+        assert.throws(() => searchRates(4000, 1000, 1.25), /bad search/);
+    });
+
+    it("the derived rating is three quarters of the component that carries least, scaled by its share", () => {
+        const r = derivedRating({
+            collector: { spansPerCpuSecond: 100_000, cpus: 4, shareOfOffered: 1 },
+            jaeger: { spansPerCpuSecond: 7000, cpus: 1, shareOfOffered: 0.14 },
+        });
+        assert.strictEqual(r.bottleneck, "jaeger");
+        assert.strictEqual(r.capacities.jaeger, 50_000);
+        assert.strictEqual(r.rating, 37_000);
     });
 });

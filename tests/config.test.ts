@@ -605,6 +605,16 @@ const badCases: BadCase[] = [
         names: ["collector.queueDiskGiB"],
     },
     {
+        what: "trace store disk given as text",
+        set: { jaeger: json({ storeDiskGiB: "40G" }) },
+        names: ["jaeger.storeDiskGiB"],
+    },
+    {
+        what: "trace store disk of zero",
+        set: { jaeger: json({ storeDiskGiB: 0 }) },
+        names: ["jaeger.storeDiskGiB"],
+    },
+    {
         what: "queue disk of a petabyte",
         set: { collector: json({ ...productionObject("collector"), queueDiskGiB: 2 ** 20 }) },
         names: ["collector.queueDiskGiB"],

@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { readStackValues } from "../config/load";
 import { projectDeclarations, projectRoot, stackConfig } from "../config/stackFile";
+import { planFor } from "../stack/plan";
 import { stackNames } from "./harness";
 
 /** A copy of Pulumi.yaml with `edit` applied, and one stack file, in a scratch directory. */
@@ -101,4 +102,20 @@ describe("stack files load as the Pulumi CLI loads them", () => {
             "memoryMb",
         ]);
     });
+});
+
+describe("the stack files' defaults fit ivatar's plan", () => {
+    // The plan gives the collector host 10 GB of storage in development and 50 GB in production,
+    // for the queue and Jaeger's store together.
+    const planStorage: Record<string, number> = { development: 10e9, production: 50e9 };
+    for (const [stack, bytes] of Object.entries(planStorage)) {
+        it(`${stack}: the queue (with its file's overhead) and badger's store take at most ${bytes / 1e9} GB`, () => {
+            const room = planFor(stack).collectorHosts[0].requirements.volumeRoom;
+            assert.ok(room, "the first collector host checks room for its volumes");
+            assert.deepStrictEqual(room.volumes, ["ivatar-otel-collector-queue", "ivatar-otel-jaeger-data"]);
+            assert.ok(room.bytes <= bytes, `${(room.bytes / 1e9).toFixed(1)} GB`);
+            // Most of it is the store: a week of traces needs more room than an outage.
+            assert.ok(room.bytes > bytes * 0.8, `${(room.bytes / 1e9).toFixed(1)} GB leaves the plan unused`);
+        });
+    }
 });

@@ -10,7 +10,7 @@ import {
     sensitiveTextPattern,
 } from "./config";
 import { productionCollectorSettings } from "../../tests/collectorSettings";
-import { goMemLimit } from "./container";
+import { goMemLimit } from "../container";
 import { collectorModules, ComponentKind } from "./distribution";
 
 const settings = productionCollectorSettings;

@@ -1,5 +1,5 @@
 // The collector container: pure, settings in, ContainerSpec out.
-import { ContainerFile, ContainerSpec, imageUser, restartPolicy } from "../container";
+import { ContainerFile, ContainerSpec, goMemLimit, imageUser, restartPolicy } from "../container";
 import { renderYaml } from "../yaml";
 import { CollectorConfigSettings, collectorPaths } from "./config";
 import { configFor, tierCaPath, TierRole } from "./tier";
@@ -38,15 +38,6 @@ export const samplerContainerName = "ivatar-otel-sampler";
 export const samplerQueueVolume = "ivatar-otel-sampler-queue";
 /** The collector's user (the official image's), who must read its TLS files. */
 export const collectorUser = imageUser;
-
-/** GOMEMLIMIT at 80 % of the container limit, so Go's GC works hard before the kernel kills. */
-export function goMemLimitMiB(memoryMb: number): number {
-    return Math.floor((memoryMb * 80) / 100);
-}
-
-export function goMemLimit(memoryMb: number): string {
-    return `${goMemLimitMiB(memoryMb)}MiB`;
-}
 
 /** The rendered config.yaml of a collector in its role. */
 export function renderCollectorConfigFor(s: Pick<CollectorSettings, "config" | "tier">): string {

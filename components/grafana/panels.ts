@@ -1,7 +1,7 @@
 // What each dashboard shows: titles, descriptions, PromQL and the limits drawn on them. Pure data
 // from the stack's sizing; dashboards.ts turns it into Grafana's JSON model.
 import { requireGrammar } from "../../grammar/text";
-import { certificateAlertDays } from "../prometheus/rules";
+import { certificateAlertDays, jaegerStoreMetrics } from "../prometheus/rules";
 import { collectorMetrics, refusedRequests } from "../selfMetrics";
 import { certificateExpiryMetric } from "../tls/steps";
 
@@ -258,11 +258,11 @@ function jaegerDashboard(s: DashboardSettings): DashboardSpec {
             {
                 title: "Store size on disk",
                 description:
-                    "Size of badger's key tree and value log; it levels off once traces older than the retention expire.",
+                    "Size of badger's key tree and value log; it levels off once traces older than the retention expire. OtelJaegerStoreNearlyFull fires when the sum passes 80 % of jaeger.storeDiskGiB.",
                 unit: "bytes",
                 queries: [
-                    { expr: `sum(jaeger_storage_badger_size_bytes_lsm${own})`, legend: "keys (LSM)" },
-                    { expr: `sum(jaeger_storage_badger_size_bytes_vlog${own})`, legend: "values (log)" },
+                    { expr: `sum(${jaegerStoreMetrics.keys}${own})`, legend: "keys (LSM)" },
+                    { expr: `sum(${jaegerStoreMetrics.values}${own})`, legend: "values (log)" },
                 ],
             },
             {

@@ -24,8 +24,8 @@ export interface HostRequirements {
     tools: HostTool[];
     /** Commands used when present; their absence is reported as a warning only. */
     optionalTools: HostTool[];
-    /** Podman volumes that may grow to this many bytes together: the disk under Podman's volumes must have room. */
-    volumeRoom?: { volumes: string[]; bytes: number; setBy: string };
+    /** Podman volumes that may take this many bytes on disk together: the disk under Podman's volumes must have room. */
+    volumeRoom?: { volumes: string[]; bytes: number; setBy: string[] };
     /** Host names this host must resolve (the other collector hosts, which its front sends to). */
     resolves?: string[];
     /** Directories that must exist here (another program's, which the steps write into but do not make). */
@@ -36,20 +36,19 @@ export interface HostRequirements {
     prometheusReads?: PrometheusReads;
 }
 
-/** The queue's file takes this much more than the queue counts (npm run bench -- outage: 7 %). */
-const queueFileOverhead = 1.1;
-
 /**
- * Free space where Podman keeps volumes, plus what the volume already holds (an update reuses
- * it), must reach the volume's limit and the file's overhead: otherwise the disk fills first.
+ * Free space where Podman keeps volumes, plus what the volumes already hold (an update reuses
+ * them), must reach what they may take: otherwise the disk fills first.
  */
 function volumeRoomCheck(room: NonNullable<HostRequirements["volumeRoom"]>): string[] {
-    const onDisk = room.bytes * queueFileOverhead;
+    const onDisk = room.bytes;
     const neededKiB = Math.ceil(onDisk / 1024);
     const gib = (onDisk / 2 ** 30).toFixed(1);
     const paths = room.volumes.map((v) => `"$volumes"/${shQuote(v)}`).join(" ");
     const sum = room.volumes.length === 1 ? "cut -f1" : "awk '{ s += $1 } END { print s }'";
-    const what = room.volumes.length === 1 ? `volume ${room.volumes[0]}` : `volumes ${room.volumes.join(" and ")}`;
+    const list = (words: string[], last: string) =>
+        words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} ${last} ${words[words.length - 1]}`;
+    const what = `${room.volumes.length === 1 ? "volume" : "volumes"} ${list(room.volumes, "and")}`;
     return [
         `  volumes=$(podman info --format '{{.Store.VolumePath}}' 2>/dev/null || echo /var/lib/containers/storage/volumes)`,
         `  where=$volumes`,
@@ -57,7 +56,7 @@ function volumeRoomCheck(room: NonNullable<HostRequirements["volumeRoom"]>): str
         `  free_kib=$(df -Pk "$where" | awk 'NR == 2 { print $4 }')`,
         `  held_kib=$(du -sk ${paths} 2>/dev/null | ${sum})`,
         `  if [ $(( \${free_kib:-0} + \${held_kib:-0} )) -lt ${neededKiB} ]; then`,
-        `    problem "$where has $(( \${free_kib:-0} / 1048576 )) GiB free, and ${what} may take ${gib} GiB on disk (${room.setBy}): free the space or lower ${room.setBy}"`,
+        `    problem "$where has $(( \${free_kib:-0} / 1048576 )) GiB free, and ${what} may take ${gib} GiB on disk (${list(room.setBy, "and")}): free the space or lower ${list(room.setBy, "or")}"`,
         `  fi`,
     ];
 }

@@ -2,7 +2,8 @@
 // private network (and, with several collector hosts, published over TLS with client
 // certificates for the other hosts' samplers), the query UI/API published for admin networks.
 import { renderYaml } from "../yaml";
-import { ContainerFile, ContainerSpec, imageUser, restartPolicy } from "../container";
+import { memoryLimiter } from "../collector/config";
+import { ContainerFile, ContainerSpec, goMemLimit, imageUser, restartPolicy } from "../container";
 import { prometheusNameStyle } from "../selfMetrics";
 import { RetentionSettings } from "./retention";
 
@@ -26,8 +27,13 @@ export const jaegerPorts = {
     health: 13133,
     metrics: 8888,
 };
-/** Jaeger is not sized by the stack: one CPU and 2 GB carry ivatar's trace volume after sampling. */
-const jaegerSize = { cpus: 1, memoryMb: 2048 };
+/**
+ * Jaeger is not sized by the stack. Badger's caches and memtables take most of 2 GB under a steady
+ * write load, where the memory limiter then refuses and the store falls behind at about 4,000
+ * spans/s; with 4 GB one CPU is the limit, at about 7,400 spans stored per CPU-second
+ * (npm run bench -- e2e). That is far above what ivatar keeps.
+ */
+const jaegerSize = { cpus: 1, memoryMb: 4096 };
 
 /** Where the traces go: badger on a volume, or an existing OpenSearch/Elasticsearch cluster. */
 export type JaegerStorage =
@@ -141,7 +147,11 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier" |
             pipelines: {
                 traces: {
                     receivers: s.tier ? ["otlp", "otlp/tier"] : ["otlp"],
-                    processors: ["batch"],
+                    // No batch processor: the collector sends batches already, and without one
+                    // Jaeger answers an export only once badger has written it, so a span the
+                    // collector saw acknowledged survives a crash of Jaeger. The limiter refuses
+                    // (retryably) what would outgrow the container instead of being killed for it.
+                    processors: ["memory_limiter"],
                     exporters: ["jaeger_storage_exporter"],
                 },
             },
@@ -177,7 +187,7 @@ export function jaegerConfig(s: Pick<JaegerSettings, "traceRetention" | "tier" |
             otlp: { protocols: { grpc: all(jaegerPorts.otlpGrpc), http: all(jaegerPorts.otlpHttp) } },
             ...(s.tier ? { "otlp/tier": tierReceiver(s.tier) } : {}),
         },
-        processors: { batch: {} },
+        processors: memoryLimiter,
         exporters: { jaeger_storage_exporter: { trace_storage: "traces" } },
     };
 }
@@ -212,7 +222,7 @@ export function jaegerContainer<Content = string>(
         user: imageUser,
         cpus: jaegerSize.cpus,
         memoryMb: jaegerSize.memoryMb,
-        env: {},
+        env: { GOMEMLIMIT: goMemLimit(jaegerSize.memoryMb) },
         // The query UI/API and the metrics leave the host; the collector reaches OTLP on the private network.
         ports: [
             { internal: jaegerPorts.query, external: s.uiPort },

@@ -19,6 +19,8 @@ export interface RuleSettings {
     noSpansFor?: string;
     /** The TLS step writes the certificate's expiry for node_exporter (tls.expiryMetricsDir). */
     certificateExpiry?: boolean;
+    /** Bytes badger's trace store may take (jaeger.storeDiskGiB); none with a search cluster. */
+    jaegerStoreBytes?: number;
 }
 
 /** Days left under which OtelCollectorCertificateExpiring fires: three daily renewals missed. */
@@ -228,6 +230,7 @@ function alertCases(s: RuleSettings): AlertCase[] {
         ...(s.tier ? tierCases(s.tier.samplers, rule) : []),
         ...(s.noSpansFor ? [noSpansCase(s.noSpansFor, rule)] : []),
         ...(s.certificateExpiry ? [certificateCase(s.environment, rule)] : []),
+        ...(s.jaegerStoreBytes ? [jaegerStoreCase(s.jaegerStoreBytes, rule)] : []),
         {
             // More traces arrive than tail sampling holds: the oldest go undecided, errors included.
             rule: rule(
@@ -366,6 +369,39 @@ function certificateCase(environment: string, rule: MakeRule): AlertCase {
         healthy: [{ series: expiry, values: `${100 * day}x80` }],
     };
 }
+
+/**
+ * Badger's store past 80 % of the disk it was given: traces expire only after traceRetention, so
+ * a store that outgrows its room fills the host's disk first. Badger's own sizes count its value
+ * log at file size, so the figure is an upper bound.
+ */
+function jaegerStoreCase(storeBytes: number, rule: MakeRule): AlertCase {
+    const jaeger = { job: scrapeJobs.jaeger, instance: jaegerInstance };
+    const size = (metric: string, bytes: number) => ({ series: series(metric, jaeger), values: `${bytes}x30` });
+    const sizes = (share: number) => [
+        size(jaegerStoreMetrics.keys, Math.round(storeBytes * share * 0.5)),
+        size(jaegerStoreMetrics.values, Math.round(storeBytes * share * 0.5)),
+    ];
+    return {
+        rule: rule(
+            "OtelJaegerStoreNearlyFull",
+            `sum by (job, instance) (${jaegerStoreMetrics.keys}{job="${scrapeJobs.jaeger}"} + ${jaegerStoreMetrics.values}{job="${scrapeJobs.jaeger}"}) > ${Math.floor(storeBytes * 0.8)}`,
+            "15m",
+            "warning",
+            "Jaeger's trace store above 80 % of its disk",
+            `Badger's store on {{ $labels.instance }} holds more than 80 % of the ${round(storeBytes / 2 ** 30)} GiB given to it (jaeger.storeDiskGiB): at this rate it fills its disk before traces expire.`,
+        ),
+        labels: jaeger,
+        firing: sizes(0.9),
+        healthy: sizes(0.5),
+    };
+}
+
+/** Badger's sizes as Jaeger reports them: the key tree (with small values inline) and the value log. */
+export const jaegerStoreMetrics = {
+    keys: "jaeger_storage_badger_size_bytes_lsm",
+    values: "jaeger_storage_badger_size_bytes_vlog",
+};
 
 /** When a promtool test evaluates an alert: once its 5-minute rate and its `for` have both passed. */
 function evalMinutes(forDuration: string): number {
