@@ -159,4 +159,23 @@ export async function compare(
         rounds.push(results);
     }
     console.log(`\n${table(rounds)}`);
+    const bounds = regressionBounds(rounds);
+    if (bounds) console.log(`\n${bounds}`);
+}
+
+/** Production's regression bounds: at least this many spans per CPU-second, at most this ratio to the default. */
+export const productionBounds = { spansPerCpuSecond: 60_000, ratio: 2.0 };
+
+/** Whether production's medians keep within its bounds (when both it and the default ran). */
+function regressionBounds(rounds: Result[][]): string | undefined {
+    const of = (name: string) => rounds.flatMap((round) => round.filter((r) => r.pipeline.name === name));
+    const [production, base] = [of("production"), of("contrib default")];
+    if (!production.length || !base.length) return undefined;
+    const perCpu = median(production.map((r) => r.spansPerCpuSecond));
+    const ratio = median(rounds.map((round, i) => base[i].spansPerCpuSecond / production[i].spansPerCpuSecond));
+    const met = perCpu >= productionBounds.spansPerCpuSecond && ratio <= productionBounds.ratio;
+    return (
+        `production's bounds (at least ${productionBounds.spansPerCpuSecond.toLocaleString("en")} spans per CPU-second, ` +
+        `at most ${productionBounds.ratio.toFixed(1)}x the default): ${perCpu.toFixed(0)} and ${ratio.toFixed(2)}x, ${met ? "met" : "NOT MET"}`
+    );
 }

@@ -21,7 +21,8 @@ import { metricSums, runOk } from "../tests/tools";
 interface PathUnderTest {
     live: LiveStack;
     cpus: { collector: number; jaeger: number };
-    counts(): Promise<PathCounts>;
+    /** With `jaegerAway`, Jaeger's counts are NaN when it does not answer within 5 s (paused). */
+    counts(jaegerAway?: boolean): Promise<PathCounts>;
     /** The containers' main processes now (a restart replaces them). */
     pids(): { collector: number; jaeger: number };
     cpuSeconds(pids: { collector: number; jaeger: number }): { collector: number; jaeger: number };
@@ -40,9 +41,14 @@ async function startPath(stack: string): Promise<PathUnderTest> {
     return {
         live,
         cpus: { collector: collector.cpus, jaeger: jaeger.cpus },
-        async counts() {
+        async counts(jaegerAway = false) {
             const c = await spanCounts(collectorMetrics);
-            const j = metricSums(await (await fetch(jaegerMetrics)).text());
+            const j = await fetch(jaegerMetrics, { signal: AbortSignal.timeout(5000) })
+                .then(async (response) => metricSums(await response.text()))
+                .catch((error: Error) => {
+                    if (jaegerAway) return new Map([["otelcol_exporter_sent_spans", NaN]]);
+                    throw new Error(`Jaeger's metrics: ${error.message}`, { cause: error });
+                });
             return {
                 accepted: c.accepted,
                 refused: c.refused,
@@ -320,13 +326,13 @@ export async function recovery(o: RecoveryOptions): Promise<boolean> {
         );
         const timeline: string[][] = [];
         const began = Date.now();
-        const mark = async (event: string) => {
-            const c = await path.counts();
+        const mark = async (event: string, jaegerAway = false) => {
+            const c = await path.counts(jaegerAway);
             timeline.push([
                 ((Date.now() - began) / 1000).toFixed(0),
                 event,
                 c.accepted.toLocaleString("en"),
-                c.stored.toLocaleString("en"),
+                Number.isNaN(c.stored) ? "(paused)" : c.stored.toLocaleString("en"),
                 (c.queuedBytes / 2 ** 20).toFixed(1),
             ]);
             console.log(`  ${timeline[timeline.length - 1].join(" | ")}`);
@@ -337,7 +343,7 @@ export async function recovery(o: RecoveryOptions): Promise<boolean> {
         runOk("podman", ["pause", jaegerName]);
         for (let at = 60; at <= o.outageSeconds; at += 60) {
             await sleep(60_000);
-            await mark(`outage, ${at} s`);
+            await mark(`outage, ${at} s`, true);
         }
         runOk("podman", ["unpause", jaegerName]);
         const back = await mark("Jaeger back");

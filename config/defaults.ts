@@ -54,15 +54,17 @@ const perEnvironment: Record<Environment, Plain> = {
         serviceName: "ivatar-production",
         samplingRatio: 0.1,
         prometheus: { noSpansAlertAfter: "15m" },
-        // Over an hour of Jaeger outage at the rated load (README, Performance).
+        // The plan's 50 GB hold the queue and a week of traces at about 10 million requests a
+        // day; the queue rides out over an hour of Jaeger outage at the rated load (README, Performance).
         collector: { cpus: 4, memoryMb: 8192, queueDiskGiB: 10 },
-        jaeger: { storeDiskGiB: 34 },
+        jaeger: { storeDiskGiB: 35 },
         firewall: { enabled: true },
     },
     // 100 % sampling for debugging, the plan's minimum of 2 CPUs / 4 GB.
     development: {
         serviceName: "ivatar-development",
         samplingRatio: 1.0,
+        // The plan's 10 GB hold the queue and a week of every trace at about 300,000 requests a day.
         collector: { cpus: 2, memoryMb: 4096, queueDiskGiB: 2 },
         jaeger: { storeDiskGiB: 7 },
         firewall: { enabled: true },

@@ -114,8 +114,7 @@ function volumeRoom(
     first: boolean,
 ): NonNullable<HostRequirements["volumeRoom"]> {
     const queues = { volumes: queueVolumes, bytes: queueBytes * queueVolumes.length * queueFileOverhead };
-    if (!first || s.jaeger.storage.backend !== "badger")
-        return { ...queues, setBy: ["collector.queueDiskGiB"] };
+    if (!first || s.jaeger.storage.backend !== "badger") return { ...queues, setBy: ["collector.queueDiskGiB"] };
     return {
         volumes: [...queueVolumes, jaegerDataVolume],
         bytes: queues.bytes + s.jaeger.storeDiskGiB * 2 ** 30,

@@ -183,7 +183,11 @@ describe("end-to-end rating", () => {
         ...over,
     });
     const mib = 2 ** 20;
-    const held = { start: counts(), end: counts({ accepted: 600_000, stored: 600_000 }), queueSamples: [mib, 2 * mib, mib] };
+    const held = {
+        start: counts(),
+        end: counts({ accepted: 600_000, stored: 600_000 }),
+        queueSamples: [mib, 2 * mib, mib],
+    };
 
     it("a step holds with nothing lost and the queue within a few batches", () => {
         assert.deepStrictEqual(stepFailures(held), []);
@@ -207,7 +211,10 @@ describe("end-to-end rating", () => {
         const growing = [1, 2, 3, 4, 6, 8, 10, 12].map((m) => m * mib);
         assert.match(stepFailures({ ...held, queueSamples: growing }).join(), /the queue grew to 12\.0 MiB/);
         // A backlog that shrinks is no failure, however large it started.
-        assert.deepStrictEqual(stepFailures({ ...held, queueSamples: [400 * mib, 300 * mib, 200 * mib, 100 * mib] }), []);
+        assert.deepStrictEqual(
+            stepFailures({ ...held, queueSamples: [400 * mib, 300 * mib, 200 * mib, 100 * mib] }),
+            [],
+        );
     });
 
     it("the search steps up by the factor to the ceiling, on round rates", () => {
@@ -221,7 +228,7 @@ describe("end-to-end rating", () => {
             jaeger: { spansPerCpuSecond: 7000, cpus: 1, shareOfOffered: 0.14 },
         });
         assert.strictEqual(r.bottleneck, "jaeger");
-        assert.strictEqual(r.capacities.jaeger, 50_000);
+        assert.strictEqual(Math.round(r.capacities.jaeger), 50_000);
         assert.strictEqual(r.rating, 37_000);
     });
 });

@@ -265,6 +265,11 @@ export function jaegerExporter(s: CollectorConfigSettings, tls: Section = { inse
             tls,
             // No compression: gzip would cost collector CPU to save bandwidth on a local bridge.
             compression: "none",
+            // Jaeger answers once badger has written the batch, which stalls for seconds while it
+            // compacts. At the default 5 s the exporter gave up on batches Jaeger went on writing
+            // and sent them again: stored twice, and Jaeger's memory grew until its limiter
+            // refused (npm run bench -- e2e).
+            timeout: "30s",
             // Without end, but at most 10 s apart: once Jaeger is back, the backlog starts to
             // drain within seconds (npm run bench -- recovery).
             retry_on_failure: {

@@ -258,7 +258,7 @@ function jaegerDashboard(s: DashboardSettings): DashboardSpec {
             {
                 title: "Store size on disk",
                 description:
-                    "Size of badger's key tree and value log; it levels off once traces older than the retention expire. OtelJaegerStoreNearlyFull fires when the sum passes 80 % of jaeger.storeDiskGiB.",
+                    "Size of badger's key tree and value log; it levels off once traces older than the retention expire. OtelJaegerStoreNearlyFull fires when the key tree, which holds the spans, passes 80 % of jaeger.storeDiskGiB (the value log shows the size of a mostly empty file mapped in advance).",
                 unit: "bytes",
                 queries: [
                     { expr: `sum(${jaegerStoreMetrics.keys}${own})`, legend: "keys (LSM)" },
