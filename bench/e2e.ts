@@ -14,7 +14,15 @@ import { BenchClient, startLoad, sleep, stopProcess } from "./collector";
 import { markdownTable } from "./compare";
 import { cpuSeconds, spanCounts } from "./measure";
 import { BenchPipeline, BenchPlaces } from "./pipelines";
-import { derivedRating, PathCounts, queueSlackBytes, searchRates, StepRecord, stepFailures } from "./rating";
+import {
+    derivedRating,
+    emptyCounts,
+    PathCounts,
+    queueSlackBytes,
+    searchRates,
+    StepRecord,
+    stepFailures,
+} from "./rating";
 import { LiveStack, startLiveStack } from "../tests/live";
 import { metricSums, runOk } from "../tests/tools";
 
@@ -145,19 +153,6 @@ async function runStep(
     const record = { start: start ?? emptyCounts, end: end ?? start ?? emptyCounts, queueSamples };
     return { spansPerSecond, seconds, record, cpu, failures: [...reasons, ...stepFailures(record)] };
 }
-
-const emptyCounts: PathCounts = {
-    accepted: 0,
-    refused: 0,
-    enqueueFailed: 0,
-    evictedTraces: 0,
-    sendFailed: 0,
-    sent: 0,
-    queuedBytes: 0,
-    stored: 0,
-    storeFailed: 0,
-    clientFailures: 0,
-};
 
 /** Waits until the collector's queue is back to a few batches (after a step that built one). */
 async function settle(path: PathUnderTest): Promise<void> {

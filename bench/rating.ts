@@ -21,6 +21,20 @@ export interface PathCounts {
     clientFailures: number;
 }
 
+/** Counts before anything was read (a step whose path stopped answering). */
+export const emptyCounts: PathCounts = {
+    accepted: 0,
+    refused: 0,
+    enqueueFailed: 0,
+    evictedTraces: 0,
+    sendFailed: 0,
+    sent: 0,
+    queuedBytes: 0,
+    stored: 0,
+    storeFailed: 0,
+    clientFailures: 0,
+};
+
 /** A step's counters at its start and end, and the queue's size sampled through it. */
 export interface StepRecord {
     start: PathCounts;

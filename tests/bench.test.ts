@@ -4,7 +4,7 @@ import * as assert from "assert";
 import { atContainerSize, BenchPipeline, benchPipelines, BenchPlaces } from "../bench/pipelines";
 import { errorShare, loadCommand, spansPerTrace } from "../bench/load";
 import { buildTemplate, stamp } from "../bench/loadgen";
-import { derivedRating, PathCounts, searchRates, stepFailures } from "../bench/rating";
+import { derivedRating, emptyCounts, PathCounts, searchRates, stepFailures } from "../bench/rating";
 import { planFor } from "../stack/plan";
 
 const settingsOf = (stack: string) => planFor(stack).collectorHosts[0].collector.config;
@@ -169,19 +169,7 @@ describe("benchmark pipelines", () => {
 });
 
 describe("end-to-end rating", () => {
-    const counts = (over: Partial<PathCounts> = {}): PathCounts => ({
-        accepted: 0,
-        refused: 0,
-        enqueueFailed: 0,
-        evictedTraces: 0,
-        sendFailed: 0,
-        sent: 0,
-        queuedBytes: 0,
-        stored: 0,
-        storeFailed: 0,
-        clientFailures: 0,
-        ...over,
-    });
+    const counts = (over: Partial<PathCounts> = {}): PathCounts => ({ ...emptyCounts, ...over });
     const mib = 2 ** 20;
     const held = {
         start: counts(),
