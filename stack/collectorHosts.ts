@@ -101,7 +101,7 @@ function publishedPorts(s: StackSettings, first: boolean, tier: boolean): Publis
 }
 
 /** The queue's file takes this much more than the queue counts (npm run bench -- outage: 7 %). */
-export const queueFileOverhead = 1.1;
+const queueFileOverhead = 1.1;
 
 /**
  * What this host's volumes may take on disk: its queues with their file's overhead, and on the

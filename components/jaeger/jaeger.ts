@@ -28,10 +28,9 @@ export const jaegerPorts = {
     metrics: 8888,
 };
 /**
- * Jaeger is not sized by the stack. Badger's caches and memtables take most of 2 GB under a steady
- * write load, where the memory limiter then refuses and the store falls behind at about 4,000
- * spans/s; with 4 GB one CPU is the limit, at about 7,400 spans stored per CPU-second
- * (npm run bench -- e2e). That is far above what ivatar keeps.
+ * Jaeger is not sized by the stack. At 2 GB it was OOM-killed at 5,000 spans/s; with 4 GB and its
+ * memory limiter it holds about 4,000 stored spans/s on one CPU (npm run bench -- e2e), the whole
+ * path's limit and far above what ivatar keeps.
  */
 const jaegerSize = { cpus: 1, memoryMb: 4096 };
 
