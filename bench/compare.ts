@@ -93,13 +93,22 @@ const median = (values: number[]) => {
     return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
+/** Each round's CPU per span of the pipeline at `index` against the contrib default of that round. */
+function ratiosToDefault(rounds: Result[][], index: number): number[] {
+    return rounds.flatMap((round) => {
+        const base = round.find((r) => r.pipeline.name === "contrib default");
+        return base && round[index].spansPerCpuSecond > 0
+            ? [base.spansPerCpuSecond / round[index].spansPerCpuSecond]
+            : [];
+    });
+}
+
 /**
  * One row per pipeline: medians over the rounds. Each round's ratio is taken against the contrib
  * default of the same round (the machine drifts between rounds), and its range is shown.
  */
 function table(rounds: Result[][]): string {
     const names = rounds[0].map((r) => r.pipeline.name);
-    const baseOf = (round: Result[]) => round.find((r) => r.pipeline.name === "contrib default");
     return markdownTable(
         [
             "pipeline",
@@ -114,12 +123,7 @@ function table(rounds: Result[][]): string {
         ],
         names.map((name, i) => {
             const runs = rounds.map((round) => round[i]);
-            const ratios = rounds.flatMap((round) => {
-                const base = baseOf(round);
-                return base && round[i].spansPerCpuSecond > 0
-                    ? [base.spansPerCpuSecond / round[i].spansPerCpuSecond]
-                    : [];
-            });
+            const ratios = ratiosToDefault(rounds, i);
             const sum = (k: "refused" | "exported" | "evictedTraces") => runs.reduce((t, r) => t + r[k], 0);
             return [
                 name,
@@ -168,11 +172,11 @@ export const productionBounds = { spansPerCpuSecond: 60_000, ratio: 2.0 };
 
 /** Whether production's medians keep within its bounds (when both it and the default ran). */
 function regressionBounds(rounds: Result[][]): string | undefined {
-    const of = (name: string) => rounds.flatMap((round) => round.filter((r) => r.pipeline.name === name));
-    const [production, base] = [of("production"), of("contrib default")];
-    if (!production.length || !base.length) return undefined;
-    const perCpu = median(production.map((r) => r.spansPerCpuSecond));
-    const ratio = median(rounds.map((round, i) => base[i].spansPerCpuSecond / production[i].spansPerCpuSecond));
+    const index = rounds[0].findIndex((r) => r.pipeline.name === "production");
+    const ratios = index < 0 ? [] : ratiosToDefault(rounds, index);
+    if (!ratios.length) return undefined;
+    const perCpu = median(rounds.map((round) => round[index].spansPerCpuSecond));
+    const ratio = median(ratios);
     const met = perCpu >= productionBounds.spansPerCpuSecond && ratio <= productionBounds.ratio;
     return (
         `production's bounds (at least ${productionBounds.spansPerCpuSecond.toLocaleString("en")} spans per CPU-second, ` +

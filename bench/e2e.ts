@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import { BenchClient, startLoad, sleep, stopProcess } from "./collector";
 import { markdownTable } from "./compare";
+import { spansPerTrace } from "./load";
 import { cpuSeconds, spanCounts } from "./measure";
 import { BenchPipeline, BenchPlaces } from "./pipelines";
 import {
@@ -19,12 +20,13 @@ import {
     emptyCounts,
     PathCounts,
     queueSlackBytes,
+    roundRate,
     searchRates,
     StepRecord,
     stepFailures,
 } from "./rating";
 import { LiveStack, startLiveStack } from "../tests/live";
-import { metricSums, runOk } from "../tests/tools";
+import { metricSums, run, runOk } from "../tests/tools";
 
 interface PathUnderTest {
     live: LiveStack;
@@ -35,6 +37,8 @@ interface PathUnderTest {
     pids(): { collector: number; jaeger: number };
     cpuSeconds(pids: { collector: number; jaeger: number }): { collector: number; jaeger: number };
     jaegerVolumeBytes(): number;
+    /** Where the load goes, as startLoad takes it: the stack's receiver asks for TLS and the token. */
+    load: { pipeline: BenchPipeline; places: BenchPlaces; client: BenchClient };
 }
 
 const allCpus = `0-${os.cpus().length - 1}`;
@@ -46,8 +50,15 @@ async function startPath(stack: string): Promise<PathUnderTest> {
     const jaegerMetrics = `http://127.0.0.1:${live.plan.jaeger.metricsPort}/metrics`;
     const collectorMetrics = `http://127.0.0.1:${live.plan.collectorHosts[0].collector.ports.internalMetrics}/metrics`;
     const volume = jaeger.mounts.find((m) => "volume" in m);
+    const caFile = `${live.hostDir}/bench-ca.crt`;
+    fs.writeFileSync(caFile, live.ca);
     return {
         live,
+        load: {
+            pipeline: { name: "stack", without: "", config: {}, tls: true, token: true },
+            places: { dir: live.hostDir, sink: "", ports: live.plan.collectorHosts[0].collector.ports },
+            client: { caFile, token: live.token },
+        },
         cpus: { collector: collector.cpus, jaeger: jaeger.cpus },
         async counts(jaegerAway = false) {
             const c = await spanCounts(collectorMetrics);
@@ -81,19 +92,9 @@ async function startPath(stack: string): Promise<PathUnderTest> {
     };
 }
 
-/** The pipeline shape startLoad wants: the stack's receiver asks for TLS and the token. */
-function loadTarget(path: PathUnderTest): { pipeline: BenchPipeline; places: BenchPlaces; client: BenchClient } {
-    const ports = path.live.plan.collectorHosts[0].collector.ports;
-    const caFile = `${path.live.hostDir}/bench-ca.crt`;
-    fs.writeFileSync(caFile, path.live.ca);
-    return {
-        pipeline: { name: "stack", without: "", config: {}, tls: true, token: true },
-        places: { dir: path.live.hostDir, sink: "", ports },
-        client: { caFile, token: path.live.token },
-    };
-}
-
 interface StepResult {
+    /** What the step was for: search, hold or fixed rate. */
+    label: string;
     spansPerSecond: number;
     seconds: number;
     record: StepRecord;
@@ -104,16 +105,17 @@ interface StepResult {
 /** Offers `spansPerSecond` for `warmup + seconds`; measures the last `seconds`, sampling the queue every 10 s. */
 async function runStep(
     path: PathUnderTest,
+    label: string,
     spansPerSecond: number,
     seconds: number,
     warmup: number,
     progress: (line: string) => void,
 ): Promise<StepResult> {
-    const { pipeline, places, client } = loadTarget(path);
+    const { pipeline, places, client } = path.load;
     const load = startLoad(
         pipeline,
         places,
-        { tracesPerSecond: spansPerSecond / 10, seconds: warmup + seconds + 2 },
+        { tracesPerSecond: spansPerSecond / spansPerTrace, seconds: warmup + seconds + 2 },
         client,
         allCpus,
     );
@@ -151,7 +153,7 @@ async function runStep(
         if (now[name] !== pids[name])
             reasons.push(`the ${name} container's process was replaced (killed and restarted)`);
     const record = { start: start ?? emptyCounts, end: end ?? start ?? emptyCounts, queueSamples };
-    return { spansPerSecond, seconds, record, cpu, failures: [...reasons, ...stepFailures(record)] };
+    return { label, spansPerSecond, seconds, record, cpu, failures: [...reasons, ...stepFailures(record)] };
 }
 
 /** Waits until the collector's queue is back to a few batches (after a step that built one). */
@@ -167,12 +169,12 @@ async function settle(path: PathUnderTest): Promise<void> {
     }
 }
 
-function stepRow(s: StepResult, label: string): string[] {
+function stepRow(s: StepResult): string[] {
     const { start, end } = s.record;
     const accepted = end.accepted - start.accepted;
     const stored = end.stored - start.stored;
     return [
-        label,
+        s.label,
         s.spansPerSecond.toLocaleString("en"),
         (accepted / s.seconds).toFixed(0),
         (stored / s.seconds).toFixed(0),
@@ -217,12 +219,10 @@ export async function e2e(o: E2eOptions): Promise<boolean> {
             `e2e: ${o.stack} as deployed: collector ${path.cpus.collector} CPUs, Jaeger ${path.cpus.jaeger} CPU on badger; ` +
                 `load, collector and Jaeger share this machine's CPUs\n`,
         );
-        const rows: string[][] = [];
         const steps: StepResult[] = [];
         const step = async (rate: number, seconds: number, label: string) => {
             console.log(`  ${label}: ${rate.toLocaleString("en")} spans/s for ${seconds} s`);
-            const result = await runStep(path, rate, seconds, 15, log);
-            rows.push(stepRow(result, label));
+            const result = await runStep(path, label, rate, seconds, 15, log);
             steps.push(result);
             console.log(`    ${result.failures.length ? `did not hold: ${result.failures.join("; ")}` : "held"}`);
             await settle(path);
@@ -240,7 +240,7 @@ export async function e2e(o: E2eOptions): Promise<boolean> {
                 best = rate;
             }
             // The highest rate that held a step, then a fifth less, must hold for the whole time.
-            for (const rate of best === undefined ? [] : [best, Math.round((best * 0.8) / 500) * 500]) {
+            for (const rate of best === undefined ? [] : [best, roundRate(best * 0.8)]) {
                 const result = await step(rate, o.hold, "hold");
                 if (!result.failures.length) {
                     held = result;
@@ -248,7 +248,7 @@ export async function e2e(o: E2eOptions): Promise<boolean> {
                 }
             }
         }
-        console.log(`\n${markdownTable(stepHeader, rows)}\n`);
+        console.log(`\n${markdownTable(stepHeader, steps.map(stepRow))}\n`);
         // Per-core figures from the busiest step that held (or the last one measured).
         const basis = held ?? steps[steps.length - 1];
         const accepted = basis.record.end.accepted - basis.record.start.accepted;
@@ -305,7 +305,7 @@ export interface RecoveryOptions {
 export async function recovery(o: RecoveryOptions): Promise<boolean> {
     const path = await startPath(o.stack);
     const jaegerName = path.live.artifacts.containers.jaeger.name;
-    const { pipeline, places, client } = loadTarget(path);
+    const { pipeline, places, client } = path.load;
     let load: { child: ChildProcess; done: Promise<{ failedRequests?: number; lastError?: string }> } | undefined;
     try {
         console.log(
@@ -315,7 +315,10 @@ export async function recovery(o: RecoveryOptions): Promise<boolean> {
         load = startLoad(
             pipeline,
             places,
-            { tracesPerSecond: o.spansPerSecond / 10, seconds: o.warmup + o.outageSeconds + o.drainBudget + 60 },
+            {
+                tracesPerSecond: o.spansPerSecond / spansPerTrace,
+                seconds: o.warmup + o.outageSeconds + o.drainBudget + 60,
+            },
             client,
             allCpus,
         );
@@ -405,7 +408,8 @@ export async function recovery(o: RecoveryOptions): Promise<boolean> {
         throw new Error(`${(error as Error).message}\n${path.live.logs()}`, { cause: error });
     } finally {
         if (load) load.child.kill("SIGKILL");
-        runOk("sh", ["-c", `podman unpause ${jaegerName} 2>/dev/null || true`]);
+        // Paused only if the run stopped during the outage; otherwise Podman refuses, harmlessly.
+        run("podman", ["unpause", jaegerName]);
         path.live.stop();
     }
 }

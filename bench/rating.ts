@@ -72,9 +72,12 @@ export function stepFailures(step: StepRecord): string[] {
 export function searchRates(from: number, to: number, factor: number): number[] {
     if (!(from > 0 && to >= from && factor > 1)) throw new Error(`bad search: ${from} to ${to} by ${factor}`);
     const rates: number[] = [];
-    for (let rate = from; rate <= to; rate *= factor) rates.push(Math.round(rate / 500) * 500);
+    for (let rate = from; rate <= to; rate *= factor) rates.push(roundRate(rate));
     return [...new Set(rates)];
 }
+
+/** A rate rounded to a multiple of 500 spans/s, as the search's rates are. */
+export const roundRate = (rate: number) => Math.round(rate / 500) * 500;
 
 /** What one component costs: spans it handled per CPU-second, and the CPUs its container gets. */
 export interface ComponentCost {

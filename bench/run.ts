@@ -63,8 +63,18 @@ async function main(): Promise<boolean> {
         throw new Error(`--stack: expected one of ${stacks.join(", ")}, found ${values.stack}`);
     if (lastCpu < 1) throw new Error("the benchmark needs two CPUs: one for the collector, one for the load");
     type NumberOption =
-        "traces-per-second" | "seconds" | "warmup" | "from" | "to" | "step-seconds" | "hold" | "rate" | "rounds";
-    const number = (key: NumberOption | "outage-seconds" | "drain-seconds", fallback: number) => {
+        | "traces-per-second"
+        | "seconds"
+        | "warmup"
+        | "from"
+        | "to"
+        | "step-seconds"
+        | "hold"
+        | "rate"
+        | "rounds"
+        | "outage-seconds"
+        | "drain-seconds";
+    const number = (key: NumberOption, fallback: number) => {
         const value = Number(values[key] ?? fallback);
         if (!(value > 0)) throw new Error(`--${key}: expected a positive number, found ${values[key]}`);
         return value;

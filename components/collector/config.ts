@@ -255,6 +255,12 @@ export function tailSampling(s: CollectorConfigSettings): Section {
 export const batching = { batch: { timeout: "1s", send_batch_size: 1024 } };
 
 /**
+ * Retries of what waits in a persistent queue: without end, but at most 10 s apart, so once the
+ * target is back the backlog starts to drain within seconds (npm run bench -- recovery).
+ */
+export const retryFromQueue = { enabled: true, initial_interval: "5s", max_interval: "10s", max_elapsed_time: "0s" };
+
+/**
  * Jaeger's OTLP receiver: on the private Podman network with no TLS, or across the network with
  * the TLS given. Retried until delivered; the persistent queue keeps the backlog across restarts.
  */
@@ -270,14 +276,7 @@ export function jaegerExporter(s: CollectorConfigSettings, tls: Section = { inse
             // and sent them again: stored twice, and Jaeger's memory grew until its limiter
             // refused (npm run bench -- e2e).
             timeout: "30s",
-            // Without end, but at most 10 s apart: once Jaeger is back, the backlog starts to
-            // drain within seconds (npm run bench -- recovery).
-            retry_on_failure: {
-                enabled: true,
-                initial_interval: "5s",
-                max_interval: "10s",
-                max_elapsed_time: "0s",
-            },
+            retry_on_failure: retryFromQueue,
             sending_queue: {
                 enabled: true,
                 storage: "file_storage/queue",

@@ -16,6 +16,7 @@ import {
     metricsExporter,
     metricsPipeline,
     receiverTls,
+    retryFromQueue,
     sampledTraceProcessing,
     sampledTraceProcessors,
 } from "./config";
@@ -63,7 +64,7 @@ function samplerExporter(s: CollectorConfigSettings, tier: TierSettings): Record
             },
             resolver: { static: { hostnames: tier.samplers } },
             // What the front accepted waits on disk until every sampler it belongs to has it.
-            retry_on_failure: { enabled: true, initial_interval: "5s", max_interval: "10s", max_elapsed_time: "0s" },
+            retry_on_failure: retryFromQueue,
             sending_queue: { enabled: true, storage: "file_storage/queue", sizer: "bytes", queue_size: s.queueBytes },
         },
     };
